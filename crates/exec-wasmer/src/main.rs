@@ -1,0 +1,142 @@
+//! `edgebench-wasmer`: runs one WASI module under Wasmer and reports its
+//! phases to the harness (see `edgebench_model::executor`).
+//!
+//! Variants pick the compiler: `cranelift` (Wasmer's default), `singlepass`
+//! (fast compile, slower code) and `llvm` (when built with the `llvm`
+//! feature). Each run compiles the module at start, without a cache.
+
+mod limits;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use edgebench_model::executor::{
+    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_EXECUTE, PHASE_INSTANTIATE,
+    REPORT_ENV, TRAP_EXIT_CODE,
+};
+use wasmer::sys::NativeEngineExt;
+use wasmer::{Engine, Module, Store};
+use wasmer_wasix::{WasiEnv, WasiError};
+
+use crate::limits::LimitingTunables;
+
+const ENGINE: &str = "wasmer";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match ExecutorCommand::parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("edgebench-wasmer: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        ExecutorCommand::Run { variant, max_memory, module, args } => run(&variant, max_memory, &module, &args),
+        ExecutorCommand::Precompile { .. } => {
+            eprintln!("edgebench-wasmer: precompiled modules are not supported by this executor");
+            ExitCode::from(2)
+        }
+        ExecutorCommand::Probe { variant } => match engine(&variant) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("edgebench-wasmer: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn engine(variant: &str) -> Result<Engine, String> {
+    match variant {
+        "cranelift" => Ok(wasmer::sys::Cranelift::default().into()),
+        "singlepass" => Ok(wasmer::sys::Singlepass::default().into()),
+        #[cfg(feature = "llvm")]
+        "llvm" => Ok(wasmer::sys::LLVM::default().into()),
+        #[cfg(not(feature = "llvm"))]
+        "llvm" => Err("this executor was built without Wasmer's LLVM backend (cargo feature `llvm`)".into()),
+        other => Err(format!("unknown variant `{other}`; valid variants: cranelift, singlepass, llvm")),
+    }
+}
+
+fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+    let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
+    let code = match execute(variant, max_memory, module_path, args, &mut report) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("edgebench-wasmer: {e}");
+            report.error = Some(e);
+            LOAD_FAILURE_EXIT_CODE
+        }
+    };
+    if let Some(path) = std::env::var_os(REPORT_ENV)
+        && let Err(e) = serde_json::to_vec(&report).map_err(std::io::Error::from).and_then(|b| std::fs::write(path, b))
+    {
+        eprintln!("edgebench-wasmer: cannot write report: {e}");
+    }
+    ExitCode::from(code as u8)
+}
+
+/// Returns the process exit status; errors are failures to load or link.
+fn execute(
+    variant: &str,
+    max_memory: Option<u64>,
+    module_path: &str,
+    args: &[String],
+    report: &mut ExecutorReport,
+) -> Result<i32, String> {
+    // wasmer-wasix drives its syscalls through a Tokio runtime.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the Tokio runtime: {e}"))?;
+    let _guard = runtime.enter();
+
+    let mut engine = engine(variant)?;
+    if let Some(bytes) = max_memory {
+        engine.set_tunables(LimitingTunables::new(bytes));
+    }
+    let mut store = Store::new(engine);
+    let wasm = std::fs::read(module_path).map_err(|e| format!("{module_path}: {e}"))?;
+
+    let start = Instant::now();
+    let module = Module::new(&store, wasm).map_err(|e| format!("compiling {module_path}: {e}"))?;
+    report.phases.insert(PHASE_COMPILE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let program =
+        std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string();
+    // Only stdio and arguments: no preopened directories, no environment, no network.
+    let (instance, wasi_env) = WasiEnv::builder(program)
+        .args(args)
+        .engine(store.engine().clone())
+        .instantiate(module, &mut store)
+        .map_err(|e| format!("instantiating {module_path}: {e}"))?;
+    let start_fn =
+        instance.exports.get_function("_start").map_err(|e| format!("{module_path} has no `_start`: {e}"))?.clone();
+    report.phases.insert(PHASE_INSTANTIATE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let outcome = start_fn.call(&mut store, &[]);
+    report.phases.insert(PHASE_EXECUTE.into(), elapsed_ns(start));
+
+    let code = match outcome {
+        Ok(_) => 0,
+        Err(e) => match e.downcast_ref::<WasiError>() {
+            Some(WasiError::Exit(code)) => code.raw(),
+            _ => {
+                let message = format!("trap: {}", e.message());
+                eprintln!("edgebench-wasmer: {message}");
+                report.error = Some(message);
+                TRAP_EXIT_CODE
+            }
+        },
+    };
+    wasi_env.on_exit(&mut store, None);
+    report.exit_code = Some(code);
+    Ok(code)
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}

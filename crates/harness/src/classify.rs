@@ -1,0 +1,136 @@
+//! Turning what a child did into an [`Outcome`].
+
+use edgebench_model::executor::{ExecutorReport, TRAP_EXIT_CODE};
+use edgebench_model::record::{KernelResult, Outcome};
+
+use crate::measure::{Exit, Measurement};
+
+/// What the harness knows after a run, beside the measurement.
+pub struct Observed<'a> {
+    pub measurement: &'a Measurement,
+    pub stderr: &'a str,
+    pub report: Option<&'a ExecutorReport>,
+    pub timeout_ms: u64,
+    pub reports_result: bool,
+    pub expected_checksum: Option<&'a str>,
+}
+
+pub fn classify(o: &Observed<'_>) -> (Outcome, Option<KernelResult>) {
+    if o.measurement.timed_out {
+        return (Outcome::Timeout { timeout_ms: o.timeout_ms }, None);
+    }
+    match o.measurement.exit {
+        Exit::Signal(signal) => (Outcome::Signal { signal, name: signal_name(signal).into() }, None),
+        Exit::Code(code) if code != 0 => {
+            let trap = o.report.and_then(|r| r.error.clone()).filter(|_| code == TRAP_EXIT_CODE);
+            match trap {
+                Some(message) => (Outcome::Trap { message }, None),
+                None => {
+                    let message = o.report.and_then(|r| r.error.clone()).unwrap_or_else(|| last_line(o.stderr));
+                    (Outcome::Exit { code, message }, None)
+                }
+            }
+        }
+        Exit::Code(_) if !o.reports_result => (Outcome::Ok, None),
+        Exit::Code(_) => match KernelResult::parse(o.stderr) {
+            Err(message) => (Outcome::BadOutput { message }, None),
+            Ok(result) => match o.expected_checksum {
+                Some(expected) if expected != result.checksum => (
+                    Outcome::ChecksumMismatch { expected: expected.into(), actual: result.checksum.clone() },
+                    Some(result),
+                ),
+                _ => (Outcome::Ok, Some(result)),
+            },
+        },
+    }
+}
+
+fn last_line(text: &str) -> String {
+    text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+}
+
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        _ => "signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn measurement(exit: Exit, timed_out: bool) -> Measurement {
+        Measurement {
+            exit,
+            timed_out,
+            wall: Duration::from_millis(1),
+            user: Duration::ZERO,
+            sys: Duration::ZERO,
+            max_rss_kib: 1,
+        }
+    }
+
+    fn observe<'a>(m: &'a Measurement, stderr: &'a str, report: Option<&'a ExecutorReport>) -> Observed<'a> {
+        Observed {
+            measurement: m,
+            stderr,
+            report,
+            timeout_ms: 10,
+            reports_result: true,
+            expected_checksum: Some("00000000000000aa"),
+        }
+    }
+
+    const GOOD: &str = "EDGEBENCH_RESULT {\"kernel_ns\":5,\"checksum\":\"00000000000000aa\"}\n";
+
+    #[test]
+    fn ok_needs_exit_zero_a_result_and_the_right_checksum() {
+        let m = measurement(Exit::Code(0), false);
+        let (outcome, result) = classify(&observe(&m, GOOD, None));
+        assert_eq!(outcome, Outcome::Ok);
+        assert_eq!(result.unwrap().kernel_ns, 5);
+
+        let (outcome, _) = classify(&observe(&m, "", None));
+        assert!(matches!(outcome, Outcome::BadOutput { .. }));
+
+        let wrong = GOOD.replace("aa", "bb");
+        let (outcome, _) = classify(&observe(&m, &wrong, None));
+        assert!(matches!(outcome, Outcome::ChecksumMismatch { .. }));
+    }
+
+    #[test]
+    fn timeout_wins_over_the_signal_that_ended_it() {
+        let m = measurement(Exit::Signal(libc::SIGTERM), true);
+        assert_eq!(classify(&observe(&m, "", None)).0, Outcome::Timeout { timeout_ms: 10 });
+    }
+
+    #[test]
+    fn signals_traps_and_exit_codes() {
+        let m = measurement(Exit::Signal(libc::SIGSEGV), false);
+        assert_eq!(
+            classify(&observe(&m, "", None)).0,
+            Outcome::Signal { signal: libc::SIGSEGV, name: "SIGSEGV".into() }
+        );
+
+        let report = ExecutorReport { error: Some("trap: unreachable".into()), ..Default::default() };
+        let m = measurement(Exit::Code(TRAP_EXIT_CODE), false);
+        assert_eq!(classify(&observe(&m, "", Some(&report))).0, Outcome::Trap { message: "trap: unreachable".into() });
+
+        let m = measurement(Exit::Code(3), false);
+        assert_eq!(
+            classify(&observe(&m, "hog: out of memory after 12 MiB\n", None)).0,
+            Outcome::Exit { code: 3, message: "hog: out of memory after 12 MiB".into() }
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The device side of edgebench.
+//!
+//! `edgebench-harness run plan.json` verifies the files the plan uses, probes
+//! the runtimes, then executes every planned run as a fresh child process,
+//! measured from spawn to exit (see [`measure`]), and appends one
+//! [`RunRecord`](edgebench_model::record::RunRecord) per run to the results
+//! file. Interrupted, it resumes where it stopped (see [`results`]).
+
+pub mod classify;
+pub mod measure;
+pub mod results;
+pub mod runner;
+pub mod verify;

@@ -1,0 +1,260 @@
+//! Running one child process and measuring it.
+//!
+//! Wall time is taken from just before `spawn` to the moment the kernel
+//! reports the child's exit (`waitid` with `WNOWAIT`), on the monotonic clock.
+//! Max RSS and CPU times come from the child's own `wait4` rusage, never from
+//! the cumulative `RUSAGE_CHILDREN`, which is a maximum over every child ever
+//! waited for.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use edgebench_model::plan::Invocation;
+
+/// How long a child gets between SIGTERM and SIGKILL after its timeout, so an
+/// executor can clean up (a container executor removes its container).
+const KILL_GRACE: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    pub exit: Exit,
+    pub timed_out: bool,
+    pub wall: Duration,
+    pub user: Duration,
+    pub sys: Duration,
+    pub max_rss_kib: u64,
+}
+
+/// Where a child's output goes: files, so that no reader thread competes
+/// with the child while it is measured.
+pub struct Capture<'a> {
+    pub stdout: &'a Path,
+    pub stderr: &'a Path,
+}
+
+/// Spawns `invocation` in `workdir`, waits for it (killing it after
+/// `timeout`), and measures it.
+pub fn run(
+    invocation: &Invocation,
+    workdir: &Path,
+    extra_env: &[(&str, &Path)],
+    capture: &Capture<'_>,
+    timeout: Duration,
+    watchdog: &Watchdog,
+) -> io::Result<Measurement> {
+    let mut command = command(invocation, workdir);
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    command.stdin(Stdio::null()).stdout(File::create(capture.stdout)?).stderr(File::create(capture.stderr)?);
+    let limit = invocation.address_space_limit;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            // Own process group, so a timeout kills the whole tree.
+            if libc::setpgid(0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if let Some(bytes) = limit {
+                let rl = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+                if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+
+    let start = Instant::now();
+    let child = command.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    watchdog.arm(pid, start + timeout);
+    wait_for_exit_without_reaping(pid)?;
+    let wall = start.elapsed();
+    // The child is a zombie until reaped below, so its pid cannot be reused
+    // while the watchdog might still signal it.
+    let timed_out = watchdog.disarm();
+    let (status, usage) = reap(pid)?;
+    // `child` is dropped without `wait`; it was reaped above.
+    drop(child);
+
+    let exit = if libc::WIFSIGNALED(status) {
+        Exit::Signal(libc::WTERMSIG(status))
+    } else {
+        Exit::Code(libc::WEXITSTATUS(status))
+    };
+    Ok(Measurement {
+        exit,
+        timed_out,
+        wall,
+        user: timeval(usage.ru_utime),
+        sys: timeval(usage.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+    })
+}
+
+/// The command for `invocation`: a program path with a `/` is taken relative
+/// to `workdir`, a bare name is looked up on `PATH`; `{workdir}` in an
+/// argument becomes the work directory's absolute path.
+pub fn command(invocation: &Invocation, workdir: &Path) -> Command {
+    let program = &invocation.argv[0];
+    let mut command = if program.contains('/') { Command::new(workdir.join(program)) } else { Command::new(program) };
+    let absolute = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let absolute = absolute.to_string_lossy();
+    command
+        .args(invocation.argv[1..].iter().map(|a| a.replace("{workdir}", &absolute)))
+        .current_dir(workdir)
+        .envs(&invocation.env);
+    command
+}
+
+fn wait_for_exit_without_reaping(pid: libc::pid_t) -> io::Result<()> {
+    loop {
+        // SAFETY: plain syscall on a zeroed out-parameter.
+        let rc = unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT)
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+fn reap(pid: libc::pid_t) -> io::Result<(i32, libc::rusage)> {
+    loop {
+        let mut status = 0;
+        // SAFETY: plain syscall with valid out-parameters.
+        let (rc, usage) = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            let rc = libc::wait4(pid, &mut status, 0, &mut usage);
+            (rc, usage)
+        };
+        if rc == pid {
+            return Ok((status, usage));
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+fn timeval(tv: libc::timeval) -> Duration {
+    Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+}
+
+/// Kills a child that outlives its deadline. One thread serves all runs, so
+/// nothing is spawned while a run is measured.
+pub struct Watchdog {
+    shared: Arc<(Mutex<WatchState>, Condvar)>,
+}
+
+#[derive(Default)]
+struct WatchState {
+    armed: Option<(libc::pid_t, Instant)>,
+    fired: bool,
+    shutdown: bool,
+}
+
+impl Default for Watchdog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Watchdog {
+    pub fn new() -> Watchdog {
+        let shared = Arc::new((Mutex::new(WatchState::default()), Condvar::new()));
+        let worker = Arc::clone(&shared);
+        thread::spawn(move || watch(&worker));
+        Watchdog { shared }
+    }
+
+    fn arm(&self, pid: libc::pid_t, deadline: Instant) {
+        let (lock, cv) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.armed = Some((pid, deadline));
+        state.fired = false;
+        cv.notify_all();
+    }
+
+    /// Stops watching; returns whether the child was killed for its timeout.
+    fn disarm(&self) -> bool {
+        let (lock, cv) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.armed = None;
+        cv.notify_all();
+        std::mem::take(&mut state.fired)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.shared;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        state.shutdown = true;
+        cv.notify_all();
+    }
+}
+
+fn watch(shared: &(Mutex<WatchState>, Condvar)) {
+    let (lock, cv) = shared;
+    let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if state.shutdown {
+            return;
+        }
+        let Some((pid, deadline)) = state.armed else {
+            state = cv.wait(state).unwrap_or_else(|e| e.into_inner());
+            continue;
+        };
+        let now = Instant::now();
+        if now < deadline {
+            state = cv.wait_timeout(state, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+            continue;
+        }
+        // Deadline passed while still armed: terminate the group, give it a
+        // grace period, then kill it. The lock is held only while signalling.
+        state.fired = true;
+        signal_group(pid, libc::SIGTERM);
+        let grace_end = Instant::now() + KILL_GRACE;
+        while state.armed == Some((pid, deadline)) {
+            let now = Instant::now();
+            if now >= grace_end {
+                signal_group(pid, libc::SIGKILL);
+                break;
+            }
+            state = cv.wait_timeout(state, grace_end - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        // Wait to be disarmed before watching anything else.
+        while state.armed == Some((pid, deadline)) && !state.shutdown {
+            state = cv.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+fn signal_group(pid: libc::pid_t, signal: i32) {
+    // SAFETY: plain syscalls; the child is not yet reaped, so `pid` is ours.
+    unsafe {
+        libc::kill(-pid, signal);
+        libc::kill(pid, signal);
+    }
+}

@@ -1,0 +1,154 @@
+//! The results file: JSON Lines, one record per run, appended and synced as
+//! it goes, so that a harness killed at any moment loses at most the run it
+//! was measuring and a restart resumes after the last complete record.
+
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use edgebench_model::record::{RECORD_SCHEMA, RunRecord};
+
+pub struct ResultsFile {
+    path: PathBuf,
+    file: File,
+    done: BTreeSet<usize>,
+}
+
+impl ResultsFile {
+    /// Opens (or creates) the results of `plan_id`. A trailing partial line,
+    /// left by a kill in the middle of a write, is cut off; complete records
+    /// of another plan, or unreadable ones, are an error rather than silently
+    /// mixed with this plan's.
+    pub fn open(path: &Path, plan_id: &str) -> Result<ResultsFile, String> {
+        let ctx = |e: io::Error| format!("{}: {e}", path.display());
+        let mut file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(ctx)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(ctx)?;
+
+        let complete = text.rfind('\n').map_or(0, |i| i + 1);
+        if complete < text.len() {
+            file.set_len(complete as u64).map_err(ctx)?;
+            file.seek(SeekFrom::End(0)).map_err(ctx)?;
+        }
+        let mut done = BTreeSet::new();
+        for (i, line) in text[..complete].lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record: RunRecord = serde_json::from_str(line)
+                .map_err(|e| format!("{}:{}: not a run record: {e}", path.display(), i + 1))?;
+            if record.schema != RECORD_SCHEMA {
+                return Err(format!(
+                    "{}:{}: record schema {} (this harness writes {RECORD_SCHEMA}); use a new results file",
+                    path.display(),
+                    i + 1,
+                    record.schema
+                ));
+            }
+            if record.plan_id != plan_id {
+                return Err(format!(
+                    "{}:{}: record of plan {} but this plan is {plan_id}; use a new results file",
+                    path.display(),
+                    i + 1,
+                    record.plan_id
+                ));
+            }
+            done.insert(record.run);
+        }
+        Ok(ResultsFile { path: path.to_path_buf(), file, done })
+    }
+
+    pub fn is_done(&self, run: usize) -> bool {
+        self.done.contains(&run)
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.done.len()
+    }
+
+    /// Appends one record as a single write and syncs it to disk.
+    pub fn append(&mut self, record: &RunRecord) -> Result<(), String> {
+        let mut line = serde_json::to_vec(record).map_err(|e| format!("serializing a record: {e}"))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        self.done.insert(record.run);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use edgebench_model::Dataset;
+    use edgebench_model::record::Outcome;
+
+    use super::*;
+
+    fn record(plan: &str, run: usize) -> RunRecord {
+        RunRecord {
+            schema: RECORD_SCHEMA,
+            plan_id: plan.into(),
+            run,
+            cell: 0,
+            kernel: "gemm".into(),
+            dataset: Dataset::Mini,
+            runtime: "native".into(),
+            variant: "default".into(),
+            repetition: run as u32,
+            warmup: false,
+            started_unix_ms: 0,
+            outcome: Outcome::Ok,
+            wall_ns: 1,
+            user_ns: 0,
+            sys_ns: 0,
+            max_rss_kib: 1,
+            kernel_ns: None,
+            checksum: None,
+            phases: BTreeMap::new(),
+            peak_memory: None,
+            stderr_tail: None,
+        }
+    }
+
+    #[test]
+    fn a_partial_last_line_is_cut_and_complete_records_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let mut text = String::new();
+        for run in 0..3 {
+            text.push_str(&serde_json::to_string(&record("p", run)).unwrap());
+            text.push('\n');
+        }
+        let complete = text.len();
+        text.push_str(&serde_json::to_string(&record("p", 3)).unwrap()[..20]);
+        std::fs::write(&path, &text).unwrap();
+
+        let mut results = ResultsFile::open(&path, "p").unwrap();
+        assert_eq!(results.done_count(), 3);
+        assert!(results.is_done(2) && !results.is_done(3));
+        assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, complete);
+
+        results.append(&record("p", 3)).unwrap();
+        drop(results);
+        let reopened = ResultsFile::open(&path, "p").unwrap();
+        assert_eq!(reopened.done_count(), 4);
+    }
+
+    #[test]
+    fn records_of_another_plan_or_garbage_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        std::fs::write(&path, serde_json::to_string(&record("other", 0)).unwrap() + "\n").unwrap();
+        let err = ResultsFile::open(&path, "p").err().unwrap();
+        assert!(err.contains("record of plan other"), "{err}");
+
+        std::fs::write(&path, "not json\n").unwrap();
+        let err = ResultsFile::open(&path, "p").err().unwrap();
+        assert!(err.contains(":1: not a run record"), "{err}");
+    }
+}

@@ -1,0 +1,265 @@
+//! Executing a plan: verify, probe, then every remaining run in plan order.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use edgebench_model::executor::{ExecutorReport, REPORT_ENV};
+use edgebench_model::plan::{Cell, Plan, PlannedRun};
+use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord};
+
+use crate::classify::{Observed, classify};
+use crate::measure::{self, Capture, Watchdog};
+use crate::results::ResultsFile;
+use crate::verify::verify_files;
+
+/// How much of a failed run's stderr goes into its record.
+const STDERR_TAIL_BYTES: usize = 2048;
+/// A probe that has not answered by then is a failed probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Quiet,
+    /// A human-readable line per run on stderr.
+    Lines,
+    /// A JSON object per run on stdout, for the host to render.
+    Json,
+}
+
+pub struct Options {
+    pub workdir: PathBuf,
+    pub results: PathBuf,
+    pub progress: Progress,
+}
+
+pub struct Summary {
+    pub executed: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
+    plan.validate()?;
+    verify_files(&options.workdir, &plan.files)?;
+    let mut results = ResultsFile::open(&options.results, &plan.id)?;
+    let skipped = results.done_count();
+
+    let scratch = options.workdir.join("scratch");
+    fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let stdout_path = scratch.join("run.stdout");
+    let stderr_path = scratch.join("run.stderr");
+    let report_path = scratch.join("executor-report.json");
+    let capture = Capture { stdout: &stdout_path, stderr: &stderr_path };
+    let watchdog = Watchdog::new();
+
+    let pending = plan.runs.iter().enumerate().filter(|(i, _)| !results.is_done(*i)).count();
+    let needed_probes: Vec<&str> = plan
+        .runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !results.is_done(*i))
+        .filter_map(|(_, r)| plan.cells[r.cell].probe.as_deref())
+        .collect();
+    let probes = run_probes(plan, options, &capture, &watchdog, &needed_probes);
+
+    let mut executed = 0;
+    let mut failed = 0;
+    for (index, run) in plan.runs.iter().enumerate() {
+        if results.is_done(index) {
+            continue;
+        }
+        let cell = &plan.cells[run.cell];
+        let unavailable = cell.probe.as_ref().and_then(|p| probes.get(p.as_str()).cloned().flatten());
+        let record = match unavailable {
+            Some(reason) => unavailable_record(plan, index, run, cell, reason),
+            None => measure_run(plan, index, run, cell, options, &capture, &report_path, &watchdog)?,
+        };
+        executed += 1;
+        if !record.outcome.is_ok() {
+            failed += 1;
+        }
+        results.append(&record)?;
+        report_progress(options.progress, &record, skipped + executed, plan.runs.len(), pending);
+    }
+    Ok(Summary { executed, skipped, failed })
+}
+
+/// Runs each needed probe once; maps probe name to `Some(reason)` when the
+/// runtime is unavailable.
+fn run_probes(
+    plan: &Plan,
+    options: &Options,
+    capture: &Capture<'_>,
+    watchdog: &Watchdog,
+    needed: &[&str],
+) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    for probe in plan.probes.iter().filter(|p| needed.contains(&p.name.as_str())) {
+        let verdict = match measure::run(&probe.invocation, &options.workdir, &[], capture, PROBE_TIMEOUT, watchdog) {
+            Err(e) => Some(format!("cannot start `{}`: {e}", probe.invocation.argv[0])),
+            Ok(m) if m.timed_out => Some(format!("probe did not answer within {PROBE_TIMEOUT:?}")),
+            Ok(m) if m.exit == measure::Exit::Code(0) => None,
+            Ok(m) => {
+                let err = fs::read_to_string(capture.stderr).unwrap_or_default();
+                let out = fs::read_to_string(capture.stdout).unwrap_or_default();
+                let text = format!("{}{}", out.trim(), err.trim());
+                Some(if text.is_empty() { format!("probe failed ({:?})", m.exit) } else { tail(&text, 1024) })
+            }
+        };
+        if options.progress == Progress::Lines {
+            match &verdict {
+                None => eprintln!("probe {}: available", probe.name),
+                Some(reason) => eprintln!("probe {}: UNAVAILABLE: {reason}", probe.name),
+            }
+        }
+        out.insert(probe.name.clone(), verdict);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measure_run(
+    plan: &Plan,
+    index: usize,
+    run: &PlannedRun,
+    cell: &Cell,
+    options: &Options,
+    capture: &Capture<'_>,
+    report_path: &Path,
+    watchdog: &Watchdog,
+) -> Result<RunRecord, String> {
+    let _ = fs::remove_file(report_path);
+    let started_unix_ms = unix_ms();
+    let timeout = Duration::from_millis(cell.timeout_ms);
+    let extra_env: Vec<(&str, &Path)> =
+        if cell.invocation.executor_report { vec![(REPORT_ENV, report_path)] } else { Vec::new() };
+    let mut record = base_record(plan, index, run, cell, started_unix_ms);
+
+    let measurement = match measure::run(&cell.invocation, &options.workdir, &extra_env, capture, timeout, watchdog) {
+        Ok(m) => m,
+        Err(e) => {
+            record.outcome =
+                Outcome::SpawnFailed { message: format!("cannot start `{}`: {e}", cell.invocation.argv[0]) };
+            return Ok(record);
+        }
+    };
+    let stderr = String::from_utf8_lossy(&fs::read(capture.stderr).unwrap_or_default()).into_owned();
+    let report: Option<ExecutorReport> = if cell.invocation.executor_report {
+        fs::read(report_path).ok().and_then(|b| serde_json::from_slice(&b).ok())
+    } else {
+        None
+    };
+    let (outcome, result) = classify(&Observed {
+        measurement: &measurement,
+        stderr: &stderr,
+        report: report.as_ref(),
+        timeout_ms: cell.timeout_ms,
+        reports_result: cell.reports,
+        expected_checksum: cell.expected_checksum.as_deref(),
+    });
+
+    record.wall_ns = nanos(measurement.wall);
+    record.user_ns = nanos(measurement.user);
+    record.sys_ns = nanos(measurement.sys);
+    record.max_rss_kib = measurement.max_rss_kib;
+    if let Some(result) = result {
+        record.kernel_ns = Some(result.kernel_ns);
+        record.checksum = Some(result.checksum);
+    }
+    if let Some(report) = report {
+        record.phases = report.phases;
+        record.peak_memory = report.peak_memory;
+    }
+    if !outcome.is_ok() {
+        record.stderr_tail = Some(tail(&stderr, STDERR_TAIL_BYTES));
+    }
+    record.outcome = outcome;
+    Ok(record)
+}
+
+fn base_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, started_unix_ms: u64) -> RunRecord {
+    RunRecord {
+        schema: RECORD_SCHEMA,
+        plan_id: plan.id.clone(),
+        run: index,
+        cell: run.cell,
+        kernel: cell.kernel.clone(),
+        dataset: cell.dataset,
+        runtime: cell.runtime.clone(),
+        variant: cell.variant.clone(),
+        repetition: run.repetition,
+        warmup: run.warmup,
+        started_unix_ms,
+        outcome: Outcome::Ok,
+        wall_ns: 0,
+        user_ns: 0,
+        sys_ns: 0,
+        max_rss_kib: 0,
+        kernel_ns: None,
+        checksum: None,
+        phases: BTreeMap::new(),
+        peak_memory: None,
+        stderr_tail: None,
+    }
+}
+
+fn unavailable_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, reason: String) -> RunRecord {
+    let mut record = base_record(plan, index, run, cell, unix_ms());
+    record.outcome = Outcome::Unavailable { reason };
+    record
+}
+
+fn report_progress(progress: Progress, record: &RunRecord, position: usize, total: usize, _pending: usize) {
+    match progress {
+        Progress::Quiet => {}
+        Progress::Json => {
+            let line = serde_json::json!({
+                "position": position,
+                "total": total,
+                "label": format!("{}/{}/{}/{}", record.kernel, record.dataset, record.runtime, record.variant),
+                "warmup": record.warmup,
+                "status": record.outcome.kind(),
+                "wall_ns": record.wall_ns,
+            });
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        Progress::Lines => {
+            let what = if record.warmup { "warm-up" } else { "run" };
+            eprintln!(
+                "[{position}/{total}] {}/{}/{}/{} {what} {}: {} {:.3} ms {} KiB",
+                record.kernel,
+                record.dataset,
+                record.runtime,
+                record.variant,
+                record.repetition,
+                record.outcome.kind(),
+                record.wall_ns as f64 / 1e6,
+                record.max_rss_kib
+            );
+        }
+    }
+}
+
+fn tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(0)).unwrap_or(0)
+}

@@ -1,0 +1,110 @@
+//! The measurement primitives against real child processes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use edgebench_harness::measure::{self, Capture, Exit, Watchdog};
+use edgebench_model::plan::Invocation;
+
+fn invocation(argv: &[&str]) -> Invocation {
+    Invocation { argv: argv.iter().map(|s| s.to_string()).collect(), ..Default::default() }
+}
+
+fn run(argv: &[&str], timeout: Duration, dir: &Path, watchdog: &Watchdog) -> measure::Measurement {
+    let stdout = dir.join("out");
+    let stderr = dir.join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    measure::run(&invocation(argv), dir, &[], &capture, timeout, watchdog).expect("the child starts")
+}
+
+/// `getrusage(RUSAGE_CHILDREN)` would report the first child's peak for the
+/// second one too; each run must carry its own child's peak.
+#[test]
+fn peak_memory_is_the_childs_own_not_the_maximum_over_all_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let big = run(
+        &["python3", "-c", "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"],
+        Duration::from_secs(60),
+        dir.path(),
+        &watchdog,
+    );
+    assert_eq!(big.exit, Exit::Code(0));
+    assert!(big.max_rss_kib > 200 * 1024, "the big child peaked at {} KiB", big.max_rss_kib);
+
+    let small = run(&["true"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert_eq!(small.exit, Exit::Code(0));
+    assert!(small.max_rss_kib < 20 * 1024, "`true` reported {} KiB: cumulative rusage?", small.max_rss_kib);
+    assert!(small.max_rss_kib * 10 < big.max_rss_kib);
+}
+
+#[test]
+fn exit_codes_signals_and_output_are_captured() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let m = run(&["sh", "-c", "echo out; echo err >&2; exit 7"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert_eq!(m.exit, Exit::Code(7));
+    assert!(!m.timed_out);
+    assert_eq!(std::fs::read_to_string(dir.path().join("out")).unwrap(), "out\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("err")).unwrap(), "err\n");
+
+    let m = run(&["sh", "-c", "kill -SEGV $$"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert_eq!(m.exit, Exit::Signal(libc::SIGSEGV));
+}
+
+#[test]
+fn a_child_past_its_timeout_is_terminated_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let m = run(&["sleep", "30"], Duration::from_millis(200), dir.path(), &watchdog);
+    assert!(m.timed_out);
+    assert_eq!(m.exit, Exit::Signal(libc::SIGTERM));
+    // The same watchdog serves the next run, which finishes in time.
+    let m = run(&["true"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert!(!m.timed_out);
+    assert_eq!(m.exit, Exit::Code(0));
+}
+
+#[test]
+fn a_child_that_ignores_sigterm_is_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let m = run(
+        &["python3", "-c", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)"],
+        Duration::from_millis(500),
+        dir.path(),
+        &watchdog,
+    );
+    assert!(m.timed_out);
+    assert_eq!(m.exit, Exit::Signal(libc::SIGKILL));
+}
+
+#[test]
+fn the_address_space_limit_applies_to_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let stdout = dir.path().join("out");
+    let stderr = dir.path().join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    let mut inv = invocation(&["python3", "-c", "b = bytearray(512 * 1024 * 1024)"]);
+    inv.address_space_limit = Some(256 << 20);
+    let m = measure::run(&inv, dir.path(), &[], &capture, Duration::from_secs(60), &watchdog).unwrap();
+    assert_ne!(m.exit, Exit::Code(0));
+    assert!(std::fs::read_to_string(&stderr).unwrap().contains("MemoryError"));
+}
+
+#[test]
+fn workdir_placeholder_and_relative_programs_resolve_against_the_work_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    let script = dir.path().join("bin/show");
+    std::fs::write(&script, "#!/bin/sh\necho \"$1\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let m = run(&["bin/show", "{workdir}/x"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert_eq!(m.exit, Exit::Code(0));
+    let printed = std::fs::read_to_string(dir.path().join("out")).unwrap();
+    let expected = format!("{}/x\n", std::path::absolute(dir.path()).unwrap().display());
+    assert_eq!(printed, expected);
+}

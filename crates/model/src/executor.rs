@@ -1,0 +1,199 @@
+//! The protocol between the harness and an engine executor.
+//!
+//! An executor is a small program that embeds one Wasm engine. The harness runs
+//! it as a measured child process:
+//!
+//! ```text
+//! <executor> run --variant <v> [--max-memory <bytes>] <module> [-- <args>...]
+//! <executor> precompile --variant <v> [--target <triple>] <module.wasm> <output>
+//! <executor> probe --variant <v>
+//! ```
+//!
+//! `probe` exits 0 when the executor can run the variant on this machine,
+//! and otherwise prints why not.
+//!
+//! The kernel's own stdout and stderr pass straight through. The executor's
+//! phases and outcome travel on a side channel instead: a JSON
+//! [`ExecutorReport`] written to the file named by [`REPORT_ENV`], so they are
+//! never mixed into the kernel's output.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Environment variable naming the file the executor writes its report to.
+pub const REPORT_ENV: &str = "EDGEBENCH_REPORT";
+
+/// Exit status an executor uses when the guest trapped (as 128 + SIGABRT, the
+/// convention of the Wasmtime and Wasmer command-line tools).
+pub const TRAP_EXIT_CODE: i32 = 134;
+
+/// Exit status for an executor that could not even load the module.
+pub const LOAD_FAILURE_EXIT_CODE: i32 = 125;
+
+/// Phase names used by the Wasm executors, in order.
+pub const PHASE_COMPILE: &str = "compile";
+pub const PHASE_INSTANTIATE: &str = "instantiate";
+pub const PHASE_EXECUTE: &str = "execute";
+
+/// What an executor saw while running one module.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExecutorReport {
+    pub engine: String,
+    pub variant: String,
+    /// Phase name → duration in nanoseconds, e.g. `compile` (or the load of a
+    /// precompiled module), `instantiate`, `execute`; a container executor
+    /// reports `create`, `start_to_exit`, `remove`.
+    pub phases: BTreeMap<String, u64>,
+    /// The guest's exit status (0 when `_start` returned normally).
+    pub exit_code: Option<i32>,
+    /// The trap or load error, when the guest did not finish.
+    pub error: Option<String>,
+    /// Peak memory measured by the executor itself, where the process's own
+    /// rusage does not cover the workload (a container).
+    pub peak_memory: Option<PeakMemory>,
+}
+
+/// A peak-memory figure and how it was obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeakMemory {
+    pub bytes: u64,
+    /// e.g. `cgroup-v2 memory.peak`, `max of streamed stats`.
+    pub method: String,
+}
+
+/// A parsed executor command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecutorCommand {
+    Run { variant: String, max_memory: Option<u64>, module: String, args: Vec<String> },
+    Precompile { variant: String, target: Option<String>, module: String, output: String },
+    Probe { variant: String },
+}
+
+impl ExecutorCommand {
+    /// Parses `args` (without the program name). Hand-rolled so executors stay
+    /// free of an argument-parsing dependency.
+    pub fn parse(args: &[String]) -> Result<ExecutorCommand, String> {
+        let (verb, rest) = args.split_first().ok_or_else(usage)?;
+        let mut variant = None;
+        let mut max_memory = None;
+        let mut target = None;
+        let mut positional = Vec::new();
+        let mut guest_args = Vec::new();
+        let mut it = rest.iter();
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--variant" => variant = Some(value(&mut it, "--variant")?),
+                "--target" => target = Some(value(&mut it, "--target")?),
+                "--max-memory" => {
+                    let v = value(&mut it, "--max-memory")?;
+                    let bytes = v.parse().map_err(|_| format!("--max-memory takes a number of bytes, not `{v}`"))?;
+                    max_memory = Some(bytes);
+                }
+                "--" => {
+                    guest_args.extend(it.by_ref().cloned());
+                }
+                flag if flag.starts_with("--") => return Err(format!("unknown flag `{flag}`\n{}", usage())),
+                _ => positional.push(arg.clone()),
+            }
+        }
+        let variant = variant.ok_or_else(|| format!("--variant is required\n{}", usage()))?;
+        match (verb.as_str(), positional.as_slice()) {
+            ("run", [module]) => {
+                Ok(ExecutorCommand::Run { variant, max_memory, module: module.clone(), args: guest_args })
+            }
+            ("precompile", [module, output]) => {
+                Ok(ExecutorCommand::Precompile { variant, target, module: module.clone(), output: output.clone() })
+            }
+            ("probe", []) => Ok(ExecutorCommand::Probe { variant }),
+            _ => Err(usage()),
+        }
+    }
+
+    /// The command line that [`ExecutorCommand::parse`] reads back.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            ExecutorCommand::Run { variant, max_memory, module, args } => {
+                out.extend(["run".into(), "--variant".into(), variant.clone()]);
+                if let Some(bytes) = max_memory {
+                    out.extend(["--max-memory".into(), bytes.to_string()]);
+                }
+                out.push(module.clone());
+                if !args.is_empty() {
+                    out.push("--".into());
+                    out.extend(args.iter().cloned());
+                }
+            }
+            ExecutorCommand::Precompile { variant, target, module, output } => {
+                out.extend(["precompile".into(), "--variant".into(), variant.clone()]);
+                if let Some(target) = target {
+                    out.extend(["--target".into(), target.clone()]);
+                }
+                out.extend([module.clone(), output.clone()]);
+            }
+            ExecutorCommand::Probe { variant } => {
+                out.extend(["probe".into(), "--variant".into(), variant.clone()]);
+            }
+        }
+        out
+    }
+}
+
+fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<String, String> {
+    it.next().cloned().ok_or_else(|| format!("{flag} needs a value"))
+}
+
+fn usage() -> String {
+    "usage:\n  <executor> run --variant <v> [--max-memory <bytes>] <module> [-- <args>...]\n  \
+     <executor> precompile --variant <v> [--target <triple>] <module.wasm> <output>\n  \
+     <executor> probe --variant <v>"
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn run_round_trips() {
+        let cmd = ExecutorCommand::Run {
+            variant: "jit".into(),
+            max_memory: Some(1 << 20),
+            module: "k.wasm".into(),
+            args: strings(&["a", "--b"]),
+        };
+        assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
+    }
+
+    #[test]
+    fn precompile_round_trips() {
+        let cmd = ExecutorCommand::Precompile {
+            variant: "aot".into(),
+            target: Some("aarch64-unknown-linux-gnu".into()),
+            module: "k.wasm".into(),
+            output: "k.cwasm".into(),
+        };
+        assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
+    }
+
+    #[test]
+    fn probe_round_trips() {
+        let cmd = ExecutorCommand::Probe { variant: "llvm".into() };
+        assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(ExecutorCommand::parse(&[]).is_err());
+        assert!(ExecutorCommand::parse(&strings(&["run", "k.wasm"])).is_err());
+        assert!(ExecutorCommand::parse(&strings(&["run", "--variant", "jit"])).is_err());
+        assert!(ExecutorCommand::parse(&strings(&["run", "--variant", "jit", "--max-memory", "x", "k"])).is_err());
+        assert!(ExecutorCommand::parse(&strings(&["fly", "--variant", "jit", "k"])).is_err());
+        assert!(ExecutorCommand::parse(&strings(&["run", "--bogus", "--variant", "jit", "k"])).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! The artifacts manifest: everything `cargo xtask build` produced for one
+//! target, with hashes, so the device can verify what it runs and every
+//! figure can be traced to the exact binary that produced it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Dataset;
+
+pub const MANIFEST_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema: u32,
+    pub target: String,
+    /// Rust-style triple of the device, e.g. `aarch64-unknown-linux-musl`.
+    pub triple: String,
+    pub compilers: Vec<CompilerInfo>,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// One compiler used for the kernels, exactly as invoked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompilerInfo {
+    /// The artifact kind it produced (`wasm`, `native`).
+    pub kind: ArtifactKind,
+    pub command: String,
+    pub version: String,
+    pub target: String,
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// A wasm32-wasip1 module.
+    Wasm,
+    /// A statically linked executable for the target.
+    Native,
+    /// A module precompiled by Wasmtime for the target (`.cwasm`).
+    WasmtimePrecompiled,
+    /// A device program: the harness or an engine executor.
+    Program,
+}
+
+impl ArtifactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtifactKind::Wasm => "wasm",
+            ArtifactKind::Native => "native",
+            ArtifactKind::WasmtimePrecompiled => "wasmtime-precompiled",
+            ArtifactKind::Program => "program",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Kernel name, or the program's name for [`ArtifactKind::Program`].
+    pub name: String,
+    pub dataset: Option<Dataset>,
+    pub kind: ArtifactKind,
+    /// Path relative to the target's artifact directory.
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl Manifest {
+    pub fn find(&self, name: &str, dataset: Option<Dataset>, kind: ArtifactKind) -> Option<&Artifact> {
+        self.artifacts
+            .iter()
+            .find(|a| a.name == name && a.kind == kind && (a.dataset == dataset || kind == ArtifactKind::Program))
+    }
+}

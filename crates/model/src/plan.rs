@@ -1,0 +1,149 @@
+//! The plan: what the device executes, fully resolved by the host.
+//!
+//! The host expands a pipeline into cells (kernel × dataset × runtime ×
+//! variant) and a seeded run order, and resolves every cell to the exact
+//! command line to run. The harness therefore knows nothing about runtimes:
+//! it verifies files, runs probes, runs commands, measures and records.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Dataset;
+
+pub const PLAN_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub schema: u32,
+    /// A hash of everything below; records carry it so results of another
+    /// plan are never mixed in on resume.
+    pub id: String,
+    pub pipeline: String,
+    pub target: String,
+    pub seed: u64,
+    /// Every file a run uses, relative to the work directory, with the hash
+    /// the harness checks before running anything.
+    pub files: Vec<PlanFile>,
+    /// Per runtime (and variant) a command that must succeed on the device
+    /// before its cells run; when it fails, their runs are recorded as
+    /// unavailable with its output as the reason.
+    pub probes: Vec<Probe>,
+    pub cells: Vec<Cell>,
+    /// The run order, warm-ups included.
+    pub runs: Vec<PlannedRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// The key cells refer to, e.g. `docker/debian`.
+    pub name: String,
+    pub invocation: Invocation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cell {
+    pub kernel: String,
+    pub dataset: Dataset,
+    pub runtime: String,
+    pub variant: String,
+    pub timeout_ms: u64,
+    /// Whether the kernel prints an `EDGEBENCH_RESULT` line that must be there.
+    pub reports: bool,
+    /// The checksum every runtime must reproduce, where known in advance.
+    pub expected_checksum: Option<String>,
+    /// The probe this cell depends on, if any.
+    pub probe: Option<String>,
+    pub invocation: Invocation,
+}
+
+impl Cell {
+    /// `kernel/dataset/runtime/variant`, the cell's name in messages.
+    pub fn label(&self) -> String {
+        format!("{}/{}/{}/{}", self.kernel, self.dataset, self.runtime, self.variant)
+    }
+}
+
+/// One command line, run as a fresh child process in the work directory.
+/// `{workdir}` in an argument stands for the work directory's absolute path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invocation {
+    /// Program and arguments; a relative program path is taken from the work
+    /// directory, a bare name from `PATH`.
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A cap on the child's address space (`RLIMIT_AS`), for native code.
+    /// Wasm engines reserve large address ranges, so they are capped through
+    /// their own options instead.
+    #[serde(default)]
+    pub address_space_limit: Option<u64>,
+    /// Whether the program is an executor that writes an
+    /// [`ExecutorReport`](crate::executor::ExecutorReport).
+    #[serde(default)]
+    pub executor_report: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedRun {
+    pub cell: usize,
+    /// 0-based; warm-ups and measured runs are counted separately.
+    pub repetition: u32,
+    pub warmup: bool,
+}
+
+impl Plan {
+    /// Checks references inside the plan (cells, probes) so the harness never
+    /// indexes out of bounds on a hand-written or corrupted plan.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.schema != PLAN_SCHEMA {
+            return Err(format!(
+                "plan schema {} is not supported (this harness reads schema {PLAN_SCHEMA}); rebuild and redeploy",
+                self.schema
+            ));
+        }
+        for (i, run) in self.runs.iter().enumerate() {
+            if run.cell >= self.cells.len() {
+                return Err(format!("run {i} refers to cell {} but the plan has {}", run.cell, self.cells.len()));
+            }
+        }
+        for cell in &self.cells {
+            if cell.invocation.argv.is_empty() {
+                return Err(format!("cell {} has an empty command line", cell.label()));
+            }
+            if let Some(p) = &cell.probe
+                && !self.probes.iter().any(|probe| &probe.name == p)
+            {
+                return Err(format!("cell {} refers to unknown probe `{p}`", cell.label()));
+            }
+        }
+        for probe in &self.probes {
+            if probe.invocation.argv.is_empty() {
+                return Err(format!("probe {} has an empty command line", probe.name));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for run in &self.runs {
+            if !seen.insert((run.cell, run.repetition, run.warmup)) {
+                return Err(format!(
+                    "run of cell {} repetition {} is listed twice",
+                    self.cells[run.cell].label(),
+                    run.repetition
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,116 @@
+//! The kernel suite (`kernels/suite.yaml`): names, categories, element types,
+//! size parameters and dataset sizes. The YAML is read on the host; these are
+//! the types it deserializes into.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Dataset;
+
+/// Categories whose kernels are not benchmarks.
+pub const STARTUP_CATEGORY: &str = "startup";
+pub const FAULTS_CATEGORY: &str = "faults";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    pub kernels: Vec<Kernel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kernel {
+    pub name: String,
+    /// A path-like category, e.g. `linear-algebra/blas`; the source is
+    /// `kernels/<category>/<name>.c`.
+    pub category: String,
+    pub element: Element,
+    /// Names of the size parameters, passed to the compiler as `-DEB_<PARAM>`.
+    pub params: Vec<String>,
+    /// One value per parameter for each dataset. Absent for kernels whose
+    /// code does not depend on the dataset (start-up, faults).
+    #[serde(default)]
+    pub sizes: Option<BTreeMap<Dataset, Vec<u64>>>,
+    /// Whether the kernel prints an `EDGEBENCH_RESULT` line.
+    #[serde(default = "yes")]
+    pub reports: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Element {
+    Double,
+    Float,
+    Int,
+    None,
+}
+
+impl Suite {
+    pub fn kernel(&self, name: &str) -> Option<&Kernel> {
+        self.kernels.iter().find(|k| k.name == name)
+    }
+
+    /// The benchmark kernels: everything but start-up and faults.
+    pub fn benchmarks(&self) -> impl Iterator<Item = &Kernel> {
+        self.kernels.iter().filter(|k| k.is_benchmark())
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.kernels.iter().map(|k| k.name.as_str())
+    }
+
+    /// Checks the suite's internal consistency (sizes match parameters).
+    pub fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for k in &self.kernels {
+            if !seen.insert(&k.name) {
+                return Err(format!("kernel `{}` is listed twice", k.name));
+            }
+            match &k.sizes {
+                None if !k.params.is_empty() => {
+                    return Err(format!("kernel `{}` has parameters but no sizes", k.name));
+                }
+                None => {}
+                Some(sizes) => {
+                    for d in Dataset::ALL {
+                        let values = sizes.get(&d).ok_or_else(|| format!("kernel `{}` has no `{d}` size", k.name))?;
+                        if values.len() != k.params.len() {
+                            return Err(format!(
+                                "kernel `{}` size `{d}` has {} values for {} parameters",
+                                k.name,
+                                values.len(),
+                                k.params.len()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Kernel {
+    pub fn is_benchmark(&self) -> bool {
+        self.category != STARTUP_CATEGORY && self.category != FAULTS_CATEGORY
+    }
+
+    /// Relative path of the source below `kernels/`.
+    pub fn source(&self) -> String {
+        format!("{}/{}.c", self.category, self.name)
+    }
+
+    /// The preprocessor definitions for `dataset`, as `(EB_<PARAM>, value)`.
+    pub fn defines(&self, dataset: Dataset) -> Vec<(String, u64)> {
+        let Some(sizes) = &self.sizes else {
+            return Vec::new();
+        };
+        let values = sizes.get(&dataset).map(Vec::as_slice).unwrap_or(&[]);
+        self.params.iter().zip(values).map(|(p, v)| (format!("EB_{p}"), *v)).collect()
+    }
+}

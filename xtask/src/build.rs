@@ -1,0 +1,152 @@
+//! `cargo xtask build`: kernels, device programs and precompiled modules for
+//! one target, recorded with their hashes in `manifest.json`.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use edgebench_harness::verify::sha256_file;
+use edgebench_model::Dataset;
+use edgebench_model::executor::ExecutorCommand;
+use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest};
+use edgebench_model::suite::Kernel;
+use xshell::Shell;
+
+use crate::flags::BuildArgs;
+use crate::kernels::{self, Job};
+use crate::target::{self, Target};
+use crate::{programs, project, suite, zig};
+
+/// What to build.
+pub struct Request<'a> {
+    pub target: &'a Target,
+    pub kernels: Vec<&'a Kernel>,
+    pub datasets: Vec<Dataset>,
+    pub programs: bool,
+    pub quiet: bool,
+}
+
+pub fn run(args: &BuildArgs) -> Result<Manifest> {
+    let target = target::resolve(&args.target)?;
+    let suite = suite::load()?;
+    let mut kernels = suite::select(&suite, &args.kernels)?;
+    if args.with_faults {
+        kernels.extend(suite::faults(&suite));
+    }
+    let datasets = suite::datasets(&args.datasets)?;
+    let request = Request { target: &target, kernels, datasets, programs: !args.kernels_only, quiet: args.quiet };
+    build(&request)
+}
+
+pub fn manifest_path(target: &str) -> PathBuf {
+    project::target_dir(target).join("manifest.json")
+}
+
+pub fn build(req: &Request<'_>) -> Result<Manifest> {
+    let started = Instant::now();
+    let sh = Shell::new()?;
+    let target_dir = project::target_dir(&req.target.name);
+    fs::create_dir_all(&target_dir)?;
+    // One build per target at a time (tests and users may start several).
+    let lock = File::create(target_dir.join(".build.lock"))?;
+    lock.lock().context("locking the target directory")?;
+
+    let zig = zig::ensure(&sh, req.quiet)?;
+    let mut jobs = Vec::new();
+    for kernel in &req.kernels {
+        let datasets: Vec<Option<Dataset>> =
+            if kernel.sizes.is_some() { req.datasets.iter().copied().map(Some).collect() } else { vec![None] };
+        for dataset in datasets {
+            for kind in [ArtifactKind::Wasm, ArtifactKind::Native] {
+                jobs.push(Job { kernel, dataset, kind });
+            }
+        }
+    }
+    let built = kernels::build_all(&zig, req.target.arch, &project::kernels_dir(), &target_dir, &jobs)?;
+    let rebuilt = built.iter().filter(|b| b.rebuilt).count();
+
+    let mut artifacts = Vec::new();
+    for b in &built {
+        artifacts.push(artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)?);
+    }
+    if req.programs {
+        programs::build(&sh, req.target, &target_dir, req.quiet)?;
+        for p in programs::ALL {
+            artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
+        }
+        let wasm: Vec<(String, Option<Dataset>, String)> = artifacts
+            .iter()
+            .filter(|a| a.kind == ArtifactKind::Wasm)
+            .map(|a| (a.name.clone(), a.dataset, a.path.clone()))
+            .collect();
+        for (name, dataset, path) in wasm {
+            let out = precompile_wasmtime(&sh, &target_dir, &path)?;
+            artifacts.push(artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?);
+        }
+    }
+    artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
+
+    let manifest = Manifest {
+        schema: MANIFEST_SCHEMA,
+        target: req.target.name.clone(),
+        triple: req.target.arch.rust_triple().into(),
+        compilers: kernels::compiler_info(&sh, &zig, req.target.arch)?,
+        artifacts,
+    };
+    let path = manifest_path(&req.target.name);
+    let json = serde_json::to_string_pretty(&manifest)? + "\n";
+    if fs::read_to_string(&path).ok().as_deref() != Some(json.as_str()) {
+        fs::write(&path, json)?;
+    }
+    if !req.quiet {
+        eprintln!(
+            "built {} kernel artifact(s) ({rebuilt} compiled, {} up to date) for `{}` in {:.1} s; manifest: {}",
+            built.len(),
+            built.len() - rebuilt,
+            req.target.name,
+            started.elapsed().as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(manifest)
+}
+
+fn artifact(
+    target_dir: &Path,
+    name: &str,
+    dataset: Option<Dataset>,
+    kind: ArtifactKind,
+    rel: &str,
+) -> Result<Artifact> {
+    let path = target_dir.join(rel);
+    let size = fs::metadata(&path).with_context(|| format!("{} was not built", path.display()))?.len();
+    Ok(Artifact { name: name.into(), dataset, kind, path: rel.into(), size, sha256: sha256_file(&path)? })
+}
+
+/// Precompiles one module with the target's own Wasmtime executor; skipped
+/// when neither the module nor the executor changed.
+fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str) -> Result<String> {
+    let out_rel = wasm_rel.replace("kernels/wasm/", "kernels/wasmtime/").replace(".wasm", ".cwasm");
+    let out = target_dir.join(&out_rel);
+    let executor = target_dir.join(programs::path(&programs::WASMTIME));
+    let inputs = format!("{} {}", sha256_file(&target_dir.join(wasm_rel))?, sha256_file(&executor)?);
+    let stamp = kernels::stamp_path(&out);
+    if out.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(inputs.as_str()) {
+        return Ok(out_rel);
+    }
+    fs::create_dir_all(out.parent().expect("has a parent"))?;
+    let command = ExecutorCommand::Precompile {
+        variant: "aot".into(),
+        target: None,
+        module: target_dir.join(wasm_rel).display().to_string(),
+        output: out.display().to_string(),
+    };
+    let args = command.to_args();
+    xshell::cmd!(sh, "{executor} {args...}")
+        .quiet()
+        .run()
+        .with_context(|| format!("precompiling {wasm_rel} for Wasmtime"))?;
+    fs::write(&stamp, inputs)?;
+    Ok(out_rel)
+}

@@ -1,0 +1,59 @@
+//! The command line of `cargo xtask`, in one place.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "edgebench: build, ship and benchmark Wasm runtimes vs native vs Docker")]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build kernels and device programs for a target and write its manifest.
+    Build(BuildArgs),
+    /// Build, deploy, run a pipeline on a target, and analyse the results.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Target to run on: `local` (this machine) or a name from pipelines/targets.yaml.
+    #[arg(long, default_value = "local")]
+    pub target: String,
+    /// Pipeline: a name from pipelines/ or a path to a YAML file.
+    #[arg(long, default_value = "default")]
+    pub pipeline: String,
+    /// Seed of the run order (default: the pipeline's, else a fresh one; recorded either way).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Continue the newest unfinished run of this pipeline instead of starting a new one.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print nothing but errors and the final summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Target to build for: `local` (this machine) or a name from pipelines/targets.yaml.
+    #[arg(long, default_value = "local")]
+    pub target: String,
+    /// Kernels to build: `all`, a category (e.g. `stencils`), or names, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub kernels: Vec<String>,
+    /// Datasets to build: `all` or names (mini, small, medium, large, extralarge), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    pub datasets: Vec<String>,
+    /// Also build the deliberately broken kernels used by the tests.
+    #[arg(long)]
+    pub with_faults: bool,
+    /// Build only the kernels, not the harness and executors.
+    #[arg(long)]
+    pub kernels_only: bool,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,28 @@
+//! `cargo xtask <verb>`: the host side of edgebench. One module per verb;
+//! every external process goes through `xshell`.
+
+mod bench;
+mod build;
+mod flags;
+mod kernels;
+mod pipeline;
+mod plan;
+mod programs;
+mod project;
+mod runtime;
+mod session;
+mod suggest;
+mod suite;
+mod target;
+mod yaml;
+mod zig;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let flags = flags::Xtask::parse();
+    match flags.command {
+        flags::Command::Build(args) => build::run(&args).map(drop),
+        flags::Command::Bench(args) => bench::run(&args).map(drop),
+    }
+}

@@ -1,0 +1,281 @@
+//! Pipelines (`pipelines/<name>.yaml`): which kernels, datasets and runtimes
+//! to run, how often, and in which order. Everything is validated before
+//! anything is built or run; each error names the file, line and column and,
+//! for a misspelt name, the closest valid one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow, bail};
+use edgebench_model::Dataset;
+use edgebench_model::suite::{Kernel, Suite};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::runtime::{self, Runtime};
+use crate::{project, suggest, suite, yaml};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    #[serde(default)]
+    description: Option<String>,
+    kernels: Vec<Spanned<String>>,
+    datasets: Vec<Spanned<String>>,
+    runtimes: Vec<RuntimeEntry>,
+    repetitions: Spanned<u32>,
+    #[serde(default)]
+    warmups: u32,
+    timeout_s: Spanned<f64>,
+    #[serde(default)]
+    memory_limit_mib: Option<Spanned<u64>>,
+    #[serde(default)]
+    baseline: Option<Spanned<String>>,
+    #[serde(default)]
+    order: Order,
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuntimeEntry {
+    runtime: Spanned<String>,
+    #[serde(default)]
+    variants: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    options: BTreeMap<String, Spanned<String>>,
+}
+
+/// The run order. Every order runs warm-ups before measured runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Each cell's runs back to back.
+    Sequential,
+    /// Round by round: one run of every cell per round, in a fixed order.
+    Interleaved,
+    /// Round by round, in a new seeded random order each round, so that
+    /// drift (heat, frequency) does not favour one runtime.
+    #[default]
+    Shuffled,
+}
+
+/// A validated pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub name: String,
+    pub path: PathBuf,
+    pub description: Option<String>,
+    pub kernels: Vec<Kernel>,
+    pub datasets: Vec<Dataset>,
+    pub runtimes: Vec<RuntimeUse>,
+    pub repetitions: u32,
+    pub warmups: u32,
+    pub timeout_ms: u64,
+    pub memory_limit: Option<u64>,
+    /// `runtime/variant` the ratios are taken against.
+    pub baseline: Option<String>,
+    pub order: Order,
+    pub seed: Option<u64>,
+}
+
+/// One runtime variant of a pipeline.
+#[derive(Clone)]
+pub struct RuntimeUse {
+    pub runtime: &'static dyn Runtime,
+    pub variant: String,
+    pub options: runtime::Options,
+}
+
+impl std::fmt::Debug for RuntimeUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.runtime.name(), self.variant)
+    }
+}
+
+impl RuntimeUse {
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.runtime.name(), self.variant)
+    }
+}
+
+/// Finds a pipeline by name (`pipelines/<name>.yaml`) or path.
+pub fn locate(name_or_path: &str) -> Result<PathBuf> {
+    let as_path = Path::new(name_or_path);
+    if name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") || name_or_path.contains('/') {
+        if as_path.exists() {
+            return Ok(as_path.to_path_buf());
+        }
+        bail!("pipeline file {} does not exist", as_path.display());
+    }
+    let path = project::pipelines_dir().join(format!("{name_or_path}.yaml"));
+    if path.exists() {
+        return Ok(path);
+    }
+    let names = available()?;
+    bail!(suggest::unknown("pipeline", name_or_path, names.iter().map(String::as_str)))
+}
+
+/// The pipelines shipped in `pipelines/`.
+pub fn available() -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(project::pipelines_dir())? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "yaml")
+            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+            && stem != "targets"
+        {
+            names.push(stem.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+pub fn load(name_or_path: &str, suite: &Suite) -> Result<Pipeline> {
+    let path = locate(name_or_path)?;
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    parse(&path, &text, suite)
+}
+
+pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
+    let file: PipelineFile = yaml::parse(path, text)?;
+    let err = |at: serde_saphyr::Location, msg: String| anyhow!("{}: {msg}", yaml::at(path, at));
+
+    if file.kernels.is_empty() {
+        bail!("{}: `kernels` is empty; name kernels, categories or `all`", path.display());
+    }
+    let mut kernels: Vec<Kernel> = Vec::new();
+    for k in &file.kernels {
+        let chosen =
+            suite::select(suite, std::slice::from_ref(&k.value)).map_err(|e| err(k.referenced, e.to_string()))?;
+        for kernel in chosen {
+            if !kernels.iter().any(|c| c.name == kernel.name) {
+                kernels.push(kernel.clone());
+            }
+        }
+    }
+
+    if file.datasets.is_empty() {
+        bail!("{}: `datasets` is empty", path.display());
+    }
+    let mut datasets = Vec::new();
+    for d in &file.datasets {
+        datasets.extend(suite::datasets(std::slice::from_ref(&d.value)).map_err(|e| err(d.referenced, e.to_string()))?);
+    }
+    datasets.sort();
+    datasets.dedup();
+
+    if file.runtimes.is_empty() {
+        bail!("{}: `runtimes` is empty", path.display());
+    }
+    let mut runtimes: Vec<RuntimeUse> = Vec::new();
+    for entry in &file.runtimes {
+        let name = &entry.runtime;
+        let rt = runtime::find(&name.value)
+            .ok_or_else(|| err(name.referenced, suggest::unknown("runtime", &name.value, runtime::names())))?;
+        let mut options = runtime::Options::new();
+        for (key, value) in &entry.options {
+            if !rt.options().contains(&key.as_str()) {
+                let msg = if rt.options().is_empty() {
+                    format!("runtime `{}` takes no options, but `{key}` is set", rt.name())
+                } else {
+                    suggest::unknown(&format!("option of runtime `{}`", rt.name()), key, rt.options().iter().copied())
+                };
+                return Err(err(value.referenced, msg));
+            }
+            options.insert(key.clone(), value.value.clone());
+        }
+        let variants: Vec<(String, serde_saphyr::Location)> = match &entry.variants {
+            Some(vs) if vs.is_empty() => {
+                return Err(err(name.referenced, format!("`variants` of `{}` is empty", rt.name())));
+            }
+            Some(vs) => vs.iter().map(|v| (v.value.clone(), v.referenced)).collect(),
+            None if rt.variants().is_empty() => {
+                return Err(err(
+                    name.referenced,
+                    format!("runtime `{}` needs `variants` (names of your choice)", rt.name()),
+                ));
+            }
+            None => vec![(rt.variants()[0].to_string(), name.referenced)],
+        };
+        for (variant, at) in variants {
+            if !rt.variants().is_empty() && !rt.variants().contains(&variant.as_str()) {
+                return Err(err(
+                    at,
+                    suggest::unknown(&format!("variant of `{}`", rt.name()), &variant, rt.variants().iter().copied()),
+                ));
+            }
+            if variant.is_empty() || variant.contains('/') || variant.contains(char::is_whitespace) {
+                return Err(err(at, format!("variant name `{variant}` must be non-empty, without `/` or spaces")));
+            }
+            rt.check(&variant, &options).map_err(|e| err(at, e))?;
+            let used = RuntimeUse { runtime: rt, variant, options: options.clone() };
+            if runtimes.iter().any(|r| r.label() == used.label()) {
+                return Err(err(at, format!("`{}` is listed twice", used.label())));
+            }
+            runtimes.push(used);
+        }
+    }
+
+    if file.repetitions.value == 0 {
+        return Err(err(file.repetitions.referenced, "`repetitions` must be at least 1".into()));
+    }
+    let timeout = file.timeout_s.value;
+    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+        return Err(err(
+            file.timeout_s.referenced,
+            format!("`timeout_s` must be between 0 and 86400 seconds, not {timeout}"),
+        ));
+    }
+    let memory_limit = match &file.memory_limit_mib {
+        Some(m) if m.value == 0 => return Err(err(m.referenced, "`memory_limit_mib` must be at least 1".into())),
+        Some(m) => Some(
+            m.value.checked_mul(1 << 20).ok_or_else(|| err(m.referenced, "`memory_limit_mib` is too large".into()))?,
+        ),
+        None => None,
+    };
+    let baseline = match &file.baseline {
+        None => None,
+        Some(b) => {
+            let labels: Vec<String> = runtimes.iter().map(RuntimeUse::label).collect();
+            let matched: Vec<&String> =
+                labels.iter().filter(|l| **l == b.value || l.split('/').next() == Some(b.value.as_str())).collect();
+            match matched.as_slice() {
+                [one] => Some((*one).clone()),
+                [] => {
+                    return Err(err(
+                        b.referenced,
+                        format!(
+                            "{} (the baseline must be one of the pipeline's runtimes)",
+                            suggest::unknown("baseline", &b.value, labels.iter().map(String::as_str))
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(err(
+                        b.referenced,
+                        format!("baseline `{}` is ambiguous; name a variant: {}", b.value, labels.join(", ")),
+                    ));
+                }
+            }
+        }
+    };
+
+    Ok(Pipeline {
+        name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("pipeline").to_string(),
+        path: path.to_path_buf(),
+        description: file.description,
+        kernels,
+        datasets,
+        runtimes,
+        repetitions: file.repetitions.value,
+        warmups: file.warmups,
+        timeout_ms: (timeout * 1000.0).round() as u64,
+        memory_limit,
+        baseline,
+        order: file.order,
+        seed: file.seed,
+    })
+}

@@ -1,0 +1,71 @@
+//! The device programs: the harness and one executor per embedded engine,
+//! built in release mode into their own cargo target directory.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+use crate::project;
+use crate::target::{Arch, Target};
+
+/// A device program: its cargo package and binary name.
+pub struct Program {
+    /// Its Cargo.toml, relative to the workspace root.
+    pub manifest: &'static str,
+    pub binary: &'static str,
+}
+
+pub const HARNESS: Program = Program { manifest: "crates/harness/Cargo.toml", binary: "edgebench-harness" };
+pub const WASMTIME: Program = Program { manifest: "crates/exec-wasmtime/Cargo.toml", binary: "edgebench-wasmtime" };
+pub const WASMER: Program = Program { manifest: "crates/exec-wasmer/Cargo.toml", binary: "edgebench-wasmer" };
+
+pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMER];
+
+/// Relative path of a program in the target directory.
+pub fn path(program: &Program) -> String {
+    format!("bin/{}", program.binary)
+}
+
+/// Builds every device program for `target` and copies it into `bin/` of the
+/// target directory. Cargo decides what is stale; a no-op build is quick.
+pub fn build(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool) -> Result<()> {
+    let host = Arch::host()?;
+    if target.arch != host {
+        bail!(
+            "cross-building the device programs for {} is not supported from this {host} host yet: \
+             no {} Rust standard library is installed (build with --kernels-only to get the kernels)",
+            target.arch,
+            target.arch.rust_triple()
+        );
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo_target = project::root().join("target").join("device");
+    // The executors are workspaces of their own (see the root Cargo.toml);
+    // all share one target directory, so common crates build once.
+    let _dir = sh.push_dir(project::root());
+    for p in ALL {
+        let manifest = project::root().join(p.manifest);
+        let bin = p.binary;
+        let mut command = cmd!(sh, "{cargo} build --release --locked --manifest-path {manifest} --bin {bin}")
+            .env("CARGO_TARGET_DIR", &cargo_target);
+        if quiet {
+            command = command.arg("--quiet");
+        }
+        command.run().with_context(|| format!("building {}", p.binary))?;
+    }
+
+    let bin = target_dir.join("bin");
+    fs::create_dir_all(&bin)?;
+    for p in ALL {
+        let built = cargo_target.join("release").join(p.binary);
+        let dest = target_dir.join(path(p));
+        if fs::read(&built).ok() != fs::read(&dest).ok() {
+            let partial = dest.with_extension("partial");
+            fs::copy(&built, &partial).with_context(|| format!("copying {}", built.display()))?;
+            fs::rename(&partial, &dest)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! `command`: any runtime installed on the device, given as a command
+//! template over the artifact paths, e.g. `wasmtime run {wasm}`,
+//! `iwasm {wasm}`, or the study's `/usr/bin/time -f %M docker run … {native}`.
+//! The template is split on whitespace, never passed to a shell.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::plan::Invocation;
+
+use super::{CellContext, Options, Runtime};
+
+pub struct Command;
+
+const PLACEHOLDERS: &[(&str, ArtifactKind)] = &[
+    ("{wasm}", ArtifactKind::Wasm),
+    ("{native}", ArtifactKind::Native),
+    ("{cwasm}", ArtifactKind::WasmtimePrecompiled),
+];
+
+impl Runtime for Command {
+    fn name(&self) -> &'static str {
+        "command"
+    }
+
+    fn description(&self) -> &'static str {
+        "any runtime installed on the device, as a command template over {wasm}, {native}, {cwasm} and {workdir}"
+    }
+
+    fn variants(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &["template", "probe"]
+    }
+
+    fn check(&self, _variant: &str, options: &Options) -> Result<(), String> {
+        let template = options.get("template").ok_or("the `command` runtime needs a `template`")?;
+        if template.split_whitespace().next().is_none() {
+            return Err("`template` is empty".into());
+        }
+        if !PLACEHOLDERS.iter().any(|(p, _)| template.contains(p)) {
+            return Err(format!(
+                "`template` names no artifact; use one of {{wasm}}, {{native}}, {{cwasm}}: `{template}`"
+            ));
+        }
+        Ok(())
+    }
+
+    fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
+        // The template decides; `CellContext::artifact` finds what it names.
+        &[]
+    }
+
+    fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
+        let Some(template) = cell.options.get("template") else {
+            bail!("the `command` runtime needs a `template`");
+        };
+        let mut argv = Vec::new();
+        for word in template.split_whitespace() {
+            let mut word = word.to_string();
+            for (placeholder, kind) in PLACEHOLDERS {
+                if word.contains(placeholder) {
+                    word = word.replace(placeholder, &cell.artifact(*kind)?.path);
+                }
+            }
+            argv.push(word);
+        }
+        Ok(Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: false })
+    }
+
+    fn probe(&self, _variant: &str, options: &Options) -> Option<Invocation> {
+        let argv: Vec<String> = match options.get("probe") {
+            Some(probe) => probe.split_whitespace().map(String::from).collect(),
+            None => {
+                let program = options.get("template")?.split_whitespace().next()?.to_string();
+                vec!["sh".into(), "-c".into(), "command -v \"$0\"".into(), program]
+            }
+        };
+        Some(Invocation { argv, ..Default::default() })
+    }
+}

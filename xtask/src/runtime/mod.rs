@@ -1,0 +1,107 @@
+//! Runtimes: how a cell (kernel × dataset × runtime × variant) becomes a
+//! command line on the device. Each runtime is one file and one entry in
+//! [`ALL`]; nothing else needs to change to add one.
+
+mod command;
+mod native;
+mod wasmer;
+mod wasmtime;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow};
+use edgebench_model::Dataset;
+use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
+use edgebench_model::plan::Invocation;
+use edgebench_model::suite::Kernel;
+
+use crate::programs::Program;
+
+pub trait Runtime: Sync {
+    fn name(&self) -> &'static str;
+    /// One line for `--help`-style listings and reports.
+    fn description(&self) -> &'static str;
+    /// The variants this runtime knows; the first is the default. An empty
+    /// list means variants are named freely by the pipeline (`command`).
+    fn variants(&self) -> &'static [&'static str];
+    /// Options the pipeline may set for this runtime, beside `variants`.
+    fn options(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Checks the pipeline's options for a variant before anything runs.
+    fn check(&self, _variant: &str, _options: &Options) -> Result<(), String> {
+        Ok(())
+    }
+    /// The kernel artifacts a variant runs.
+    fn artifacts(&self, variant: &str) -> &'static [ArtifactKind];
+    /// The device programs a variant needs.
+    fn programs(&self) -> &'static [&'static Program] {
+        &[]
+    }
+    fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation>;
+    /// A command that must succeed on the device for the variant to run, and
+    /// whose failure output says why it cannot.
+    fn probe(&self, _variant: &str, _options: &Options) -> Option<Invocation> {
+        None
+    }
+}
+
+/// A runtime's options from the pipeline, as plain strings.
+pub type Options = BTreeMap<String, String>;
+
+/// Everything a runtime may use to build a cell's command line.
+pub struct CellContext<'a> {
+    pub kernel: &'a Kernel,
+    pub dataset: Dataset,
+    pub variant: &'a str,
+    pub options: &'a Options,
+    pub manifest: &'a Manifest,
+    pub memory_limit: Option<u64>,
+}
+
+impl CellContext<'_> {
+    /// The artifact of this cell's kernel and dataset of `kind`.
+    pub fn artifact(&self, kind: ArtifactKind) -> Result<&Artifact> {
+        let dataset = self.kernel.sizes.as_ref().map(|_| self.dataset);
+        self.manifest.find(&self.kernel.name, dataset, kind).ok_or_else(|| {
+            anyhow!(
+                "no {} artifact of kernel `{}`{} in the manifest of target `{}`; run `cargo xtask build`",
+                kind.as_str(),
+                self.kernel.name,
+                dataset.map(|d| format!(" at {d}")).unwrap_or_default(),
+                self.manifest.target
+            )
+        })
+    }
+}
+
+pub static ALL: &[&dyn Runtime] = &[&native::Native, &wasmtime::Wasmtime, &wasmer::Wasmer, &command::Command];
+
+pub fn find(name: &str) -> Option<&'static dyn Runtime> {
+    ALL.iter().copied().find(|r| r.name() == name)
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> + Clone {
+    ALL.iter().map(|r| r.name())
+}
+
+/// The standard invocation of an engine executor.
+pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &Artifact) -> Invocation {
+    let command = edgebench_model::executor::ExecutorCommand::Run {
+        variant: cell.variant.to_string(),
+        max_memory: cell.memory_limit,
+        module: module.path.clone(),
+        args: Vec::new(),
+    };
+    let mut argv = vec![crate::programs::path(program)];
+    argv.extend(command.to_args());
+    Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: true }
+}
+
+/// The standard probe of an engine executor for a variant.
+pub fn executor_probe(program: &Program, variant: &str) -> Invocation {
+    let command = edgebench_model::executor::ExecutorCommand::Probe { variant: variant.to_string() };
+    let mut argv = vec![crate::programs::path(program)];
+    argv.extend(command.to_args());
+    Invocation { argv, ..Default::default() }
+}

@@ -1,0 +1,39 @@
+//! `native`: the kernel compiled for the target, run directly.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::plan::Invocation;
+
+use super::{CellContext, Runtime};
+
+pub struct Native;
+
+impl Runtime for Native {
+    fn name(&self) -> &'static str {
+        "native"
+    }
+
+    fn description(&self) -> &'static str {
+        "the kernel as a statically linked executable for the target"
+    }
+
+    fn variants(&self) -> &'static [&'static str] {
+        &["default"]
+    }
+
+    fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
+        &[ArtifactKind::Native]
+    }
+
+    fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
+        let exe = cell.artifact(ArtifactKind::Native)?;
+        Ok(Invocation {
+            argv: vec![exe.path.clone()],
+            env: BTreeMap::new(),
+            address_space_limit: cell.memory_limit,
+            executor_report: false,
+        })
+    }
+}

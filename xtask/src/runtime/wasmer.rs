@@ -1,0 +1,44 @@
+//! `wasmer`: the module under the embedded Wasmer executor, with the
+//! compiler named by the variant.
+
+use anyhow::Result;
+use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::plan::Invocation;
+
+use super::{CellContext, Options, Runtime, executor_invocation, executor_probe};
+use crate::programs::{self, Program};
+
+pub struct Wasmer;
+
+impl Runtime for Wasmer {
+    fn name(&self) -> &'static str {
+        "wasmer"
+    }
+
+    fn description(&self) -> &'static str {
+        "Wasmer, embedded; cranelift (its default), singlepass, or llvm"
+    }
+
+    fn variants(&self) -> &'static [&'static str] {
+        &["cranelift", "singlepass", "llvm"]
+    }
+
+    fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
+        &[ArtifactKind::Wasm]
+    }
+
+    fn programs(&self) -> &'static [&'static Program] {
+        &[&programs::WASMER]
+    }
+
+    fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
+        let module = cell.artifact(ArtifactKind::Wasm)?;
+        Ok(executor_invocation(&programs::WASMER, cell, module))
+    }
+
+    /// The LLVM backend is a build option: the device's executor says
+    /// whether it has it.
+    fn probe(&self, variant: &str, _options: &Options) -> Option<Invocation> {
+        (variant == "llvm").then(|| executor_probe(&programs::WASMER, variant))
+    }
+}

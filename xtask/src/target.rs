@@ -1,0 +1,126 @@
+//! Targets: where a bench runs. `local` is this machine; others are named in
+//! `pipelines/targets.yaml`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::{Result, bail};
+use serde::Deserialize;
+
+use crate::{project, suggest, yaml};
+
+pub const LOCAL: &str = "local";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+}
+
+impl Arch {
+    pub fn host() -> Result<Arch> {
+        match std::env::consts::ARCH {
+            "x86_64" => Ok(Arch::X86_64),
+            "aarch64" => Ok(Arch::Aarch64),
+            other => bail!("edgebench does not support {other} hosts yet (x86_64 and aarch64 are supported)"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+
+    /// The C target for statically linked native kernels.
+    pub fn zig_native_target(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-linux-musl",
+            Arch::Aarch64 => "aarch64-linux-musl",
+        }
+    }
+
+    /// The Rust triple of the device programs.
+    pub fn rust_triple(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-unknown-linux-gnu",
+            Arch::Aarch64 => "aarch64-unknown-linux-gnu",
+        }
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetEntry {
+    arch: Arch,
+    #[serde(default)]
+    ssh: Option<String>,
+    #[serde(default)]
+    workdir: Option<String>,
+    /// For a local target of another architecture: the user-mode emulator
+    /// that runs its programs (e.g. `qemu-aarch64-static`).
+    #[serde(default)]
+    emulator: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsFile {
+    targets: BTreeMap<String, TargetEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub name: String,
+    pub arch: Arch,
+    pub access: Access,
+    /// Runs the target's programs on this machine (an emulated target).
+    pub emulator: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// This machine; the work directory is below `target/edgebench/<name>/`.
+    Local,
+    /// A device reached with the system OpenSSH client.
+    Ssh { destination: String, workdir: String },
+}
+
+impl Target {
+    pub fn is_local(&self) -> bool {
+        self.access == Access::Local
+    }
+}
+
+pub fn resolve(name: &str) -> Result<Target> {
+    if name == LOCAL {
+        return Ok(Target { name: LOCAL.into(), arch: Arch::host()?, access: Access::Local, emulator: None });
+    }
+    let path = project::pipelines_dir().join("targets.yaml");
+    let file: TargetsFile = yaml::read(&path)?;
+    let Some(entry) = file.targets.get(name) else {
+        let names = std::iter::once(LOCAL).chain(file.targets.keys().map(String::as_str));
+        bail!("{} (targets are defined in {})", suggest::unknown("target", name, names), path.display());
+    };
+    let access = match (&entry.ssh, &entry.workdir) {
+        (Some(destination), Some(workdir)) => Access::Ssh { destination: destination.clone(), workdir: workdir.clone() },
+        (Some(_), None) => bail!("{}: target `{name}` needs a `workdir` on the device", path.display()),
+        (None, Some(_)) => bail!(
+            "{}: target `{name}` has a `workdir` but no `ssh`; a local target's work directory is target/edgebench/{name}",
+            path.display()
+        ),
+        (None, None) => Access::Local,
+    };
+    if entry.emulator.is_some() && entry.ssh.is_some() {
+        bail!("{}: target `{name}` has both `ssh` and `emulator`; an emulated target is local", path.display());
+    }
+    Ok(Target { name: name.into(), arch: entry.arch, access, emulator: entry.emulator.clone() })
+}
