@@ -55,6 +55,10 @@ pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
         }
     };
 
+    if args.dry_run {
+        println!("plan: {}", workdir.join(run_dir.plan()).display());
+        return Ok(BenchOutcome { run_dir: workdir.join(&run_dir.rel), records: Vec::new() });
+    }
     if !args.quiet {
         eprintln!(
             "running {} run(s) of `{}` on `{}` ({} cells, seed {})",
@@ -92,6 +96,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
             secs(started.elapsed())
         );
     }
+    println!("results: {}", workdir.join(&run_dir.rel).display());
     Ok(BenchOutcome { run_dir: workdir.join(&run_dir.rel), records })
 }
 

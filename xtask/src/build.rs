@@ -16,7 +16,7 @@ use xshell::Shell;
 use crate::flags::BuildArgs;
 use crate::kernels::{self, Job};
 use crate::target::{self, Target};
-use crate::{programs, project, suite, zig};
+use crate::{programs, project, stamp, suite, zig};
 
 /// What to build.
 pub struct Request<'a> {
@@ -85,6 +85,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
             artifacts.push(artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?);
         }
     }
+    keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
     artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
 
     let manifest = Manifest {
@@ -112,6 +113,25 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// Builds of other kernels or datasets for the same target accumulate: the
+/// manifest keeps earlier entries this build did not touch, as long as their
+/// file is still there unchanged in size (its hash was taken when it was
+/// built, and the device checks it again before running it).
+fn keep_earlier_artifacts(target_dir: &Path, path: &Path, artifacts: &mut Vec<Artifact>) {
+    let Ok(text) = fs::read_to_string(path) else { return };
+    let Ok(old) = serde_json::from_str::<Manifest>(&text) else { return };
+    if old.schema != MANIFEST_SCHEMA {
+        return;
+    }
+    for a in old.artifacts {
+        let current = fs::metadata(target_dir.join(&a.path)).map(|m| m.len() == a.size).unwrap_or(false);
+        let rebuilt = artifacts.iter().any(|n| n.kind == a.kind && n.name == a.name && n.dataset == a.dataset);
+        if current && !rebuilt {
+            artifacts.push(a);
+        }
+    }
+}
+
 fn artifact(
     target_dir: &Path,
     name: &str,
@@ -130,11 +150,11 @@ fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str) -> Result<
     let out_rel = wasm_rel.replace("kernels/wasm/", "kernels/wasmtime/").replace(".wasm", ".cwasm");
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
-    let inputs = format!("{} {}", sha256_file(&target_dir.join(wasm_rel))?, sha256_file(&executor)?);
-    let stamp = kernels::stamp_path(&out);
-    if out.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(inputs.as_str()) {
+    let inputs = format!("{}+{}", sha256_file(&target_dir.join(wasm_rel))?, sha256_file(&executor)?);
+    if stamp::is_current(&out, &inputs) {
         return Ok(out_rel);
     }
+    stamp::clear(&out);
     fs::create_dir_all(out.parent().expect("has a parent"))?;
     let command = ExecutorCommand::Precompile {
         variant: "aot".into(),
@@ -147,6 +167,6 @@ fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str) -> Result<
         .quiet()
         .run()
         .with_context(|| format!("precompiling {wasm_rel} for Wasmtime"))?;
-    fs::write(&stamp, inputs)?;
+    stamp::record(&out, &inputs)?;
     Ok(out_rel)
 }

@@ -15,6 +15,18 @@ pub enum Command {
     Build(BuildArgs),
     /// Build, deploy, run a pipeline on a target, and analyse the results.
     Bench(BenchArgs),
+    /// Run the project's tests (installing the system tools they need as root on Debian).
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Skip `cargo fmt --check` and `cargo clippy`.
+    #[arg(long)]
+    pub no_lint: bool,
+    /// Passed on to `cargo test` (a test name filter, `--nocapture` after `--`, …).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub filter: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -31,6 +43,9 @@ pub struct BenchArgs {
     /// Continue the newest unfinished run of this pipeline instead of starting a new one.
     #[arg(long)]
     pub resume: bool,
+    /// Build, plan and deploy, then print the plan's path instead of running it.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Print nothing but errors and the final summary.
     #[arg(long)]
     pub quiet: bool,

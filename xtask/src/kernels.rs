@@ -11,6 +11,7 @@ use edgebench_model::manifest::{ArtifactKind, CompilerInfo};
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
+use crate::stamp;
 use crate::target::Arch;
 use crate::zig::Zig;
 use edgebench_harness::verify::sha256_hex;
@@ -118,7 +119,6 @@ pub fn build_all(zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: &Path, j
 fn build_one(sh: &Shell, zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: &Path, job: &Job<'_>) -> Result<Built> {
     let rel = output_path(job);
     let out = target_dir.join(&rel);
-    let stamp = stamp_path(&out);
     let (target, flags) = compiler(job.kind, arch);
     let defines: Vec<String> = match job.dataset {
         Some(d) => job.kernel.defines(d).iter().map(|(k, v)| format!("-D{k}={v}")).collect(),
@@ -133,16 +133,16 @@ fn build_one(sh: &Shell, zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: 
         path: rel.clone(),
         rebuilt,
     };
-    if out.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(inputs.as_str()) {
+    if stamp::is_current(&out, &inputs) {
         return Ok(built(false));
     }
 
     fs::create_dir_all(out.parent().expect("output has a parent"))?;
-    let _ = fs::remove_file(&stamp);
+    stamp::clear(&out);
     // Relative source paths from the kernels directory keep absolute paths
     // of this checkout out of the artifacts.
     let _dir = sh.push_dir(kernels_dir);
-    let partial = out.with_extension("partial");
+    let partial = stamp::with_suffix(&out, ".partial");
     let support_c = SUPPORT_FILES[1];
     let command = zig
         .cc(sh)
@@ -172,14 +172,8 @@ fn build_one(sh: &Shell, zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: 
         );
     }
     fs::rename(&partial, &out)?;
-    fs::write(&stamp, &inputs)?;
+    stamp::record(&out, &inputs)?;
     Ok(built(true))
-}
-
-pub fn stamp_path(out: &Path) -> PathBuf {
-    let mut name = out.file_name().expect("output has a name").to_os_string();
-    name.push(".inputs");
-    out.with_file_name(name)
 }
 
 /// A hash of everything that determines a kernel artifact's bytes.
@@ -208,31 +202,56 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn a_compiler_failure_shows_the_command_and_the_diagnostics() {
-        let sh = Shell::new().unwrap();
-        let zig = crate::zig::ensure(&sh, true).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let sources = dir.path().join("kernels");
+    /// A kernels directory with the real support code and one kernel `oops`
+    /// in category `scratch` with the given source.
+    fn scratch_suite(dir: &Path, source: &str) -> (std::path::PathBuf, Kernel) {
+        let sources = dir.join("kernels");
         fs::create_dir_all(sources.join("support")).unwrap();
-        fs::create_dir_all(sources.join("broken")).unwrap();
+        fs::create_dir_all(sources.join("scratch")).unwrap();
         for file in SUPPORT_FILES {
             fs::copy(crate::project::kernels_dir().join(file), sources.join(file)).unwrap();
         }
-        fs::write(sources.join("broken/oops.c"), "int main(void) { return undeclared_thing; }\n").unwrap();
+        fs::write(sources.join("scratch/oops.c"), source).unwrap();
         let kernel = Kernel {
             name: "oops".into(),
-            category: "broken".into(),
+            category: "scratch".into(),
             element: Element::None,
             params: vec![],
             sizes: None,
             reports: true,
         };
+        (sources, kernel)
+    }
+
+    #[test]
+    fn a_changed_source_is_rebuilt_and_an_unchanged_one_is_not() {
+        let sh = Shell::new().unwrap();
+        let zig = crate::zig::ensure(&sh, true).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (sources, kernel) = scratch_suite(dir.path(), "int main(void) { return 0; }\n");
+        let jobs = [Job { kernel: &kernel, dataset: None, kind: ArtifactKind::Wasm }];
+        let out = dir.path().join("out");
+        let build = || build_all(&zig, Arch::host().unwrap(), &sources, &out, &jobs).unwrap()[0].rebuilt;
+        assert!(build());
+        assert!(!build());
+        fs::write(sources.join("scratch/oops.c"), "int main(void) { return 1; }\n").unwrap();
+        assert!(build(), "a changed kernel source is rebuilt");
+        assert!(!build());
+        fs::write(sources.join("support/edgebench.h"), "/* changed */\n").unwrap();
+        assert!(build(), "a changed support file is rebuilt");
+    }
+
+    #[test]
+    fn a_compiler_failure_shows_the_command_and_the_diagnostics() {
+        let sh = Shell::new().unwrap();
+        let zig = crate::zig::ensure(&sh, true).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (sources, kernel) = scratch_suite(dir.path(), "int main(void) { return undeclared_thing; }\n");
         let jobs = [Job { kernel: &kernel, dataset: None, kind: ArtifactKind::Native }];
         let err = build_all(&zig, Arch::host().unwrap(), &sources, &dir.path().join("out"), &jobs).unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains("compiling kernel `oops` failed"), "{text}");
-        assert!(text.contains("broken/oops.c"), "the command is shown: {text}");
+        assert!(text.contains("scratch/oops.c"), "the command is shown: {text}");
         assert!(text.contains("undeclared_thing"), "the compiler's diagnostics are shown: {text}");
         assert!(!dir.path().join("out/kernels/native/oops").exists());
     }

@@ -11,9 +11,11 @@ mod programs;
 mod project;
 mod runtime;
 mod session;
+mod stamp;
 mod suggest;
 mod suite;
 mod target;
+mod test;
 mod yaml;
 mod zig;
 
@@ -24,5 +26,6 @@ fn main() -> anyhow::Result<()> {
     match flags.command {
         flags::Command::Build(args) => build::run(&args).map(drop),
         flags::Command::Bench(args) => bench::run(&args).map(drop),
+        flags::Command::Test(args) => test::run(&args),
     }
 }

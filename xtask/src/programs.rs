@@ -62,7 +62,7 @@ pub fn build(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool) -> Res
         let built = cargo_target.join("release").join(p.binary);
         let dest = target_dir.join(path(p));
         if fs::read(&built).ok() != fs::read(&dest).ok() {
-            let partial = dest.with_extension("partial");
+            let partial = crate::stamp::with_suffix(&dest, ".partial");
             fs::copy(&built, &partial).with_context(|| format!("copying {}", built.display()))?;
             fs::rename(&partial, &dest)?;
         }

@@ -111,7 +111,9 @@ pub fn resolve(name: &str) -> Result<Target> {
         bail!("{} (targets are defined in {})", suggest::unknown("target", name, names), path.display());
     };
     let access = match (&entry.ssh, &entry.workdir) {
-        (Some(destination), Some(workdir)) => Access::Ssh { destination: destination.clone(), workdir: workdir.clone() },
+        (Some(destination), Some(workdir)) => {
+            Access::Ssh { destination: destination.clone(), workdir: workdir.clone() }
+        }
         (Some(_), None) => bail!("{}: target `{name}` needs a `workdir` on the device", path.display()),
         (None, Some(_)) => bail!(
             "{}: target `{name}` has a `workdir` but no `ssh`; a local target's work directory is target/edgebench/{name}",

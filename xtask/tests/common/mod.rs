@@ -1,0 +1,96 @@
+//! Helpers shared by the end-to-end tests: they drive the real `cargo xtask`
+//! binary, which builds real artifacts and runs the real harness.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use edgebench_model::manifest::Manifest;
+use edgebench_model::record::{KernelResult, RunRecord};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn xtask(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args).current_dir(root()).env_remove("EDGEBENCH_OUT_DIR");
+    command
+}
+
+/// Runs `cargo xtask …` and returns its output, failing the test with both
+/// streams when it fails.
+pub fn xtask_ok(args: &[&str]) -> Output {
+    let output = xtask(args).output().expect("xtask runs");
+    assert!(output.status.success(), "cargo xtask {} failed:\n{}", args.join(" "), text(&output));
+    output
+}
+
+pub fn xtask_err(args: &[&str]) -> String {
+    let output = xtask(args).output().expect("xtask runs");
+    assert!(!output.status.success(), "cargo xtask {} should have failed:\n{}", args.join(" "), text(&output));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn text(output: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+pub fn target_dir(target: &str) -> PathBuf {
+    root().join("target/edgebench").join(target)
+}
+
+pub fn manifest(target: &str) -> Manifest {
+    manifest_at(&target_dir(target))
+}
+
+pub fn manifest_at(dir: &Path) -> Manifest {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json exists");
+    serde_json::from_str(&text).expect("manifest.json parses")
+}
+
+/// Writes a pipeline into a temporary directory and returns its path.
+pub fn pipeline(dir: &Path, name: &str, yaml: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+/// Runs a bench and returns its records.
+pub fn bench(pipeline: &Path, extra: &[&str]) -> (PathBuf, Vec<RunRecord>) {
+    let mut args = vec!["bench", "--quiet", "--pipeline", pipeline.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = xtask_ok(&args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let dir = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("results: "))
+        .unwrap_or_else(|| panic!("no `results:` line:\n{}", text(&output)));
+    let dir = PathBuf::from(dir);
+    let records = read_records(&dir.join("results.jsonl"));
+    (dir, records)
+}
+
+pub fn read_records(path: &Path) -> Vec<RunRecord> {
+    std::fs::read_to_string(path).unwrap().lines().map(|l| serde_json::from_str(l).expect("a record")).collect()
+}
+
+/// Runs an executable (under `emulator` when given) and parses its result line.
+pub fn run_kernel(exe: &Path, emulator: Option<&str>) -> KernelResult {
+    let mut command = match emulator {
+        Some(e) => {
+            let mut c = Command::new(e);
+            c.arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    let output = command.output().unwrap_or_else(|e| panic!("running {}: {e}", exe.display()));
+    assert!(output.status.success(), "{} failed:\n{}", exe.display(), text(&output));
+    assert!(output.stdout.is_empty(), "{} wrote to stdout", exe.display());
+    KernelResult::parse(&String::from_utf8_lossy(&output.stderr)).unwrap()
+}

@@ -1,0 +1,161 @@
+//! The kernel suite: builds for wasm32-wasip1 and native at every dataset,
+//! well-formed modules, equal checksums across architectures, reproducible
+//! and incremental builds, clear errors.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use edgebench_model::Dataset;
+use edgebench_model::manifest::ArtifactKind;
+
+const BENCHMARKS: usize = 30;
+const FAULTS: usize = 4;
+
+#[test]
+fn every_kernel_builds_for_wasm_and_native_at_every_dataset() {
+    xtask_ok(&["build", "--quiet", "--kernels-only", "--kernels", "all,startup", "--datasets", "all", "--with-faults"]);
+    let manifest = manifest("local");
+    let count = |kind| manifest.artifacts.iter().filter(|a| a.kind == kind).count();
+    // 30 kernels × 5 datasets, plus the dataset-independent start-up and fault kernels.
+    let expected = BENCHMARKS * Dataset::ALL.len() + 1 + FAULTS;
+    assert_eq!(count(ArtifactKind::Wasm), expected);
+    assert_eq!(count(ArtifactKind::Native), expected);
+    for kind in [ArtifactKind::Wasm, ArtifactKind::Native] {
+        let info = manifest.compilers.iter().find(|c| c.kind == kind).expect("compiler recorded");
+        assert!(info.version.contains("zig 0.17.1"), "{info:?}");
+        assert!(info.flags.iter().any(|f| f == "-ffp-contract=off"));
+    }
+
+    let dir = target_dir("local");
+    for artifact in &manifest.artifacts {
+        let bytes = std::fs::read(dir.join(&artifact.path)).unwrap();
+        assert_eq!(bytes.len() as u64, artifact.size, "{}", artifact.path);
+        assert_eq!(artifact.sha256.len(), 64);
+        match artifact.kind {
+            ArtifactKind::Wasm => check_wasi_command(&artifact.path, &bytes),
+            ArtifactKind::Native => assert_static_elf(&artifact.path, &bytes),
+            _ => {}
+        }
+    }
+}
+
+/// Imports only from `wasi_snapshot_preview1`, exports `_start` and `memory`.
+fn check_wasi_command(path: &str, bytes: &[u8]) {
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.unwrap_or_else(|e| panic!("{path}: {e}")) {
+            wasmparser::Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.unwrap();
+                    assert_eq!(import.module, "wasi_snapshot_preview1", "{path} imports {}", import.name);
+                }
+            }
+            wasmparser::Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.unwrap();
+                    exports.push((export.name.to_string(), export.kind));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(exports.contains(&("_start".into(), wasmparser::ExternalKind::Func)), "{path}: {exports:?}");
+    assert!(exports.contains(&("memory".into(), wasmparser::ExternalKind::Memory)), "{path}: {exports:?}");
+}
+
+/// A static executable: ELF without a program interpreter.
+fn assert_static_elf(path: &str, bytes: &[u8]) {
+    assert_eq!(&bytes[..4], b"\x7fELF", "{path}");
+    assert!(!bytes.windows(b"ld-linux".len()).any(|w| w == b"ld-linux"), "{path} names a dynamic loader");
+}
+
+#[test]
+fn native_x86_64_and_aarch64_give_the_same_checksums() {
+    let datasets = "mini,small";
+    xtask_ok(&["build", "--quiet", "--kernels-only", "--kernels", "all", "--datasets", datasets]);
+    xtask_ok(&[
+        "build",
+        "--quiet",
+        "--kernels-only",
+        "--target",
+        "emulated-aarch64",
+        "--kernels",
+        "all",
+        "--datasets",
+        datasets,
+    ]);
+    let x86 = manifest("local");
+    let arm = manifest("emulated-aarch64");
+    assert_eq!(arm.triple, "aarch64-unknown-linux-gnu");
+    let mut compared = 0;
+    for a in x86.artifacts.iter().filter(|a| a.kind == ArtifactKind::Native) {
+        let Some(dataset) = a.dataset else { continue };
+        if !matches!(dataset, Dataset::Mini | Dataset::Small) {
+            continue;
+        }
+        let b = arm.find(&a.name, a.dataset, ArtifactKind::Native).expect("the aarch64 build has it");
+        let on_x86 = run_kernel(&target_dir("local").join(&a.path), None);
+        let on_arm = run_kernel(&target_dir("emulated-aarch64").join(&b.path), Some("qemu-aarch64-static"));
+        assert_eq!(on_x86.checksum, on_arm.checksum, "{} at {dataset}", a.name);
+        compared += 1;
+    }
+    assert_eq!(compared, BENCHMARKS * 2);
+}
+
+#[test]
+fn clean_builds_are_byte_identical_and_a_repeated_build_does_no_work() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let build = |out: &Path| {
+        let output = xtask(&["build", "--kernels-only", "--kernels", "all,startup", "--datasets", "mini"])
+            .env("EDGEBENCH_OUT_DIR", out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let log = build(first.path());
+    assert!(log.contains("(62 compiled, 0 up to date)"), "{log}");
+    build(second.path());
+    let hashes = |dir: &Path| -> BTreeMap<String, String> {
+        manifest_at(&dir.join("local")).artifacts.into_iter().map(|a| (a.path, a.sha256)).collect()
+    };
+    assert_eq!(hashes(first.path()), hashes(second.path()));
+
+    let manifest_file = first.path().join("local/manifest.json");
+    let before = std::fs::metadata(&manifest_file).unwrap().modified().unwrap();
+    let log = build(first.path());
+    assert!(log.contains("(0 compiled, 62 up to date)"), "{log}");
+    assert_eq!(std::fs::metadata(&manifest_file).unwrap().modified().unwrap(), before, "manifest rewritten");
+}
+
+#[test]
+fn only_missing_artifacts_are_built() {
+    let out = tempfile::tempdir().unwrap();
+    let build = |kernels: &str| {
+        let output = xtask(&["build", "--kernels-only", "--kernels", kernels, "--datasets", "mini"])
+            .env("EDGEBENCH_OUT_DIR", out.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(build("gemm,atax").contains("(4 compiled, 0 up to date)"));
+    // Another dataset of the same kernels is new work; the old ones are kept.
+    assert!(build("gemm,atax,bicg").contains("(2 compiled, 4 up to date)"));
+}
+
+#[test]
+fn unknown_names_are_reported_with_the_closest_valid_one() {
+    let err = xtask_err(&["build", "--kernels-only", "--kernels", "jacobi1d"]);
+    assert!(err.contains("unknown kernel or category `jacobi1d`; did you mean `jacobi-1d`?"), "{err}");
+    let err = xtask_err(&["build", "--kernels-only", "--datasets", "larg"]);
+    assert!(err.contains("unknown dataset `larg`; did you mean `large`?"), "{err}");
+    let err = xtask_err(&["build", "--kernels-only", "--kernels", "fft"]);
+    assert!(err.contains("valid: correlation, covariance, gemm"), "{err}");
+    let err = xtask_err(&["build", "--kernels-only", "--target", "pi4"]);
+    assert!(err.contains("unknown target `pi4`; did you mean `pi3`?"), "{err}");
+}

@@ -1,0 +1,180 @@
+//! The device harness driving every runtime built here: correct checksums,
+//! failures recorded as what they are, resume after a kill.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::*;
+use edgebench_model::Dataset;
+use edgebench_model::record::{Outcome, RunRecord};
+
+const WASM_RUNTIMES: &str = "
+  - runtime: wasmtime
+    variants: [jit, aot]
+  - runtime: wasmer
+    variants: [cranelift, singlepass]";
+
+#[test]
+fn every_runtime_reproduces_the_native_checksum_of_every_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "kernels: [all, startup]\ndatasets: [mini, small]\nruntimes:\n  - runtime: native{WASM_RUNTIMES}\n\
+         repetitions: 1\ntimeout_s: 300\nbaseline: native\n"
+    );
+    let (_, records) = bench(&pipeline(dir.path(), "checksums", &yaml), &[]);
+    // 30 kernels at two datasets and the start-up kernel once, under five runtime variants.
+    assert_eq!(records.len(), (30 * 2 + 1) * 5);
+    let failed: Vec<String> = records
+        .iter()
+        .filter(|r| !r.outcome.is_ok())
+        .map(|r| format!("{}/{}/{}/{}: {:?}", r.kernel, r.dataset, r.runtime, r.variant, r.outcome))
+        .collect();
+    assert!(failed.is_empty(), "failed runs:\n{}", failed.join("\n"));
+
+    let mut native: BTreeMap<(String, Dataset), String> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.runtime == "native" && r.kernel != "startup") {
+        native.insert((r.kernel.clone(), r.dataset), r.checksum.clone().expect("a checksum"));
+    }
+    assert_eq!(native.len(), 60);
+    for r in records.iter().filter(|r| r.kernel != "startup") {
+        let expected = &native[&(r.kernel.clone(), r.dataset)];
+        assert_eq!(r.checksum.as_ref(), Some(expected), "{}/{}/{}/{}", r.kernel, r.dataset, r.runtime, r.variant);
+        assert!(r.kernel_ns.is_some());
+        assert!(r.wall_ns > 0 && r.max_rss_kib > 0);
+        if r.runtime != "native" {
+            for phase in ["compile", "instantiate", "execute"] {
+                assert!(r.phases.contains_key(phase), "{} lacks phase {phase}: {:?}", r.runtime, r.phases);
+            }
+        }
+    }
+}
+
+#[test]
+fn failures_are_recorded_for_what_they_are_and_later_runs_still_happen() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "kernels: [trap, crash, spin, hog, gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: native{WASM_RUNTIMES}\n\
+         repetitions: 1\ntimeout_s: 2\nmemory_limit_mib: 64\norder: sequential\n"
+    );
+    let (_, records) = bench(&pipeline(dir.path(), "faults", &yaml), &[]);
+    assert_eq!(records.len(), 5 * 5);
+    let of = |kernel: &str| -> Vec<&RunRecord> { records.iter().filter(|r| r.kernel == kernel).collect() };
+
+    for r in of("trap") {
+        match (r.runtime.as_str(), &r.outcome) {
+            ("native", Outcome::Signal { name, .. }) => assert!(name == "SIGILL" || name == "SIGTRAP", "{name}"),
+            (_, Outcome::Trap { message }) => assert!(message.contains("unreachable"), "{message}"),
+            other => panic!("trap under {}/{}: {other:?}", r.runtime, r.variant),
+        }
+    }
+    for r in of("crash") {
+        match (r.runtime.as_str(), &r.outcome) {
+            ("native", Outcome::Signal { name, .. }) => assert_eq!(name, "SIGSEGV"),
+            (_, Outcome::Trap { message }) => assert!(message.contains("out of bounds"), "{message}"),
+            other => panic!("crash under {}/{}: {other:?}", r.runtime, r.variant),
+        }
+    }
+    for r in of("spin") {
+        assert_eq!(r.outcome, Outcome::Timeout { timeout_ms: 2000 }, "{}/{}", r.runtime, r.variant);
+    }
+    for r in of("hog") {
+        match &r.outcome {
+            Outcome::Exit { code: 3, message } => assert!(message.starts_with("hog: out of memory"), "{message}"),
+            other => panic!("hog under {}/{}: {other:?}", r.runtime, r.variant),
+        }
+        // Capped at 64 MiB of heap, plus what the runtime itself needs.
+        assert!(r.max_rss_kib < 256 * 1024, "{}/{} peaked at {} KiB", r.runtime, r.variant, r.max_rss_kib);
+    }
+    for r in of("gemm") {
+        assert!(r.outcome.is_ok(), "gemm after the faults under {}/{}: {:?}", r.runtime, r.variant, r.outcome);
+    }
+    for r in records.iter().filter(|r| !r.outcome.is_ok()) {
+        assert!(r.stderr_tail.is_some() || matches!(r.outcome, Outcome::Timeout { .. } | Outcome::Signal { .. }));
+    }
+}
+
+#[test]
+fn a_killed_harness_resumes_without_losing_or_repeating_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [spin, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n\
+                repetitions: 12\ntimeout_s: 0.25\n";
+    let output = xtask_ok(&[
+        "bench",
+        "--quiet",
+        "--dry-run",
+        "--pipeline",
+        pipeline(dir.path(), "resume", yaml).to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let plan_path = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path");
+    let plan: edgebench_model::plan::Plan = serde_json::from_str(&std::fs::read_to_string(plan_path).unwrap()).unwrap();
+    assert_eq!(plan.runs.len(), 24);
+
+    let workdir = target_dir("local");
+    let results = dir.path().join("results.jsonl");
+    let harness = |results: &std::path::Path| {
+        std::process::Command::new(workdir.join("bin/edgebench-harness"))
+            .args(["run", plan_path, "--quiet", "--workdir"])
+            .arg(&workdir)
+            .arg("--results")
+            .arg(results)
+            .spawn()
+            .expect("the harness starts")
+    };
+    let count = || std::fs::read_to_string(&results).map(|t| t.lines().count()).unwrap_or(0);
+
+    let mut first = harness(&results);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count() < 5 {
+        assert!(Instant::now() < deadline, "the harness wrote no records");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe { libc::kill(first.id() as i32, libc::SIGKILL) };
+    first.wait().unwrap();
+    let after_kill = count();
+    assert!(after_kill < plan.runs.len(), "killed too late to test resuming ({after_kill} records)");
+
+    let status = harness(&results).wait().unwrap();
+    assert!(status.success());
+    let records = read_records(&results);
+    let mut runs: Vec<usize> = records.iter().map(|r| r.run).collect();
+    runs.sort();
+    assert_eq!(runs, (0..plan.runs.len()).collect::<Vec<_>>(), "each planned run exactly once");
+    assert!(records.iter().all(|r| r.plan_id == plan.id));
+    // A third start finds everything done and adds nothing.
+    assert!(harness(&results).wait().unwrap().success());
+    assert_eq!(count(), plan.runs.len());
+}
+
+#[test]
+fn the_harness_refuses_an_artifact_that_differs_from_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 1\ntimeout_s: 10\n";
+    let output = xtask_ok(&[
+        "bench",
+        "--quiet",
+        "--dry-run",
+        "--pipeline",
+        pipeline(dir.path(), "tamper", yaml).to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let plan_path = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path");
+    let mut plan: edgebench_model::plan::Plan =
+        serde_json::from_str(&std::fs::read_to_string(plan_path).unwrap()).unwrap();
+    plan.files[0].sha256 = "0".repeat(64);
+    let tampered = dir.path().join("plan.json");
+    std::fs::write(&tampered, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let output = std::process::Command::new(target_dir("local").join("bin/edgebench-harness"))
+        .arg("run")
+        .arg(&tampered)
+        .arg("--workdir")
+        .arg(target_dir("local"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("refusing to run") && stderr.contains(&plan.files[0].path), "{stderr}");
+    assert!(!dir.path().join("results.jsonl").exists());
+}
