@@ -3,21 +3,21 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
-use edgebench_model::record::RunRecord;
 use xshell::Shell;
 
 use crate::build::{self, Request};
 use crate::flags::BenchArgs;
 use crate::session::{self, RunDir};
 use crate::target::{self, Access};
-use crate::{pipeline, plan, project, suite};
+use crate::{pipeline, plan, programs, project, suite, summary};
 
-pub struct BenchOutcome {
+/// What a finished bench leaves behind.
+pub struct Finished {
     pub run_dir: std::path::PathBuf,
-    pub records: Vec<RunRecord>,
+    pub analysis: edgebench_stats::Analysis,
 }
 
-pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
+pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
     let started = Instant::now();
     let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
@@ -32,7 +32,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
         target: &target,
         kernels,
         datasets: pipeline.datasets.clone(),
-        programs: true,
+        programs: programs::needed(pipeline.runtimes.iter().map(|r| r.runtime)),
         quiet: args.quiet,
     })?;
     let build_time = started.elapsed();
@@ -57,9 +57,15 @@ pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
 
     if args.dry_run {
         println!("plan: {}", workdir.join(run_dir.plan()).display());
-        return Ok(BenchOutcome { run_dir: workdir.join(&run_dir.rel), records: Vec::new() });
+        return Ok(None);
     }
     if !args.quiet {
+        if let Some(description) = &pipeline.description {
+            eprintln!("{}: {description}", pipeline.name);
+        }
+        for used in &pipeline.runtimes {
+            eprintln!("  {:<22} {}", used.label(), used.runtime.description());
+        }
         eprintln!(
             "running {} run(s) of `{}` on `{}` ({} cells, seed {})",
             plan.runs.len(),
@@ -86,6 +92,9 @@ pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
     })?;
     let run_time = run_started.elapsed();
     let records = session::read_records(&workdir.join(run_dir.results()))?;
+    let analysis = edgebench_stats::analyse(&records, pipeline.baseline.as_deref());
+    std::fs::write(workdir.join(&run_dir.rel).join("summary.json"), serde_json::to_vec_pretty(&analysis)?)?;
+    print!("{}", summary::table(&analysis));
     if !args.quiet {
         let failed = records.iter().filter(|r| !r.outcome.is_ok()).count();
         eprintln!(
@@ -97,7 +106,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchOutcome> {
         );
     }
     println!("results: {}", workdir.join(&run_dir.rel).display());
-    Ok(BenchOutcome { run_dir: workdir.join(&run_dir.rel), records })
+    Ok(Some(Finished { run_dir: workdir.join(&run_dir.rel), analysis }))
 }
 
 fn secs(d: Duration) -> f64 {

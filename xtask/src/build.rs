@@ -23,7 +23,8 @@ pub struct Request<'a> {
     pub target: &'a Target,
     pub kernels: Vec<&'a Kernel>,
     pub datasets: Vec<Dataset>,
-    pub programs: bool,
+    /// Device programs to build (none for a kernels-only build).
+    pub programs: Vec<&'static programs::Program>,
     pub quiet: bool,
 }
 
@@ -35,7 +36,8 @@ pub fn run(args: &BuildArgs) -> Result<Manifest> {
         kernels.extend(suite::faults(&suite));
     }
     let datasets = suite::datasets(&args.datasets)?;
-    let request = Request { target: &target, kernels, datasets, programs: !args.kernels_only, quiet: args.quiet };
+    let programs = if args.kernels_only { Vec::new() } else { programs::ALL.to_vec() };
+    let request = Request { target: &target, kernels, datasets, programs, quiet: args.quiet };
     build(&request)
 }
 
@@ -70,11 +72,14 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     for b in &built {
         artifacts.push(artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)?);
     }
-    if req.programs {
-        programs::build(&sh, req.target, &target_dir, req.quiet)?;
-        for p in programs::ALL {
+    if !req.programs.is_empty() {
+        programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?;
+        for p in &req.programs {
             artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
         }
+    }
+    // Precompiled modules are made by the target's own Wasmtime executor.
+    if req.programs.contains(&&programs::WASMTIME) {
         let wasm: Vec<(String, Option<Dataset>, String)> = artifacts
             .iter()
             .filter(|a| a.kind == ArtifactKind::Wasm)

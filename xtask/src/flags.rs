@@ -15,6 +15,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Build, deploy, run a pipeline on a target, and analyse the results.
     Bench(BenchArgs),
+    /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
+    Calibrate(CalibrateArgs),
     /// Run the project's tests (installing the system tools they need as root on Debian).
     Test(TestArgs),
 }
@@ -71,4 +73,14 @@ pub struct BuildArgs {
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Runs of the native start-up binary under hyperfine.
+    #[arg(long, default_value_t = 200)]
+    pub hyperfine_runs: u32,
+    /// Pipeline of the start-up experiment.
+    #[arg(long, default_value = "startup")]
+    pub pipeline: String,
 }

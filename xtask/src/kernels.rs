@@ -2,7 +2,7 @@
 //! parallel, each skipped when the hash of all its inputs is unchanged.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};

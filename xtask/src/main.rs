@@ -3,6 +3,7 @@
 
 mod bench;
 mod build;
+mod calibrate;
 mod flags;
 mod kernels;
 mod pipeline;
@@ -14,6 +15,7 @@ mod session;
 mod stamp;
 mod suggest;
 mod suite;
+mod summary;
 mod target;
 mod test;
 mod yaml;
@@ -26,6 +28,7 @@ fn main() -> anyhow::Result<()> {
     match flags.command {
         flags::Command::Build(args) => build::run(&args).map(drop),
         flags::Command::Bench(args) => bench::run(&args).map(drop),
+        flags::Command::Calibrate(args) => calibrate::run(&args),
         flags::Command::Test(args) => test::run(&args),
     }
 }

@@ -65,7 +65,6 @@ pub enum Order {
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     pub name: String,
-    pub path: PathBuf,
     pub description: Option<String>,
     pub kernels: Vec<Kernel>,
     pub datasets: Vec<Dataset>,
@@ -265,7 +264,6 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
 
     Ok(Pipeline {
         name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("pipeline").to_string(),
-        path: path.to_path_buf(),
         description: file.description,
         kernels,
         datasets,

@@ -11,6 +11,7 @@ use crate::project;
 use crate::target::{Arch, Target};
 
 /// A device program: its cargo package and binary name.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Program {
     /// Its Cargo.toml, relative to the workspace root.
     pub manifest: &'static str,
@@ -23,14 +24,20 @@ pub const WASMER: Program = Program { manifest: "crates/exec-wasmer/Cargo.toml",
 
 pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMER];
 
+/// The harness and every program the given runtimes need, in `ALL` order.
+pub fn needed<'a>(runtimes: impl IntoIterator<Item = &'a dyn crate::runtime::Runtime>) -> Vec<&'static Program> {
+    let wanted: Vec<&'static Program> = runtimes.into_iter().flat_map(|r| r.programs().iter().copied()).collect();
+    ALL.iter().copied().filter(|p| **p == HARNESS || wanted.contains(p)).collect()
+}
+
 /// Relative path of a program in the target directory.
 pub fn path(program: &Program) -> String {
     format!("bin/{}", program.binary)
 }
 
-/// Builds every device program for `target` and copies it into `bin/` of the
-/// target directory. Cargo decides what is stale; a no-op build is quick.
-pub fn build(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool) -> Result<()> {
+/// Builds `programs` for `target` and copies them into `bin/` of the target
+/// directory. Cargo decides what is stale; a no-op build is quick.
+pub fn build(sh: &Shell, target: &Target, target_dir: &Path, programs: &[&Program], quiet: bool) -> Result<()> {
     let host = Arch::host()?;
     if target.arch != host {
         bail!(
@@ -45,7 +52,7 @@ pub fn build(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool) -> Res
     // The executors are workspaces of their own (see the root Cargo.toml);
     // all share one target directory, so common crates build once.
     let _dir = sh.push_dir(project::root());
-    for p in ALL {
+    for p in programs {
         let manifest = project::root().join(p.manifest);
         let bin = p.binary;
         let mut command = cmd!(sh, "{cargo} build --release --locked --manifest-path {manifest} --bin {bin}")
@@ -58,7 +65,7 @@ pub fn build(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool) -> Res
 
     let bin = target_dir.join("bin");
     fs::create_dir_all(&bin)?;
-    for p in ALL {
+    for p in programs {
         let built = cargo_target.join("release").join(p.binary);
         let dest = target_dir.join(path(p));
         if fs::read(&built).ok() != fs::read(&dest).ok() {

@@ -94,12 +94,6 @@ pub enum Access {
     Ssh { destination: String, workdir: String },
 }
 
-impl Target {
-    pub fn is_local(&self) -> bool {
-        self.access == Access::Local
-    }
-}
-
 pub fn resolve(name: &str) -> Result<Target> {
     if name == LOCAL {
         return Ok(Target { name: LOCAL.into(), arch: Arch::host()?, access: Access::Local, emulator: None });

@@ -23,6 +23,11 @@ impl ResultsFile {
     pub fn open(path: &Path, plan_id: &str) -> Result<ResultsFile, String> {
         let ctx = |e: io::Error| format!("{}: {e}", path.display());
         let mut file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(ctx)?;
+        // One writer per results file: a second harness on the same file
+        // would interleave records and duplicate runs.
+        file.try_lock().map_err(|_| {
+            format!("{}: another harness is writing this results file; wait for it or stop it", path.display())
+        })?;
         let mut text = String::new();
         file.read_to_string(&mut text).map_err(ctx)?;
 
@@ -137,6 +142,17 @@ mod tests {
         drop(results);
         let reopened = ResultsFile::open(&path, "p").unwrap();
         assert_eq!(reopened.done_count(), 4);
+    }
+
+    #[test]
+    fn a_second_writer_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results.jsonl");
+        let first = ResultsFile::open(&path, "p").unwrap();
+        let err = ResultsFile::open(&path, "p").err().unwrap();
+        assert!(err.contains("another harness is writing"), "{err}");
+        drop(first);
+        assert!(ResultsFile::open(&path, "p").is_ok());
     }
 
     #[test]

@@ -47,8 +47,10 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
     let mut results = ResultsFile::open(&options.results, &plan.id)?;
     let skipped = results.done_count();
 
-    let scratch = options.workdir.join("scratch");
+    // Per process: several harnesses may share a work directory.
+    let scratch = options.workdir.join("scratch").join(std::process::id().to_string());
     fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let _cleanup = RemoveOnDrop(&scratch);
     let stdout_path = scratch.join("run.stdout");
     let stderr_path = scratch.join("run.stderr");
     let report_path = scratch.join("executor-report.json");
@@ -242,6 +244,14 @@ fn report_progress(progress: Progress, record: &RunRecord, position: usize, tota
                 record.max_rss_kib
             );
         }
+    }
+}
+
+struct RemoveOnDrop<'a>(&'a Path);
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(self.0);
     }
 }
 
