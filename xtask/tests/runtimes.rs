@@ -44,7 +44,7 @@ fn every_runtime_reproduces_the_native_checksum_of_every_kernel() {
         assert!(r.kernel_ns.is_some());
         assert!(r.wall_ns > 0 && r.max_rss_kib > 0);
         if r.runtime != "native" {
-            for phase in ["compile", "instantiate", "execute"] {
+            for phase in ["engine", "compile", "instantiate", "execute"] {
                 assert!(r.phases.contains_key(phase), "{} lacks phase {phase}: {:?}", r.runtime, r.phases);
             }
         }
@@ -134,6 +134,12 @@ fn a_killed_harness_resumes_without_losing_or_repeating_a_run() {
     unsafe { libc::kill(first.id() as i32, libc::SIGKILL) };
     first.wait().unwrap();
     let after_kill = count();
+    // The run it was measuring dies with it instead of spinning on unmeasured.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while orphaned_spinners() > 0 {
+        assert!(Instant::now() < deadline, "a child of the killed harness is still running");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(after_kill < plan.runs.len(), "killed too late to test resuming ({after_kill} records)");
 
     let status = harness(&results).wait().unwrap();
@@ -177,4 +183,23 @@ fn the_harness_refuses_an_artifact_that_differs_from_the_plan() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("refusing to run") && stderr.contains(&plan.files[0].path), "{stderr}");
     assert!(!dir.path().join("results.jsonl").exists());
+}
+
+/// Processes running the native `spin` kernel whose parent is not a harness.
+fn orphaned_spinners() -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        if !String::from_utf8_lossy(&cmdline).contains("kernels/native/spin") {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // The parent pid is the second field after the parenthesised name.
+        let Some(ppid) = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)) else { continue };
+        let parent = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&parent).contains("edgebench-harness") {
+            n += 1;
+        }
+    }
+    n
 }

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_EXECUTE, PHASE_INSTANTIATE,
-    REPORT_ENV, TRAP_EXIT_CODE,
+    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, REPORT_ENV, TRAP_EXIT_CODE,
 };
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module, Store};
@@ -85,6 +85,7 @@ fn execute(
     args: &[String],
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
+    let start = Instant::now();
     // wasmer-wasix drives its syscalls through a Tokio runtime.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,6 +98,7 @@ fn execute(
         engine.set_tunables(LimitingTunables::new(bytes));
     }
     let mut store = Store::new(engine);
+    report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
     let wasm = std::fs::read(module_path).map_err(|e| format!("{module_path}: {e}"))?;
 
     let start = Instant::now();

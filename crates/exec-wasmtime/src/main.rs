@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_EXECUTE, PHASE_INSTANTIATE,
-    REPORT_ENV, TRAP_EXIT_CODE,
+    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, REPORT_ENV, TRAP_EXIT_CODE,
 };
 use wasmtime::{Config, Engine, Linker, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -97,7 +97,9 @@ fn execute(
     args: &[String],
     report: &mut ExecutorReport,
 ) -> wasmtime::Result<i32> {
+    let start = Instant::now();
     let engine = engine(variant, None)?;
+    report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
 
     let start = Instant::now();
     let module = if variant == "aot" {

@@ -2,11 +2,13 @@
 //!
 //! `edgebench-harness run plan.json` verifies the files the plan uses, probes
 //! the runtimes, then executes every planned run as a fresh child process,
-//! measured from spawn to exit (see [`measure`]), and appends one
+//! measured from spawn to exit (see [`measure`]) by a small launcher process
+//! (see [`launcher`]), and appends one
 //! [`RunRecord`](edgebench_model::record::RunRecord) per run to the results
 //! file. Interrupted, it resumes where it stopped (see [`results`]).
 
 pub mod classify;
+pub mod launcher;
 pub mod measure;
 pub mod results;
 pub mod runner;

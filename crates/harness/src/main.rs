@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use edgebench_harness::launcher;
 use edgebench_harness::runner::{self, Options, Progress};
 use edgebench_model::plan::Plan;
 
@@ -17,6 +18,9 @@ measured child process each, and appends one JSON record per run.
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(launcher::LAUNCH_COMMAND) {
+        return launcher::serve();
+    }
     match parse(&args).and_then(|(plan, options)| run(&plan, &options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,4 +1,5 @@
-//! Running one child process and measuring it.
+//! Running one child process and measuring it. The harness does this in a
+//! launcher process (see [`crate::launcher`]), not in itself.
 //!
 //! Wall time is taken from just before `spawn` to the moment the kernel
 //! reports the child's exit (`waitid` with `WNOWAIT`), on the monotonic clock.
@@ -21,13 +22,13 @@ use edgebench_model::plan::Invocation;
 /// executor can clean up (a container executor removes its container).
 const KILL_GRACE: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Exit {
     Code(i32),
     Signal(i32),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Measurement {
     pub exit: Exit,
     pub timed_out: bool,
@@ -60,12 +61,22 @@ pub fn run(
     }
     command.stdin(Stdio::null()).stdout(File::create(capture.stdout)?).stderr(File::create(capture.stderr)?);
     let limit = invocation.address_space_limit;
+    // SAFETY: getpid is always safe.
+    let harness_pid = unsafe { libc::getpid() };
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(move || {
             // Own process group, so a timeout kills the whole tree.
             if libc::setpgid(0, 0) != 0 {
                 return Err(io::Error::last_os_error());
+            }
+            // A child must not outlive a killed harness: it would keep
+            // running unmeasured and disturb every later run.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::getppid() != harness_pid {
+                libc::_exit(1);
             }
             if let Some(bytes) = limit {
                 let rl = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
@@ -110,13 +121,15 @@ pub fn run(
 /// to `workdir`, a bare name is looked up on `PATH`; `{workdir}` in an
 /// argument becomes the work directory's absolute path.
 pub fn command(invocation: &Invocation, workdir: &Path) -> Command {
+    // Absolute, because a relative program path would be resolved against
+    // the child's new working directory.
+    let workdir = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
     let program = &invocation.argv[0];
     let mut command = if program.contains('/') { Command::new(workdir.join(program)) } else { Command::new(program) };
-    let absolute = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
-    let absolute = absolute.to_string_lossy();
+    let shown = workdir.to_string_lossy();
     command
-        .args(invocation.argv[1..].iter().map(|a| a.replace("{workdir}", &absolute)))
-        .current_dir(workdir)
+        .args(invocation.argv[1..].iter().map(|a| a.replace("{workdir}", &shown)))
+        .current_dir(&workdir)
         .envs(&invocation.env);
     command
 }

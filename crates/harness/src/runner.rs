@@ -11,7 +11,8 @@ use edgebench_model::plan::{Cell, Plan, PlannedRun};
 use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord};
 
 use crate::classify::{Observed, classify};
-use crate::measure::{self, Capture, Watchdog};
+use crate::launcher::launch;
+use crate::measure::{self, Capture};
 use crate::results::ResultsFile;
 use crate::verify::verify_files;
 
@@ -55,7 +56,6 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
     let stderr_path = scratch.join("run.stderr");
     let report_path = scratch.join("executor-report.json");
     let capture = Capture { stdout: &stdout_path, stderr: &stderr_path };
-    let watchdog = Watchdog::new();
 
     let pending = plan.runs.iter().enumerate().filter(|(i, _)| !results.is_done(*i)).count();
     let needed_probes: Vec<&str> = plan
@@ -65,7 +65,7 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
         .filter(|(i, _)| !results.is_done(*i))
         .filter_map(|(_, r)| plan.cells[r.cell].probe.as_deref())
         .collect();
-    let probes = run_probes(plan, options, &capture, &watchdog, &needed_probes);
+    let probes = run_probes(plan, options, &capture, &needed_probes);
 
     let mut executed = 0;
     let mut failed = 0;
@@ -77,7 +77,7 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
         let unavailable = cell.probe.as_ref().and_then(|p| probes.get(p.as_str()).cloned().flatten());
         let record = match unavailable {
             Some(reason) => unavailable_record(plan, index, run, cell, reason),
-            None => measure_run(plan, index, run, cell, options, &capture, &report_path, &watchdog)?,
+            None => measure_run(plan, index, run, cell, options, &capture, &report_path)?,
         };
         executed += 1;
         if !record.outcome.is_ok() {
@@ -95,12 +95,11 @@ fn run_probes(
     plan: &Plan,
     options: &Options,
     capture: &Capture<'_>,
-    watchdog: &Watchdog,
     needed: &[&str],
 ) -> BTreeMap<String, Option<String>> {
     let mut out = BTreeMap::new();
     for probe in plan.probes.iter().filter(|p| needed.contains(&p.name.as_str())) {
-        let verdict = match measure::run(&probe.invocation, &options.workdir, &[], capture, PROBE_TIMEOUT, watchdog) {
+        let verdict = match launch(&probe.invocation, &options.workdir, &[], capture, PROBE_TIMEOUT) {
             Err(e) => Some(format!("cannot start `{}`: {e}", probe.invocation.argv[0])),
             Ok(m) if m.timed_out => Some(format!("probe did not answer within {PROBE_TIMEOUT:?}")),
             Ok(m) if m.exit == measure::Exit::Code(0) => None,
@@ -131,7 +130,6 @@ fn measure_run(
     options: &Options,
     capture: &Capture<'_>,
     report_path: &Path,
-    watchdog: &Watchdog,
 ) -> Result<RunRecord, String> {
     let _ = fs::remove_file(report_path);
     let started_unix_ms = unix_ms();
@@ -140,7 +138,7 @@ fn measure_run(
         if cell.invocation.executor_report { vec![(REPORT_ENV, report_path)] } else { Vec::new() };
     let mut record = base_record(plan, index, run, cell, started_unix_ms);
 
-    let measurement = match measure::run(&cell.invocation, &options.workdir, &extra_env, capture, timeout, watchdog) {
+    let measurement = match launch(&cell.invocation, &options.workdir, &extra_env, capture, timeout) {
         Ok(m) => m,
         Err(e) => {
             record.outcome =

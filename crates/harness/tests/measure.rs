@@ -108,3 +108,34 @@ fn workdir_placeholder_and_relative_programs_resolve_against_the_work_directory(
     let expected = format!("{}/x\n", std::path::absolute(dir.path()).unwrap().display());
     assert_eq!(printed, expected);
 }
+
+/// A child forked from a big process inherits the copy's resident size as
+/// the floor of its `ru_maxrss`; forked from the launcher it does not.
+#[test]
+fn the_launcher_keeps_the_parents_memory_out_of_the_childs_peak() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    // This test process becomes big: 128 MiB touched.
+    let ballast = vec![1u8; 128 << 20];
+    assert_eq!(ballast.iter().step_by(4096).map(|b| *b as usize).sum::<usize>(), (128 << 20) / 4096);
+
+    let direct = run(&["true"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert!(direct.max_rss_kib > 100 * 1024, "forked from a big parent: {} KiB", direct.max_rss_kib);
+
+    let stdout = dir.path().join("out");
+    let stderr = dir.path().join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    let harness = Path::new(env!("CARGO_BIN_EXE_edgebench-harness"));
+    let launched = edgebench_harness::launcher::launch_with(
+        harness,
+        &invocation(&["true"]),
+        dir.path(),
+        &[],
+        &capture,
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(launched.exit, Exit::Code(0));
+    assert!(launched.max_rss_kib < 10 * 1024, "forked from the launcher: {} KiB", launched.max_rss_kib);
+    drop(ballast);
+}

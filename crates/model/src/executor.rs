@@ -31,7 +31,10 @@ pub const TRAP_EXIT_CODE: i32 = 134;
 /// Exit status for an executor that could not even load the module.
 pub const LOAD_FAILURE_EXIT_CODE: i32 = 125;
 
-/// Phase names used by the Wasm executors, in order.
+/// Phase names used by the Wasm executors, in order. Whatever a run's wall
+/// time holds beyond their sum is process start-up: loading the executor
+/// itself before `main`.
+pub const PHASE_ENGINE: &str = "engine";
 pub const PHASE_COMPILE: &str = "compile";
 pub const PHASE_INSTANTIATE: &str = "instantiate";
 pub const PHASE_EXECUTE: &str = "execute";
@@ -41,8 +44,9 @@ pub const PHASE_EXECUTE: &str = "execute";
 pub struct ExecutorReport {
     pub engine: String,
     pub variant: String,
-    /// Phase name → duration in nanoseconds, e.g. `compile` (or the load of a
-    /// precompiled module), `instantiate`, `execute`; a container executor
+    /// Phase name → duration in nanoseconds, e.g. `engine` (setting up the
+    /// engine), `compile` (or the load of a precompiled module),
+    /// `instantiate`, `execute`; a container executor
     /// reports `create`, `start_to_exit`, `remove`.
     pub phases: BTreeMap<String, u64>,
     /// The guest's exit status (0 when `_start` returned normally).
