@@ -9,11 +9,12 @@ use crate::build::{self, Request};
 use crate::flags::BenchArgs;
 use crate::session::{self, RunDir};
 use crate::target::{self, Access};
-use crate::{pipeline, plan, programs, project, suite, summary};
+use crate::{pipeline, plan, programs, project, provenance, snapshot, suite, summary};
 
 /// What a finished bench leaves behind.
 pub struct Finished {
     pub run_dir: std::path::PathBuf,
+    pub snapshot_dir: std::path::PathBuf,
     pub analysis: edgebench_stats::Analysis,
 }
 
@@ -75,6 +76,7 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
             plan.seed
         );
     }
+    let device_before = session::device_info_local(&sh, &workdir);
     let run_started = Instant::now();
     let quiet = args.quiet;
     session::run_local(&sh, &workdir, &run_dir, |p| {
@@ -91,9 +93,25 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
         }
     })?;
     let run_time = run_started.elapsed();
+    let device_after = session::device_info_local(&sh, &workdir);
     let records = session::read_records(&workdir.join(run_dir.results()))?;
     let analysis = edgebench_stats::analyse(&records, pipeline.baseline.as_deref());
-    std::fs::write(workdir.join(&run_dir.rel).join("summary.json"), serde_json::to_vec_pretty(&analysis)?)?;
+    let pipeline_text = std::fs::read_to_string(pipeline::locate(&args.pipeline)?)?;
+    let stamp = utc_stamp();
+    let provenance = provenance::collect(
+        &sh,
+        provenance::Inputs {
+            pipeline: &pipeline,
+            pipeline_text: &pipeline_text,
+            plan: &plan,
+            manifest: &manifest,
+            target: &target,
+            device_before,
+            device_after,
+            created_utc: stamp.clone(),
+        },
+    );
+    let snapshot_dir = snapshot::write(&records, &analysis, &provenance, &stamp)?;
     print!("{}", summary::table(&analysis));
     if !args.quiet {
         let failed = records.iter().filter(|r| !r.outcome.is_ok()).count();
@@ -105,8 +123,15 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
             secs(started.elapsed())
         );
     }
+    if provenance.throttled == Some(true) {
+        eprintln!(
+            "warning: the device reported throttling or under-voltage; see {}",
+            snapshot_dir.join("report.md").display()
+        );
+    }
     println!("results: {}", workdir.join(&run_dir.rel).display());
-    Ok(Some(Finished { run_dir: workdir.join(&run_dir.rel), analysis }))
+    println!("snapshot: {}", snapshot_dir.display());
+    Ok(Some(Finished { run_dir: workdir.join(&run_dir.rel), snapshot_dir, analysis }))
 }
 
 fn secs(d: Duration) -> f64 {

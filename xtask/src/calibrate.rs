@@ -88,6 +88,7 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         harness / (h.median * 1e3)
     );
     println!("results: {}", finished.run_dir.display());
+    println!("snapshot: {}", finished.snapshot_dir.display());
     Ok(())
 }
 

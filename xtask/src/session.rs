@@ -107,3 +107,10 @@ pub fn unfinished(workdir: &Path, pipeline: &str) -> Result<Option<(RunDir, Plan
     }
     Ok(None)
 }
+
+/// The device's identity and state, from the harness on a local work directory.
+pub fn device_info_local(sh: &Shell, workdir: &Path) -> Option<edgebench_model::device::DeviceInfo> {
+    let harness = workdir.join(programs::path(&programs::HARNESS));
+    let text = cmd!(sh, "{harness} info").quiet().ignore_stderr().read().ok()?;
+    serde_json::from_str(&text).ok()
+}

@@ -8,18 +8,27 @@ use edgebench_harness::runner::{self, Options, Progress};
 use edgebench_model::plan::Plan;
 
 const USAGE: &str = "usage: edgebench-harness run <plan.json> [--results <file>] [--workdir <dir>] [--quiet | --json]
+       edgebench-harness info
 
 Runs every run of the plan that the results file does not hold yet, one
 measured child process each, and appends one JSON record per run.
   --results   results file (default: results.jsonl beside the plan)
   --workdir   directory the plan's paths are relative to (default: the plan's)
   --quiet     no progress output
-  --json      progress as one JSON object per run on stdout";
+  --json      progress as one JSON object per run on stdout
+
+`info` prints the device's model, CPU, kernel, governor, temperatures and
+throttling state as JSON.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some(launcher::LAUNCH_COMMAND) {
-        return launcher::serve();
+    match args.first().map(String::as_str) {
+        Some(launcher::LAUNCH_COMMAND) => return launcher::serve(),
+        Some("info") => {
+            println!("{}", serde_json::to_string_pretty(&edgebench_harness::device::collect()).unwrap_or_default());
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     match parse(&args).and_then(|(plan, options)| run(&plan, &options)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 //! harness. Every serialized top-level type carries a schema version.
 
 pub mod dataset;
+pub mod device;
 pub mod executor;
 pub mod manifest;
 pub mod plan;

@@ -1,0 +1,169 @@
+//! Where every figure of a snapshot comes from: source revision, toolchains,
+//! engine versions, compiler flags, artifact hashes, plan and seed, and the
+//! device's identity and state before and after the runs.
+
+use std::collections::BTreeMap;
+
+use edgebench_model::device::DeviceInfo;
+use edgebench_model::manifest::{CompilerInfo, Manifest};
+use edgebench_model::plan::{Plan, PlanFile};
+use serde::{Deserialize, Serialize};
+use xshell::{Shell, cmd};
+
+use crate::pipeline::Pipeline;
+use crate::project;
+use crate::target::{Access, Target};
+
+pub const PROVENANCE_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Provenance {
+    pub schema: u32,
+    pub created_utc: String,
+    pub git: Git,
+    pub toolchains: BTreeMap<String, String>,
+    /// Engine crate → version, from the executors' lock files.
+    pub engines: BTreeMap<String, String>,
+    pub compilers: Vec<CompilerInfo>,
+    /// Every file the plan ran, with the sha256 the device verified.
+    pub artifacts: Vec<PlanFile>,
+    pub plan: PlanInfo,
+    pub target: TargetInfo,
+    pub device_before: Option<DeviceInfo>,
+    pub device_after: Option<DeviceInfo>,
+    /// Whether the device reported throttling or under-voltage before or
+    /// after the runs (Raspberry Pi firmware); `None` where it cannot tell.
+    pub throttled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Git {
+    pub revision: Option<String>,
+    pub dirty: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanInfo {
+    pub id: String,
+    pub pipeline: String,
+    pub pipeline_sha256: String,
+    pub seed: u64,
+    pub order: crate::pipeline::Order,
+    pub repetitions: u32,
+    pub warmups: u32,
+    pub timeout_ms: u64,
+    pub memory_limit_bytes: Option<u64>,
+    pub cells: usize,
+    pub runs: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TargetInfo {
+    pub name: String,
+    pub arch: String,
+    pub triple: String,
+    pub access: String,
+    pub emulator: Option<String>,
+}
+
+pub struct Inputs<'a> {
+    pub pipeline: &'a Pipeline,
+    pub pipeline_text: &'a str,
+    pub plan: &'a Plan,
+    pub manifest: &'a Manifest,
+    pub target: &'a Target,
+    pub device_before: Option<DeviceInfo>,
+    pub device_after: Option<DeviceInfo>,
+    pub created_utc: String,
+}
+
+pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
+    let throttled = [&inputs.device_before, &inputs.device_after]
+        .iter()
+        .filter_map(|d| d.as_ref().and_then(DeviceInfo::was_throttled))
+        .reduce(|a, b| a || b);
+    let p = inputs.pipeline;
+    Provenance {
+        schema: PROVENANCE_SCHEMA,
+        created_utc: inputs.created_utc,
+        git: git(sh),
+        toolchains: toolchains(sh, inputs.manifest),
+        engines: engines(),
+        compilers: inputs.manifest.compilers.clone(),
+        artifacts: inputs.plan.files.clone(),
+        plan: PlanInfo {
+            id: inputs.plan.id.clone(),
+            pipeline: p.name.clone(),
+            pipeline_sha256: edgebench_harness::verify::sha256_hex(inputs.pipeline_text.as_bytes()),
+            seed: inputs.plan.seed,
+            order: p.order,
+            repetitions: p.repetitions,
+            warmups: p.warmups,
+            timeout_ms: p.timeout_ms,
+            memory_limit_bytes: p.memory_limit,
+            cells: inputs.plan.cells.len(),
+            runs: inputs.plan.runs.len(),
+        },
+        target: TargetInfo {
+            name: inputs.target.name.clone(),
+            arch: inputs.target.arch.to_string(),
+            triple: inputs.manifest.triple.clone(),
+            access: match &inputs.target.access {
+                Access::Local => "local".into(),
+                Access::Ssh { destination, .. } => format!("ssh {destination}"),
+            },
+            emulator: inputs.target.emulator.clone(),
+        },
+        device_before: inputs.device_before,
+        device_after: inputs.device_after,
+        throttled,
+    }
+}
+
+fn git(sh: &Shell) -> Git {
+    let _dir = sh.push_dir(project::root());
+    let revision = cmd!(sh, "git rev-parse HEAD").quiet().ignore_stderr().read().ok();
+    let dirty = cmd!(sh, "git status --porcelain --untracked-files=no")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()
+        .map(|s| !s.trim().is_empty());
+    Git { revision, dirty }
+}
+
+fn toolchains(sh: &Shell, manifest: &Manifest) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let _dir = sh.push_dir(project::root());
+    for (name, tool) in [("rustc", "rustc"), ("cargo", "cargo")] {
+        if let Ok(v) = cmd!(sh, "{tool} --version").quiet().ignore_stderr().read() {
+            out.insert(name.to_string(), v.trim().to_string());
+        }
+    }
+    if let Some(c) = manifest.compilers.first() {
+        out.insert("kernels".into(), format!("{} {}", c.command, c.version));
+    }
+    out
+}
+
+/// Versions of the engine crates, read from the executors' lock files.
+pub fn engines() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (lock, crates) in [
+        ("crates/exec-wasmtime/Cargo.lock", &["wasmtime", "wasmtime-wasi"][..]),
+        ("crates/exec-wasmer/Cargo.lock", &["wasmer", "wasmer-wasix"][..]),
+    ] {
+        let Ok(text) = std::fs::read_to_string(project::root().join(lock)) else { continue };
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.windows(2) {
+            for name in crates {
+                if pair[0] == format!("name = \"{name}\"")
+                    && let Some(v) = pair[1].strip_prefix("version = \"").and_then(|v| v.strip_suffix('"'))
+                {
+                    out.insert(name.to_string(), v.to_string());
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,383 @@
+//! The Markdown report and the plots of a snapshot, both derived from the
+//! analysis and the provenance alone (so they can be regenerated from a
+//! checked-in snapshot).
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use edgebench_model::Dataset;
+use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE};
+use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, phase_metric};
+use edgebench_stats::{Analysis, CellSummary, Summary};
+
+use crate::plot::{Bar, Chart, Series};
+use crate::provenance::Provenance;
+
+const STARTUP: &str = "startup";
+
+/// Plots by file name.
+pub fn plots(analysis: &Analysis) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for dataset in datasets(analysis) {
+        let kernels: Vec<String> = kernels(analysis, dataset).into_iter().filter(|k| k != STARTUP).collect();
+        if !kernels.is_empty() {
+            out.push((
+                format!("time-{dataset}.svg"),
+                chart(
+                    analysis,
+                    dataset,
+                    &kernels,
+                    WALL_MS,
+                    &format!("Run time per kernel ({dataset}), mean ± 95 % CI"),
+                    "wall time (ms)",
+                    true,
+                ),
+            ));
+            out.push((
+                format!("memory-{dataset}.svg"),
+                chart(
+                    analysis,
+                    dataset,
+                    &kernels,
+                    MAX_RSS_MIB,
+                    &format!("Peak memory per kernel ({dataset})"),
+                    "max RSS (MiB)",
+                    false,
+                ),
+            ));
+        }
+    }
+    if let Some(dataset) = datasets(analysis).into_iter().find(|d| kernels(analysis, *d).iter().any(|k| k == STARTUP)) {
+        let one = [STARTUP.to_string()];
+        out.push((
+            "startup-time.svg".into(),
+            chart(
+                analysis,
+                dataset,
+                &one,
+                WALL_MS,
+                "Start-up time (empty main), mean ± 95 % CI",
+                "wall time (ms)",
+                true,
+            ),
+        ));
+        out.push((
+            "startup-memory.svg".into(),
+            chart(analysis, dataset, &one, MAX_RSS_MIB, "Start-up peak memory (empty main)", "max RSS (MiB)", false),
+        ));
+    }
+    out
+}
+
+fn chart(
+    analysis: &Analysis,
+    dataset: Dataset,
+    kernels: &[String],
+    metric: &str,
+    title: &str,
+    y_label: &str,
+    log: bool,
+) -> String {
+    let series = runtimes(analysis)
+        .into_iter()
+        .map(|rt| Series {
+            bars: kernels
+                .iter()
+                .map(|k| {
+                    let s = find(analysis, k, dataset, &rt).and_then(|c| c.metric(metric))?;
+                    Some(Bar { value: s.mean, interval: s.ci95 })
+                })
+                .collect(),
+            name: rt,
+        })
+        .collect();
+    Chart { title: title.into(), y_label: y_label.into(), categories: kernels.to_vec(), series, log }.to_svg()
+}
+
+pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[String]) -> String {
+    let mut md = String::new();
+    let p = provenance;
+    let _ = writeln!(md, "# `{}` on `{}`\n", p.plan.pipeline, p.target.name);
+    let _ = writeln!(
+        md,
+        "Taken {} · plan `{}` · seed {} · {} runs in {} cells ({} order, {} warm-up + {} measured per cell)\n",
+        p.created_utc,
+        p.plan.id,
+        p.plan.seed,
+        p.plan.runs,
+        p.plan.cells,
+        order_name(p),
+        p.plan.warmups,
+        p.plan.repetitions
+    );
+    if let Some(emulator) = &p.target.emulator {
+        let _ = writeln!(
+            md,
+            "> **Emulated target** ({emulator} on this host): timings are emulated and say nothing about a real device's speed; checksums and the pipeline are what this snapshot proves.\n"
+        );
+    }
+    if p.throttled == Some(true) {
+        let _ = writeln!(
+            md,
+            "> **Warning: the device reported throttling or under-voltage** during this snapshot (see provenance.json); its timings are suspect.\n"
+        );
+    }
+
+    let _ = writeln!(md, "## Device and software\n");
+    if let Some(d) = p.device_before.as_ref() {
+        let _ = writeln!(
+            md,
+            "- Device: {} · {} · {} cores · {} · {}",
+            d.model.as_deref().unwrap_or("unknown model"),
+            d.cpu.as_deref().unwrap_or("unknown CPU"),
+            d.cores,
+            d.memory_kib.map(|k| format!("{:.1} GiB RAM", k as f64 / 1048576.0)).unwrap_or_default(),
+            d.arch
+        );
+        let _ =
+            writeln!(md, "- OS: {} · kernel {}", d.os.as_deref().unwrap_or("?"), d.kernel.as_deref().unwrap_or("?"));
+        let _ = writeln!(
+            md,
+            "- CPU governor: {} · temperatures: {}",
+            d.governor.as_deref().unwrap_or("not exposed"),
+            temps(d)
+        );
+    }
+    let engines: Vec<String> = p.engines.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(md, "- Engines: {}", engines.join(", "));
+    if let Some(c) = p.compilers.first() {
+        let _ = writeln!(md, "- Kernels: {} {}, flags `{}`", c.command, c.version, c.flags.join(" "));
+    }
+    let _ = writeln!(
+        md,
+        "- Source: {}{}\n",
+        p.git.revision.as_deref().unwrap_or("unknown revision"),
+        if p.git.dirty == Some(true) { " (with uncommitted changes)" } else { "" }
+    );
+
+    verification(&mut md, analysis);
+
+    for dataset in datasets(analysis) {
+        let _ = writeln!(md, "## Dataset `{dataset}`\n");
+        metric_table(
+            &mut md,
+            analysis,
+            dataset,
+            WALL_MS,
+            "Wall time, spawn to exit (ms): median, and mean ratio to the baseline",
+            true,
+        );
+        metric_table(
+            &mut md,
+            analysis,
+            dataset,
+            KERNEL_MS,
+            "Kernel-region time reported by the kernel (ms): median",
+            false,
+        );
+        metric_table(
+            &mut md,
+            analysis,
+            dataset,
+            MAX_RSS_MIB,
+            "Peak resident memory of the measured process (MiB): median",
+            false,
+        );
+        if analysis.cells.iter().any(|c| c.key.dataset == dataset && c.metrics.contains_key(PEAK_MEMORY_MIB)) {
+            metric_table(
+                &mut md,
+                analysis,
+                dataset,
+                PEAK_MEMORY_MIB,
+                "Peak memory measured by the executor (container cgroup, MiB): median",
+                false,
+            );
+        }
+        phases(&mut md, analysis, dataset);
+    }
+    geomeans(&mut md, analysis);
+    failures(&mut md, analysis);
+    if !plot_files.is_empty() {
+        let _ = writeln!(md, "## Plots\n");
+        for f in plot_files {
+            let _ = writeln!(md, "![{f}](plots/{f})\n");
+        }
+    }
+    let _ = writeln!(md, "## Method\n");
+    let _ = writeln!(
+        md,
+        "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from just before the fork to the moment the kernel reports the child's exit; peak memory, user and system time come from that child's own `wait4` rusage. Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels."
+    );
+    md
+}
+
+fn order_name(p: &Provenance) -> String {
+    serde_json::to_value(p.plan.order).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn temps(d: &edgebench_model::device::DeviceInfo) -> String {
+    if d.temperatures_c.is_empty() {
+        "not exposed".into()
+    } else {
+        d.temperatures_c.iter().map(|t| format!("{t:.1} °C")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn verification(md: &mut String, analysis: &Analysis) {
+    let measured: usize = analysis.cells.iter().map(|c| c.measured_runs).sum();
+    let ok: usize = analysis.cells.iter().map(|c| c.ok_runs).sum();
+    let checked = analysis.cells.iter().filter(|c| c.reference_checksum.is_some()).count();
+    let _ = writeln!(md, "## Verification\n");
+    let _ = writeln!(
+        md,
+        "{ok} of {measured} measured runs ended ok. {checked} cells were checked against a reference checksum of their kernel and dataset; every ok run reproduced it.\n"
+    );
+}
+
+fn metric_table(md: &mut String, analysis: &Analysis, dataset: Dataset, metric: &str, title: &str, with_ratio: bool) {
+    let runtimes = runtimes(analysis);
+    let kernels = kernels(analysis, dataset);
+    if !kernels
+        .iter()
+        .any(|k| runtimes.iter().any(|rt| find(analysis, k, dataset, rt).and_then(|c| c.metric(metric)).is_some()))
+    {
+        return;
+    }
+    let _ = writeln!(md, "**{title}**\n");
+    let _ = writeln!(md, "| kernel | {} |", runtimes.join(" | "));
+    let _ = writeln!(md, "|---|{}", "---:|".repeat(runtimes.len()));
+    for k in &kernels {
+        let cells: Vec<String> = runtimes
+            .iter()
+            .map(|rt| {
+                let Some(cell) = find(analysis, k, dataset, rt) else { return String::new() };
+                let Some(s) = cell.metric(metric) else {
+                    return if cell.ok_runs == 0 && cell.measured_runs > 0 { "failed".into() } else { "—".into() };
+                };
+                let mut text = fmt_value(s);
+                if with_ratio
+                    && let Some(r) = analysis
+                        .ratios
+                        .iter()
+                        .find(|r| r.metric == metric && r.kernel == *k && r.dataset == dataset && r.runtime == *rt)
+                {
+                    let _ = write!(text, " (×{:.2})", r.ratio.value);
+                }
+                text
+            })
+            .collect();
+        let _ = writeln!(md, "| {k} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(md);
+}
+
+fn fmt_value(s: &Summary) -> String {
+    let digits = if s.median >= 100.0 {
+        1
+    } else if s.median >= 1.0 {
+        2
+    } else {
+        3
+    };
+    match s.ci95 {
+        Some((lo, hi)) if s.n > 1 => format!("{:.*} ±{:.*}", digits, s.median, digits, (hi - lo) / 2.0),
+        _ => format!("{:.*}", digits, s.median),
+    }
+}
+
+fn phases(md: &mut String, analysis: &Analysis, dataset: Dataset) {
+    let names = [PHASE_ENGINE, PHASE_COMPILE, PHASE_INSTANTIATE, PHASE_EXECUTE];
+    let rows: Vec<&CellSummary> = analysis
+        .cells
+        .iter()
+        .filter(|c| c.key.dataset == dataset && c.metrics.contains_key(&phase_metric(PHASE_COMPILE)))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "**Executor phases (ms, medians); the rest of the wall time is process start-up**\n");
+    let _ = writeln!(md, "| kernel | runtime | {} | wall |", names.join(" | "));
+    let _ = writeln!(md, "|---|---|{}---:|", "---:|".repeat(names.len()));
+    for c in rows {
+        let values: Vec<String> = names
+            .iter()
+            .map(|n| c.metric(&phase_metric(n)).map(|s| format!("{:.3}", s.median)).unwrap_or_default())
+            .collect();
+        let wall = c.metric(WALL_MS).map(|s| format!("{:.3}", s.median)).unwrap_or_default();
+        let _ = writeln!(md, "| {} | {} | {} | {wall} |", c.key.kernel, c.key.runtime_label(), values.join(" | "));
+    }
+    let _ = writeln!(md);
+}
+
+fn geomeans(md: &mut String, analysis: &Analysis) {
+    if analysis.geomeans.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Geometric means over kernels, relative to `{}`\n",
+        analysis.baseline.as_deref().unwrap_or("the baseline")
+    );
+    let _ = writeln!(md, "| runtime | dataset | metric | kernels | geometric mean | 95 % CI |");
+    let _ = writeln!(md, "|---|---|---|---:|---:|---|");
+    for g in &analysis.geomeans {
+        let ci = g.geomean.ci95.map(|(l, h)| format!("{l:.2} – {h:.2}")).unwrap_or_else(|| "—".into());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {:.2} | {ci} |",
+            g.runtime, g.dataset, g.metric, g.geomean.n, g.geomean.value
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn failures(md: &mut String, analysis: &Analysis) {
+    let failed: Vec<&CellSummary> = analysis.cells.iter().filter(|c| !c.failures.is_empty()).collect();
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Failures\n");
+    let _ = writeln!(md, "| cell | failures | example |");
+    let _ = writeln!(md, "|---|---|---|");
+    for c in failed {
+        let kinds: Vec<String> = c.failures.iter().map(|(k, n)| format!("{n}× {k}")).collect();
+        let example = c.failure_examples.first().map(|e| e.replace('|', "\\|")).unwrap_or_default();
+        let _ = writeln!(md, "| {} | {} | {example} |", c.key.label(), kinds.join(", "));
+    }
+    let _ = writeln!(md);
+}
+
+fn datasets(analysis: &Analysis) -> Vec<Dataset> {
+    analysis.cells.iter().map(|c| c.key.dataset).collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// Kernels of a dataset, in the analysis's (alphabetical) order.
+fn kernels(analysis: &Analysis, dataset: Dataset) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in analysis.cells.iter().filter(|c| c.key.dataset == dataset) {
+        if !out.contains(&c.key.kernel) {
+            out.push(c.key.kernel.clone());
+        }
+    }
+    out
+}
+
+/// `runtime/variant` labels, baseline first.
+fn runtimes(analysis: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> =
+        analysis.cells.iter().map(|c| c.key.runtime_label()).collect::<BTreeSet<_>>().into_iter().collect();
+    if let Some(b) = &analysis.baseline
+        && let Some(i) = out.iter().position(|r| r == b)
+    {
+        let b = out.remove(i);
+        out.insert(0, b);
+    }
+    out
+}
+
+fn find<'a>(analysis: &'a Analysis, kernel: &str, dataset: Dataset, runtime: &str) -> Option<&'a CellSummary> {
+    analysis
+        .cells
+        .iter()
+        .find(|c| c.key.kernel == kernel && c.key.dataset == dataset && c.key.runtime_label() == runtime)
+}
