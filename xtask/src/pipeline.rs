@@ -277,3 +277,63 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
         seed: file.seed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "description: x\nkernels: [gemm, stencils, startup]\ndatasets: [mini, small]\nruntimes:\n  - runtime: native\n  - runtime: wasmtime\n    variants: [jit, aot]\n  - runtime: command\n    variants: [cli]\n    options: { template: \"wasmtime run {wasm}\" }\nrepetitions: 3\nwarmups: 1\ntimeout_s: 2.5\nmemory_limit_mib: 64\nbaseline: native\norder: interleaved\nseed: 9\n";
+
+    #[test]
+    fn a_valid_pipeline_expands_names_categories_and_defaults() {
+        let suite = suite::load().unwrap();
+        let p = parse(Path::new("p.yaml"), VALID, &suite).unwrap();
+        assert_eq!(p.kernels.len(), 1 + 6 + 1);
+        assert_eq!(p.datasets, [Dataset::Mini, Dataset::Small]);
+        let labels: Vec<String> = p.runtimes.iter().map(RuntimeUse::label).collect();
+        assert_eq!(labels, ["native/default", "wasmtime/jit", "wasmtime/aot", "command/cli"]);
+        assert_eq!(p.timeout_ms, 2500);
+        assert_eq!(p.memory_limit, Some(64 << 20));
+        assert_eq!(p.baseline.as_deref(), Some("native/default"));
+        assert_eq!(p.order, Order::Interleaved);
+    }
+
+    /// The loader never panics, whatever the text: a seeded mutation fuzz
+    /// over the valid pipeline (deleting, duplicating and replacing bytes with
+    /// YAML-significant characters).
+    #[test]
+    fn the_loader_never_panics_on_mutated_input() {
+        let suite = suite::load().unwrap();
+        let alphabet = b":-[]{}#&*!|>'\"%@` \n\t,0123456789abcxyz.~";
+        let mut state = 0x5eed_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let mut accepted = 0;
+        for _ in 0..3000 {
+            let mut bytes = VALID.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let i = (next() % bytes.len() as u64) as usize;
+                match next() % 3 {
+                    0 => {
+                        bytes.remove(i);
+                    }
+                    1 => bytes.insert(i, alphabet[(next() % alphabet.len() as u64) as usize]),
+                    _ => bytes[i] = alphabet[(next() % alphabet.len() as u64) as usize],
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let outcome = std::panic::catch_unwind(|| parse(Path::new("fuzz.yaml"), &text, &suite).is_ok());
+            match outcome {
+                Ok(ok) => accepted += usize::from(ok),
+                Err(_) => panic!("the loader panicked on:\n{text}"),
+            }
+        }
+        // Some mutations are harmless (a comment, a space); most are errors.
+        assert!(accepted > 0 && accepted < 3000, "{accepted}");
+    }
+}

@@ -14,7 +14,8 @@ pub fn root() -> PathBuf {
 
 pub fn xtask(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command.args(args).current_dir(root()).env_remove("EDGEBENCH_OUT_DIR");
+    // Snapshots of test benches go below target/, never into results/.
+    command.args(args).current_dir(root()).env_remove("EDGEBENCH_OUT_DIR").env("EDGEBENCH_RESULTS_DIR", test_results());
     command
 }
 
@@ -30,6 +31,10 @@ pub fn xtask_err(args: &[&str]) -> String {
     let output = xtask(args).output().expect("xtask runs");
     assert!(!output.status.success(), "cargo xtask {} should have failed:\n{}", args.join(" "), text(&output));
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn test_results() -> PathBuf {
+    root().join("target/test-results")
 }
 
 pub fn text(output: &Output) -> String {
@@ -60,8 +65,14 @@ pub fn pipeline(dir: &Path, name: &str, yaml: &str) -> PathBuf {
     path
 }
 
-/// Runs a bench and returns its records.
+/// Runs a bench and returns its run directory and records.
 pub fn bench(pipeline: &Path, extra: &[&str]) -> (PathBuf, Vec<RunRecord>) {
+    let (dir, _, records) = bench_with_snapshot(pipeline, extra);
+    (dir, records)
+}
+
+/// Runs a bench and returns its run directory, snapshot directory and records.
+pub fn bench_with_snapshot(pipeline: &Path, extra: &[&str]) -> (PathBuf, PathBuf, Vec<RunRecord>) {
     let mut args = vec!["bench", "--quiet", "--pipeline", pipeline.to_str().unwrap()];
     args.extend_from_slice(extra);
     let output = xtask_ok(&args);
@@ -71,8 +82,9 @@ pub fn bench(pipeline: &Path, extra: &[&str]) -> (PathBuf, Vec<RunRecord>) {
         .find_map(|l| l.strip_prefix("results: "))
         .unwrap_or_else(|| panic!("no `results:` line:\n{}", text(&output)));
     let dir = PathBuf::from(dir);
+    let snapshot = stdout.lines().find_map(|l| l.strip_prefix("snapshot: ")).expect("a `snapshot:` line");
     let records = read_records(&dir.join("results.jsonl"));
-    (dir, records)
+    (dir, PathBuf::from(snapshot), records)
 }
 
 pub fn read_records(path: &Path) -> Vec<RunRecord> {

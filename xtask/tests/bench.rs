@@ -1,0 +1,122 @@
+//! `cargo xtask bench` end to end: plan, runs, snapshot, statistics,
+//! plots and provenance; and the pipeline loader's errors.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use edgebench_model::plan::Plan;
+use serde_json::Value;
+
+#[test]
+fn a_bench_writes_a_complete_and_consistent_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "description: snapshot test\nkernels: [gemm, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n\
+                - runtime: wasmtime\n    variants: [aot]\nrepetitions: 3\nwarmups: 1\ntimeout_s: 60\nbaseline: native\nseed: 7\n";
+    let yaml = yaml.replace("\n- runtime", "\n  - runtime");
+    let (run_dir, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "snap", &yaml), &[]);
+
+    // Every planned run is in the records exactly once.
+    let plan: Plan = serde_json::from_str(&std::fs::read_to_string(run_dir.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan.seed, 7);
+    assert_eq!(plan.runs.len(), 2 * 2 * (3 + 1));
+    let runs: Vec<usize> = records.iter().map(|r| r.run).collect();
+    assert_eq!(runs.iter().copied().collect::<BTreeSet<_>>().len(), runs.len());
+    assert_eq!(runs.len(), plan.runs.len());
+    assert!(records.iter().all(|r| r.outcome.is_ok()), "{records:#?}");
+
+    // The snapshot holds the raw records as the harness wrote them.
+    for file in ["records.jsonl", "summary.json", "summary.csv", "report.md", "provenance.json"] {
+        assert!(snapshot.join(file).is_file(), "{file} missing");
+    }
+    let snapshot_records = read_records(&snapshot.join("records.jsonl"));
+    assert_eq!(snapshot_records, records);
+
+    // Statistics recomputed from records.jsonl equal summary.json.
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("summary.json")).unwrap()).unwrap();
+    let recomputed = edgebench_stats::analyse(&snapshot_records, Some("native/default"));
+    let stored: edgebench_stats::Analysis = serde_json::from_value(summary["analysis"].clone()).unwrap();
+    assert_eq!(stored, recomputed);
+    assert_eq!(stored.cells.len(), 4);
+    let gemm_aot = stored.cells.iter().find(|c| c.key.kernel == "gemm" && c.key.runtime == "wasmtime").unwrap();
+    assert_eq!(gemm_aot.ok_runs, 3);
+    assert_eq!(gemm_aot.warmup_runs, 1);
+    assert!(stored.ratios.iter().any(|r| r.kernel == "gemm" && r.runtime == "wasmtime/aot" && r.metric == "wall_ms"));
+
+    // CSV: a header and one row per cell and metric.
+    let csv = std::fs::read_to_string(snapshot.join("summary.csv")).unwrap();
+    let metrics: usize = stored.cells.iter().map(|c| c.metrics.len()).sum();
+    assert_eq!(csv.lines().count(), 1 + metrics);
+
+    // Plots are well-formed SVG with labelled axes.
+    let plots: Vec<_> = std::fs::read_dir(snapshot.join("plots")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(plots.len() >= 4, "{plots:?}");
+    for plot in &plots {
+        let text = std::fs::read_to_string(plot).unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", plot.display()));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert!(text.contains("(ms)") || text.contains("(MiB)"), "{} has no unit on its axis", plot.display());
+    }
+
+    // Provenance is complete.
+    let prov: Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+    assert_eq!(prov["plan"]["id"], plan.id.as_str());
+    assert_eq!(prov["plan"]["seed"], 7);
+    assert_eq!(prov["git"]["revision"].as_str().map(str::len), Some(40));
+    assert!(prov["git"]["dirty"].is_boolean());
+    assert_eq!(prov["engines"]["wasmtime"], "48.0.8");
+    assert!(prov["toolchains"]["rustc"].as_str().unwrap().starts_with("rustc 1.95"));
+    assert!(prov["compilers"][0]["flags"].as_array().unwrap().iter().any(|f| f == "-ffp-contract=off"));
+    assert_eq!(prov["artifacts"].as_array().unwrap().len(), plan.files.len());
+    for key in ["cpu", "arch", "cores", "kernel"] {
+        assert!(!prov["device_before"][key].is_null(), "device_before.{key} missing");
+        assert!(!prov["device_after"][key].is_null(), "device_after.{key} missing");
+    }
+    let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
+    assert!(report.contains("# `snap` on `local`"));
+    assert!(
+        report.contains("16 of 16 measured runs ended ok") || report.contains("12 of 12 measured runs ended ok"),
+        "{report}"
+    );
+    assert!(report.contains("![time-mini.svg](plots/time-mini.svg)"));
+}
+
+fn first_error(name: &str, yaml: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = pipeline(dir.path(), name, yaml);
+    let err = xtask_err(&["bench", "--dry-run", "--pipeline", path.to_str().unwrap()]);
+    let line = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or_else(|| panic!("no error line:\n{err}"));
+    line.trim_start_matches("Error: ").replace(&format!("{}", path.display()), name)
+}
+
+const RUNTIMES: &str = "runtimes:\n  - runtime: native\n";
+
+#[test]
+fn pipeline_errors_name_the_file_line_column_and_the_closest_valid_name() {
+    let cases: &[(&str, String, &str)] = &[
+        ("kernel", format!("kernels: [gemm, jacobi1d]\ndatasets: [mini]\n{RUNTIMES}repetitions: 1\ntimeout_s: 1\n"), "kernel:1:17: unknown kernel or category `jacobi1d`; did you mean `jacobi-1d`?"),
+        ("dataset", format!("kernels: [gemm]\ndatasets: [mni]\n{RUNTIMES}repetitions: 1\ntimeout_s: 1\n"), "dataset:2:12: unknown dataset `mni`; did you mean `mini`?"),
+        ("runtime", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmtme\nrepetitions: 1\ntimeout_s: 1\n".into(), "runtime:4:14: unknown runtime `wasmtme`; did you mean `wasmtime`?"),
+        ("variant", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmer\n    variants: [singlpass]\nrepetitions: 1\ntimeout_s: 1\n".into(), "variant:5:16: unknown variant of `wasmer` `singlpass`; did you mean `singlepass`?"),
+        ("field", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitons: 1\ntimeout_s: 1\n"), "field:5:1: unknown field `repetitons`; did you mean `repetitions`?"),
+        ("type", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: many\ntimeout_s: 1\n"), "type:5:14: invalid u32"),
+        ("zero", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: 0\ntimeout_s: 1\n"), "zero:5:14: `repetitions` must be at least 1"),
+        ("baseline", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: 1\ntimeout_s: 1\nbaseline: wasmtime\n"), "baseline:7:11: unknown baseline `wasmtime`"),
+        ("template", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: command\n    variants: [cli]\nrepetitions: 1\ntimeout_s: 1\n".into(), "template:5:16: the `command` runtime needs a `template`"),
+        ("option", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: command\n    variants: [cli]\n    options: { templat: \"x {wasm}\" }\nrepetitions: 1\ntimeout_s: 1\n".into(), "option:6:25: unknown option of runtime `command` `templat`; did you mean `template`?"),
+        ("syntax", "kernels: [gemm\ndatasets: [mini]\n".into(), "syntax:2:9:"),
+    ];
+    for (name, yaml, expected) in cases {
+        let err = first_error(name, yaml);
+        assert!(err.starts_with(expected), "{name}:\n  got      {err}\n  expected {expected}…");
+    }
+}
+
+#[test]
+fn an_unknown_pipeline_name_gets_a_suggestion() {
+    let err = xtask_err(&["bench", "--dry-run", "--pipeline", "defualt"]);
+    assert!(err.contains("unknown pipeline `defualt`; did you mean `default`?"), "{err}");
+}
