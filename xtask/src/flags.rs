@@ -15,6 +15,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Build, deploy, run a pipeline on a target, and analyse the results.
     Bench(BenchArgs),
+    /// Compare two snapshots (or a snapshot with the newest one beside it).
+    Compare(CompareArgs),
     /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
     Calibrate(CalibrateArgs),
     /// Run the project's tests (installing the system tools they need as root on Debian).
@@ -83,4 +85,27 @@ pub struct CalibrateArgs {
     /// Pipeline of the start-up experiment.
     #[arg(long, default_value = "startup")]
     pub pipeline: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The older snapshot directory (results/<target>/<pipeline>/<timestamp>).
+    pub old: std::path::PathBuf,
+    /// The newer snapshot; default: the newest other snapshot beside OLD.
+    pub new: Option<std::path::PathBuf>,
+    /// Significance level of Welch's t-test.
+    #[arg(long, default_value_t = 0.01)]
+    pub alpha: f64,
+    /// Smallest relative change that counts (0.05 = 5 %), above the noise.
+    #[arg(long, default_value_t = 0.05)]
+    pub threshold: f64,
+    /// Metrics to compare (default: wall_ms, kernel_ms, max_rss_mib, peak_memory_mib).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// List unchanged comparisons too.
+    #[arg(long)]
+    pub all: bool,
+    /// Exit with an error when a regression counts (for CI gates).
+    #[arg(long)]
+    pub fail_on_regression: bool,
 }

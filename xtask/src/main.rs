@@ -4,6 +4,7 @@
 mod bench;
 mod build;
 mod calibrate;
+mod compare;
 mod flags;
 mod kernels;
 mod pipeline;
@@ -33,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Build(args) => build::run(&args).map(drop),
         flags::Command::Bench(args) => bench::run(&args).map(drop),
         flags::Command::Calibrate(args) => calibrate::run(&args),
+        flags::Command::Compare(args) => compare::run(&args),
         flags::Command::Test(args) => test::run(&args),
     }
 }

@@ -120,3 +120,35 @@ fn an_unknown_pipeline_name_gets_a_suggestion() {
     let err = xtask_err(&["bench", "--dry-run", "--pipeline", "defualt"]);
     assert!(err.contains("unknown pipeline `defualt`; did you mean `default`?"), "{err}");
 }
+
+#[test]
+fn compare_counts_a_real_regression_and_can_gate_on_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 8\ntimeout_s: 60\n";
+    let (_, old, records) = bench_with_snapshot(&pipeline(dir.path(), "gate", yaml), &[]);
+
+    // A copy of the snapshot whose runs all took a second longer: far beyond
+    // any noise, whatever the machine is doing meanwhile.
+    let slower = dir.path().join("slower");
+    std::fs::create_dir_all(&slower).unwrap();
+    let mut slow_records = records.clone();
+    for r in &mut slow_records {
+        r.wall_ns += 1_000_000_000;
+    }
+    let mut summary: Value = serde_json::from_str(&std::fs::read_to_string(old.join("summary.json")).unwrap()).unwrap();
+    summary["analysis"] = serde_json::to_value(edgebench_stats::analyse(&slow_records, None)).unwrap();
+    std::fs::write(slower.join("summary.json"), serde_json::to_vec(&summary).unwrap()).unwrap();
+
+    let same = xtask_ok(&["compare", old.to_str().unwrap(), old.to_str().unwrap(), "--fail-on-regression"]);
+    assert!(String::from_utf8_lossy(&same.stdout).contains("0 regressed, 0 improved"), "{}", text(&same));
+
+    let output =
+        xtask(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--metrics", "wall_ms"]).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("gemm/mini/native/default") && stdout.contains("REGRESSED"), "{stdout}");
+    assert!(stdout.contains("1 comparisons: 1 regressed"), "{stdout}");
+
+    let err = xtask_err(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--fail-on-regression"]);
+    assert!(err.contains("1 regression(s)"), "{err}");
+}
