@@ -7,6 +7,7 @@ use xshell::Shell;
 
 use crate::build::{self, Request};
 use crate::flags::BenchArgs;
+use crate::progress::Progress;
 use crate::session::{self, RunDir};
 use crate::target::{self, Access};
 use crate::{pipeline, plan, programs, project, provenance, snapshot, suite, summary};
@@ -60,7 +61,7 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
         println!("plan: {}", workdir.join(run_dir.plan()).display());
         return Ok(None);
     }
-    if !args.quiet {
+    if !args.quiet && !args.json {
         if let Some(description) = &pipeline.description {
             eprintln!("{}: {description}", pipeline.name);
         }
@@ -78,20 +79,11 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
     }
     let device_before = session::device_info_local(&sh, &workdir);
     let run_started = Instant::now();
-    let quiet = args.quiet;
-    session::run_local(&sh, &workdir, &run_dir, |p| {
-        if !quiet {
-            eprintln!(
-                "[{}/{}] {}{} {} {:.2} ms",
-                p.position,
-                p.total,
-                p.label,
-                if p.warmup { " (warm-up)" } else { "" },
-                p.status,
-                p.wall_ns as f64 / 1e6
-            );
-        }
-    })?;
+    let done = session::read_records(&workdir.join(run_dir.results())).map(|r| r.len()).unwrap_or(0);
+    let mut progress = Progress::new(plan.runs.len(), done, args.quiet || args.json);
+    let outcome = session::run_local(&sh, &workdir, &run_dir, |p| progress.update(p));
+    progress.finish();
+    outcome?;
     let run_time = run_started.elapsed();
     let device_after = session::device_info_local(&sh, &workdir);
     let records = session::read_records(&workdir.join(run_dir.results()))?;
@@ -112,8 +104,15 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
         },
     );
     let snapshot_dir = snapshot::write(&records, &analysis, &provenance, &stamp)?;
-    print!("{}", summary::table(&analysis));
-    if !args.quiet {
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary::json(&analysis, &workdir.join(&run_dir.rel), &snapshot_dir))?
+        );
+    } else {
+        print!("{}", summary::table(&analysis));
+    }
+    if !args.quiet && !args.json {
         let failed = records.iter().filter(|r| !r.outcome.is_ok()).count();
         eprintln!(
             "{} record(s), {failed} not ok; build {:.1} s, runs {:.1} s, total {:.1} s",
@@ -129,8 +128,10 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
             snapshot_dir.join("report.md").display()
         );
     }
-    println!("results: {}", workdir.join(&run_dir.rel).display());
-    println!("snapshot: {}", snapshot_dir.display());
+    if !args.json {
+        println!("results: {}", workdir.join(&run_dir.rel).display());
+        println!("snapshot: {}", snapshot_dir.display());
+    }
     Ok(Some(Finished { run_dir: workdir.join(&run_dir.rel), snapshot_dir, analysis }))
 }
 

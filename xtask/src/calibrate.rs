@@ -40,6 +40,7 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         resume: false,
         dry_run: false,
         quiet: true,
+        json: false,
     })?
     .context("the start-up bench did not run")?;
 

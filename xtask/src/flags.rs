@@ -53,6 +53,9 @@ pub struct BenchArgs {
     /// Print nothing but errors and the final summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Print one JSON object (paths, counts, per-cell medians) on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod pipeline;
 mod plan;
 mod plot;
 mod programs;
+mod progress;
 mod project;
 mod provenance;
 mod report;

@@ -85,3 +85,32 @@ fn render<const N: usize>(rows: &[[String; N]]) -> String {
     }
     out
 }
+
+/// The `--json` output of a bench: where everything went, and per cell the
+/// counts and medians a script is most likely to want.
+pub fn json(analysis: &Analysis, run_dir: &std::path::Path, snapshot: &std::path::Path) -> serde_json::Value {
+    let cells: Vec<serde_json::Value> = analysis
+        .cells
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "kernel": c.key.kernel,
+                "dataset": c.key.dataset,
+                "runtime": c.key.runtime,
+                "variant": c.key.variant,
+                "ok_runs": c.ok_runs,
+                "measured_runs": c.measured_runs,
+                "failures": c.failures,
+                "wall_ms_median": c.metric(WALL_MS).map(|s| s.median),
+                "kernel_ms_median": c.metric(KERNEL_MS).map(|s| s.median),
+                "peak_mib_median": peak(c),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "results": run_dir,
+        "snapshot": snapshot,
+        "summary": snapshot.join("summary.json"),
+        "cells": cells,
+    })
+}

@@ -203,3 +203,27 @@ fn orphaned_spinners() -> usize {
     }
     n
 }
+
+#[test]
+fn the_command_runtime_runs_a_template_and_reports_a_missing_runtime_as_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [gemm, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  - runtime: command\n    variants: [env]\n    options: { template: \"env {native}\" }\n  - runtime: command\n    variants: [absent]\n    options: { template: \"no-such-wasm-runtime run {wasm}\" }\nrepetitions: 2\ntimeout_s: 60\n";
+    let (_, records) = bench(&pipeline(dir.path(), "command", yaml), &[]);
+    assert_eq!(records.len(), 2 * 3 * 2);
+    let native_gemm = records.iter().find(|r| r.runtime == "native" && r.kernel == "gemm").unwrap().checksum.clone();
+    for r in records.iter().filter(|r| r.variant == "env") {
+        assert!(r.outcome.is_ok(), "{r:?}");
+        if r.kernel == "gemm" {
+            assert_eq!(r.checksum, native_gemm);
+        }
+    }
+    for r in records.iter().filter(|r| r.variant == "absent") {
+        match &r.outcome {
+            Outcome::Unavailable { reason } => {
+                assert!(reason.contains("probe failed") || !reason.is_empty(), "{reason}")
+            }
+            other => panic!("a missing runtime must be unavailable, not {other:?}"),
+        }
+        assert_eq!(r.wall_ns, 0, "an unavailable run is not measured");
+    }
+}

@@ -76,7 +76,8 @@ impl Runtime for Command {
             Some(probe) => probe.split_whitespace().map(String::from).collect(),
             None => {
                 let program = options.get("template")?.split_whitespace().next()?.to_string();
-                vec!["sh".into(), "-c".into(), "command -v \"$0\"".into(), program]
+                let check = "command -v \"$0\" >/dev/null || { echo \"$0: not found on PATH\" >&2; exit 1; }";
+                vec!["sh".into(), "-c".into(), check.into(), program]
             }
         };
         Some(Invocation { argv, ..Default::default() })
