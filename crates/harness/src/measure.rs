@@ -1,8 +1,10 @@
 //! Running one child process and measuring it. The harness does this in a
 //! launcher process (see [`crate::launcher`]), not in itself.
 //!
-//! Wall time is taken from just before `spawn` to the moment the kernel
-//! reports the child's exit (`waitid` with `WNOWAIT`), on the monotonic clock.
+//! Wall time runs on the monotonic clock from the child's last instruction
+//! before `exec` (it writes the time to a pipe) to the moment the kernel
+//! reports the child's exit (`waitid` with `WNOWAIT`): the program's own
+//! life, without the cost of forking it, which belongs to the harness.
 //! Max RSS and CPU times come from the child's own `wait4` rusage, never from
 //! the cumulative `RUSAGE_CHILDREN`, which is a maximum over every child ever
 //! waited for.
@@ -55,6 +57,21 @@ pub fn run(
     timeout: Duration,
     watchdog: &Watchdog,
 ) -> io::Result<Measurement> {
+    run_with(invocation, workdir, extra_env, capture, timeout, watchdog, true)
+}
+
+/// [`run`], choosing whether to wait on a pidfd (where the kernel has them)
+/// or with the watchdog thread; public so tests can cover both.
+#[doc(hidden)]
+pub fn run_with(
+    invocation: &Invocation,
+    workdir: &Path,
+    extra_env: &[(&str, &Path)],
+    capture: &Capture<'_>,
+    timeout: Duration,
+    watchdog: &Watchdog,
+    prefer_pidfd: bool,
+) -> io::Result<Measurement> {
     let mut command = command(invocation, workdir);
     for (key, value) in extra_env {
         command.env(key, value);
@@ -63,6 +80,7 @@ pub fn run(
     let limit = invocation.address_space_limit;
     // SAFETY: getpid is always safe.
     let harness_pid = unsafe { libc::getpid() };
+    let (start_read, start_write) = start_pipe()?;
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(move || {
@@ -84,19 +102,43 @@ pub fn run(
                     return Err(io::Error::last_os_error());
                 }
             }
+            // Last: the start of the measured span, right before exec.
+            let now = monotonic_ns().to_ne_bytes();
+            if libc::write(start_write, now.as_ptr().cast(), now.len()) != now.len() as isize {
+                return Err(io::Error::last_os_error());
+            }
             Ok(())
         });
     }
 
-    let start = Instant::now();
-    let child = command.spawn()?;
+    let spawned = command.spawn();
+    // SAFETY: our copy of the write end; the child's closes at exec.
+    unsafe { libc::close(start_write) };
+    let child = match spawned {
+        Ok(child) => child,
+        Err(e) => {
+            // SAFETY: closing our own descriptor.
+            unsafe { libc::close(start_read) };
+            return Err(e);
+        }
+    };
     let pid = child.id() as libc::pid_t;
-    watchdog.arm(pid, start + timeout);
-    wait_for_exit_without_reaping(pid)?;
-    let wall = start.elapsed();
-    // The child is a zombie until reaped below, so its pid cannot be reused
-    // while the watchdog might still signal it.
-    let timed_out = watchdog.disarm();
+    let (end, timed_out) = match pidfd_open(pid).filter(|_| prefer_pidfd) {
+        // The child's exit makes its pidfd readable: one thread waits for
+        // exit and deadline alike, and nothing else wakes while it runs.
+        Some(pidfd) => wait_with_pidfd(&pidfd, pid, timeout)?,
+        // Kernels before 5.3: a watchdog thread enforces the deadline.
+        None => {
+            watchdog.arm(pid, Instant::now() + timeout);
+            wait_for_exit_without_reaping(pid)?;
+            let end = monotonic_ns();
+            // The child is a zombie until reaped below, so its pid cannot
+            // be reused while the watchdog might still signal it.
+            (end, watchdog.disarm())
+        }
+    };
+    let start = read_start(start_read);
+    let wall = Duration::from_nanos(end.saturating_sub(start.unwrap_or(end)));
     let (status, usage) = reap(pid)?;
     // `child` is dropped without `wait`; it was reaped above.
     drop(child);
@@ -132,6 +174,84 @@ pub fn command(invocation: &Invocation, workdir: &Path) -> Command {
         .current_dir(&workdir)
         .envs(&invocation.env);
     command
+}
+
+fn pidfd_open(pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a plain syscall; a non-negative result is a new descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
+    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as libc::c_int) })
+}
+
+/// Waits until the child exits or its deadline passes; on the deadline,
+/// SIGTERM to its group, then SIGKILL after [`KILL_GRACE`]. Returns the exit
+/// time (monotonic ns) and whether the deadline passed. The child is not
+/// reaped, so its pid stays ours while it is signalled.
+fn wait_with_pidfd(pidfd: &std::os::fd::OwnedFd, pid: libc::pid_t, timeout: Duration) -> io::Result<(u64, bool)> {
+    use std::os::fd::AsRawFd;
+    let poll_until = |deadline: Instant| -> io::Result<bool> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            // Round up, so that a deadline less than a millisecond away does not spin.
+            let ms = if left.is_zero() { 0 } else { left.as_millis().max(1) };
+            let ms = libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX);
+            let mut fds = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd.
+            let rc = unsafe { libc::poll(&mut fds, 1, ms) };
+            if rc > 0 {
+                return Ok(true);
+            }
+            if rc < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            } else if Instant::now() >= deadline {
+                return Ok(false);
+            }
+        }
+    };
+    if poll_until(Instant::now() + timeout)? {
+        return Ok((monotonic_ns(), false));
+    }
+    signal_group(pid, libc::SIGTERM);
+    if !poll_until(Instant::now() + KILL_GRACE)? {
+        signal_group(pid, libc::SIGKILL);
+        poll_until(Instant::now() + Duration::from_secs(3600))?;
+    }
+    Ok((monotonic_ns(), true))
+}
+
+/// A pipe for the child's start time; the read end is ours, the write end
+/// is closed in the child by exec.
+fn start_pipe() -> io::Result<(libc::c_int, libc::c_int)> {
+    let mut fds = [0; 2];
+    // SAFETY: a valid two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((fds[0], fds[1]))
+}
+
+fn read_start(fd: libc::c_int) -> Option<u64> {
+    let mut buf = [0u8; 8];
+    // SAFETY: reading into a buffer of the stated size, then closing our fd.
+    let n = unsafe {
+        let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+        libc::close(fd);
+        n
+    };
+    (n == buf.len() as isize).then(|| u64::from_ne_bytes(buf))
+}
+
+/// CLOCK_MONOTONIC in nanoseconds; async-signal-safe, so the child may call
+/// it between fork and exec.
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid out-parameter.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 fn wait_for_exit_without_reaping(pid: libc::pid_t) -> io::Result<()> {

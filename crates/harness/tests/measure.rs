@@ -66,6 +66,23 @@ fn a_child_past_its_timeout_is_terminated_and_flagged() {
 }
 
 #[test]
+fn without_pidfds_the_watchdog_thread_enforces_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let stdout = dir.path().join("out");
+    let stderr = dir.path().join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    let slow = invocation(&["sleep", "30"]);
+    let m = measure::run_with(&slow, dir.path(), &[], &capture, Duration::from_millis(200), &watchdog, false).unwrap();
+    assert!(m.timed_out);
+    assert_eq!(m.exit, Exit::Signal(libc::SIGTERM));
+    let quick = invocation(&["true"]);
+    let m = measure::run_with(&quick, dir.path(), &[], &capture, Duration::from_secs(60), &watchdog, false).unwrap();
+    assert!(!m.timed_out);
+    assert_eq!(m.exit, Exit::Code(0));
+}
+
+#[test]
 fn a_child_that_ignores_sigterm_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let watchdog = Watchdog::new();
