@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, bail};
+use edgebench_model::manifest::ArtifactKind;
 use xshell::Shell;
 
 use crate::build::{self, Request};
@@ -35,6 +36,10 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
         kernels,
         datasets: pipeline.datasets.clone(),
         programs: programs::needed(pipeline.runtimes.iter().map(|r| r.runtime)),
+        debian_rootfs: pipeline
+            .runtimes
+            .iter()
+            .any(|r| r.runtime.artifacts(&r.variant).contains(&ArtifactKind::Rootfs)),
         quiet: args.quiet,
     })?;
     let build_time = started.elapsed();

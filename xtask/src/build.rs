@@ -16,7 +16,7 @@ use xshell::Shell;
 use crate::flags::BuildArgs;
 use crate::kernels::{self, Job};
 use crate::target::{self, Target};
-use crate::{programs, project, stamp, suite, zig};
+use crate::{images, programs, project, stamp, suite, zig};
 
 /// What to build.
 pub struct Request<'a> {
@@ -25,6 +25,8 @@ pub struct Request<'a> {
     pub datasets: Vec<Dataset>,
     /// Device programs to build (none for a kernels-only build).
     pub programs: Vec<&'static programs::Program>,
+    /// Whether to build the Debian root filesystem (for docker/debian).
+    pub debian_rootfs: bool,
     pub quiet: bool,
 }
 
@@ -37,7 +39,8 @@ pub fn run(args: &BuildArgs) -> Result<Manifest> {
     }
     let datasets = suite::datasets(&args.datasets)?;
     let programs = if args.kernels_only { Vec::new() } else { programs::ALL.to_vec() };
-    let request = Request { target: &target, kernels, datasets, programs, quiet: args.quiet };
+    let request =
+        Request { target: &target, kernels, datasets, programs, debian_rootfs: args.debian_rootfs, quiet: args.quiet };
     build(&request)
 }
 
@@ -89,6 +92,10 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
             let out = precompile_wasmtime(&sh, &target_dir, &path)?;
             artifacts.push(artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?);
         }
+    }
+    if req.debian_rootfs {
+        let rel = images::debian_rootfs(&sh, req.target, &target_dir, req.quiet)?;
+        artifacts.push(artifact(&target_dir, images::DEBIAN_ROOTFS, None, ArtifactKind::Rootfs, &rel)?);
     }
     keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
     artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));

@@ -75,6 +75,9 @@ pub struct BuildArgs {
     /// Build only the kernels, not the harness and executors.
     #[arg(long)]
     pub kernels_only: bool,
+    /// Also build the Debian root filesystem for docker/debian (debootstrap, as root).
+    #[arg(long)]
+    pub debian_rootfs: bool,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,

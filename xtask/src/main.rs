@@ -6,6 +6,7 @@ mod build;
 mod calibrate;
 mod compare;
 mod flags;
+mod images;
 mod kernels;
 mod pipeline;
 mod plan;
@@ -24,6 +25,7 @@ mod suite;
 mod summary;
 mod target;
 mod test;
+mod tools;
 mod yaml;
 mod zig;
 

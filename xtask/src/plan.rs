@@ -35,7 +35,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
                     .runtime
                     .invocation(&context)
                     .with_context(|| format!("planning {}/{dataset}/{}", kernel.name, used.label()))?;
-                let probe = used.runtime.probe(&used.variant, &used.options).map(|invocation| {
+                let probe = used.runtime.probe(&used.variant, &used.options, manifest).map(|invocation| {
                     let name = used.label();
                     probes.entry(name.clone()).or_insert(Probe { name: name.clone(), invocation });
                     name

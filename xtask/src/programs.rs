@@ -21,8 +21,9 @@ pub struct Program {
 pub const HARNESS: Program = Program { manifest: "crates/harness/Cargo.toml", binary: "edgebench-harness" };
 pub const WASMTIME: Program = Program { manifest: "crates/exec-wasmtime/Cargo.toml", binary: "edgebench-wasmtime" };
 pub const WASMER: Program = Program { manifest: "crates/exec-wasmer/Cargo.toml", binary: "edgebench-wasmer" };
+pub const DOCKER: Program = Program { manifest: "crates/exec-docker/Cargo.toml", binary: "edgebench-docker" };
 
-pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMER];
+pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMER, &DOCKER];
 
 /// The harness and every program the given runtimes need, in `ALL` order.
 pub fn needed<'a>(runtimes: impl IntoIterator<Item = &'a dyn crate::runtime::Runtime>) -> Vec<&'static Program> {

@@ -12,8 +12,11 @@ use edgebench_stats::{Analysis, CellSummary, Summary};
 
 use crate::plot::{Bar, Chart, Series};
 use crate::provenance::Provenance;
+use crate::summary;
 
 const STARTUP: &str = "startup";
+/// Not a recorded metric: the workload's peak (see `summary::workload_peak`).
+const WORKLOAD_PEAK: &str = "workload_peak";
 
 /// Plots by file name.
 pub fn plots(analysis: &Analysis) -> Vec<(String, String)> {
@@ -84,7 +87,8 @@ fn chart(
             bars: kernels
                 .iter()
                 .map(|k| {
-                    let s = find(analysis, k, dataset, &rt).and_then(|c| c.metric(metric))?;
+                    let cell = find(analysis, k, dataset, &rt)?;
+                    let s = if metric == WORKLOAD_PEAK { summary::workload_peak(cell) } else { cell.metric(metric) }?;
                     Some(Bar { value: s.mean, interval: s.ci95 })
                 })
                 .collect(),

@@ -56,10 +56,20 @@ fn ok_column(cell: &CellSummary) -> String {
     s
 }
 
-/// The workload's own peak: a container's cgroup peak where measured, else
-/// the process's max RSS.
+/// Runtimes whose measured process is a client, not the workload: their
+/// max RSS is never shown as the workload's memory (the study's mistake).
+const CLIENT_RUNTIMES: &[&str] = &["docker"];
+
+/// The workload's own peak memory: what the executor measured (a
+/// container's cgroup peak) where it did, else the measured process's max
+/// RSS, except for a client-type runtime, where nothing else stands in.
+pub fn workload_peak(cell: &CellSummary) -> Option<&edgebench_stats::Summary> {
+    cell.metric(PEAK_MEMORY_MIB)
+        .or_else(|| if CLIENT_RUNTIMES.contains(&cell.key.runtime.as_str()) { None } else { cell.metric(MAX_RSS_MIB) })
+}
+
 pub fn peak(cell: &CellSummary) -> Option<f64> {
-    cell.metric(PEAK_MEMORY_MIB).or_else(|| cell.metric(MAX_RSS_MIB)).map(|s| s.median)
+    workload_peak(cell).map(|s| s.median)
 }
 
 fn render<const N: usize>(rows: &[[String; N]]) -> String {

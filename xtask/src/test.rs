@@ -3,19 +3,14 @@
 //! lints, then runs the whole test suite. The tests drive the real pipeline:
 //! they build kernels and device programs and run them.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
 use crate::flags::TestArgs;
 use crate::project;
+use crate::tools::{self, Tool};
 
-/// A tool the tests need, and the Debian package that provides it.
-struct Tool {
-    command: &'static str,
-    package: &'static str,
-    why: &'static str,
-}
-
+/// The system tools the tests use.
 const TOOLS: &[Tool] = &[
     Tool { command: "python3", package: "python3", why: "fetching the pinned zig toolchain from PyPI" },
     Tool {
@@ -23,16 +18,19 @@ const TOOLS: &[Tool] = &[
         package: "qemu-user-static",
         why: "running aarch64 kernels under emulation",
     },
+    Tool { command: "debootstrap", package: "debootstrap", why: "building the Debian image of the docker runtime" },
 ];
 
 pub fn run(args: &TestArgs) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project::root());
-    ensure_tools(&sh)?;
+    tools::ensure(&sh, TOOLS)?;
     if !args.no_lint {
         let cargo = cargo();
         cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs; run `cargo fmt --all`")?;
-        for manifest in ["crates/exec-wasmtime/Cargo.toml", "crates/exec-wasmer/Cargo.toml"] {
+        for manifest in
+            ["crates/exec-wasmtime/Cargo.toml", "crates/exec-wasmer/Cargo.toml", "crates/exec-docker/Cargo.toml"]
+        {
             cmd!(sh, "{cargo} fmt --manifest-path {manifest} --check")
                 .run()
                 .with_context(|| format!("formatting differs; run `cargo fmt --manifest-path {manifest}`"))?;
@@ -49,38 +47,4 @@ pub fn run(args: &TestArgs) -> Result<()> {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-fn has(sh: &Shell, command: &str) -> bool {
-    cmd!(sh, "sh -c 'command -v \"$0\"' {command}").quiet().ignore_stdout().ignore_stderr().run().is_ok()
-}
-
-/// Installs missing tools with apt-get when running as root on Debian;
-/// otherwise says exactly what to install.
-fn ensure_tools(sh: &Shell) -> Result<()> {
-    let missing: Vec<&Tool> = TOOLS.iter().filter(|t| !has(sh, t.command)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
-    let root = cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false);
-    if root && has(sh, "apt-get") {
-        eprintln!("installing Debian packages the tests need: {}", packages.join(" "));
-        cmd!(sh, "apt-get update -qq").run()?;
-        cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .run()?;
-        let still: Vec<&str> = missing.iter().filter(|t| !has(sh, t.command)).map(|t| t.command).collect();
-        if still.is_empty() {
-            return Ok(());
-        }
-        bail!("still missing after installing: {}", still.join(", "));
-    }
-    let lines: Vec<String> =
-        missing.iter().map(|t| format!("  {} (Debian package {}): {}", t.command, t.package, t.why)).collect();
-    bail!(
-        "the tests need tools this machine lacks:\n{}\ninstall them with: sudo apt-get install {}",
-        lines.join("\n"),
-        packages.join(" ")
-    )
 }

@@ -32,12 +32,12 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        ExecutorCommand::Run { variant, max_memory, module, args } => run(&variant, max_memory, &module, &args),
+        ExecutorCommand::Run { variant, max_memory, module, args, .. } => run(&variant, max_memory, &module, &args),
         ExecutorCommand::Precompile { .. } => {
             eprintln!("edgebench-wasmer: precompiled modules are not supported by this executor");
             ExitCode::from(2)
         }
-        ExecutorCommand::Probe { variant } => match engine(&variant) {
+        ExecutorCommand::Probe { variant, .. } => match engine(&variant) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("edgebench-wasmer: {e}");

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        ExecutorCommand::Run { variant, max_memory, module, args } => run(&variant, max_memory, &module, &args),
+        ExecutorCommand::Run { variant, max_memory, module, args, .. } => run(&variant, max_memory, &module, &args),
         ExecutorCommand::Precompile { variant, target, module, output } => {
             match precompile(&variant, target.as_deref(), &module, &output) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        ExecutorCommand::Probe { variant } => match engine(&variant, None) {
+        ExecutorCommand::Probe { variant, .. } => match engine(&variant, None) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("edgebench-wasmtime: {e:#}");

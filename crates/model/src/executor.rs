@@ -69,9 +69,27 @@ pub struct PeakMemory {
 /// A parsed executor command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecutorCommand {
-    Run { variant: String, max_memory: Option<u64>, module: String, args: Vec<String> },
-    Precompile { variant: String, target: Option<String>, module: String, output: String },
-    Probe { variant: String },
+    Run {
+        variant: String,
+        max_memory: Option<u64>,
+        /// The container image to run in (container executors).
+        image: Option<String>,
+        module: String,
+        args: Vec<String>,
+    },
+    Precompile {
+        variant: String,
+        target: Option<String>,
+        module: String,
+        output: String,
+    },
+    /// Whether the variant can run here; a container executor also imports
+    /// `rootfs` as `image` when the engine does not have it yet.
+    Probe {
+        variant: String,
+        image: Option<String>,
+        rootfs: Option<String>,
+    },
 }
 
 impl ExecutorCommand {
@@ -82,6 +100,8 @@ impl ExecutorCommand {
         let mut variant = None;
         let mut max_memory = None;
         let mut target = None;
+        let mut image = None;
+        let mut rootfs = None;
         let mut positional = Vec::new();
         let mut guest_args = Vec::new();
         let mut it = rest.iter();
@@ -89,6 +109,8 @@ impl ExecutorCommand {
             match arg.as_str() {
                 "--variant" => variant = Some(value(&mut it, "--variant")?),
                 "--target" => target = Some(value(&mut it, "--target")?),
+                "--image" => image = Some(value(&mut it, "--image")?),
+                "--rootfs" => rootfs = Some(value(&mut it, "--rootfs")?),
                 "--max-memory" => {
                     let v = value(&mut it, "--max-memory")?;
                     let bytes = v.parse().map_err(|_| format!("--max-memory takes a number of bytes, not `{v}`"))?;
@@ -104,12 +126,12 @@ impl ExecutorCommand {
         let variant = variant.ok_or_else(|| format!("--variant is required\n{}", usage()))?;
         match (verb.as_str(), positional.as_slice()) {
             ("run", [module]) => {
-                Ok(ExecutorCommand::Run { variant, max_memory, module: module.clone(), args: guest_args })
+                Ok(ExecutorCommand::Run { variant, max_memory, image, module: module.clone(), args: guest_args })
             }
             ("precompile", [module, output]) => {
                 Ok(ExecutorCommand::Precompile { variant, target, module: module.clone(), output: output.clone() })
             }
-            ("probe", []) => Ok(ExecutorCommand::Probe { variant }),
+            ("probe", []) => Ok(ExecutorCommand::Probe { variant, image, rootfs }),
             _ => Err(usage()),
         }
     }
@@ -118,10 +140,13 @@ impl ExecutorCommand {
     pub fn to_args(&self) -> Vec<String> {
         let mut out = Vec::new();
         match self {
-            ExecutorCommand::Run { variant, max_memory, module, args } => {
+            ExecutorCommand::Run { variant, max_memory, image, module, args } => {
                 out.extend(["run".into(), "--variant".into(), variant.clone()]);
                 if let Some(bytes) = max_memory {
                     out.extend(["--max-memory".into(), bytes.to_string()]);
+                }
+                if let Some(image) = image {
+                    out.extend(["--image".into(), image.clone()]);
                 }
                 out.push(module.clone());
                 if !args.is_empty() {
@@ -136,8 +161,14 @@ impl ExecutorCommand {
                 }
                 out.extend([module.clone(), output.clone()]);
             }
-            ExecutorCommand::Probe { variant } => {
+            ExecutorCommand::Probe { variant, image, rootfs } => {
                 out.extend(["probe".into(), "--variant".into(), variant.clone()]);
+                if let Some(image) = image {
+                    out.extend(["--image".into(), image.clone()]);
+                }
+                if let Some(rootfs) = rootfs {
+                    out.extend(["--rootfs".into(), rootfs.clone()]);
+                }
             }
         }
         out
@@ -149,9 +180,9 @@ fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<St
 }
 
 fn usage() -> String {
-    "usage:\n  <executor> run --variant <v> [--max-memory <bytes>] <module> [-- <args>...]\n  \
+    "usage:\n  <executor> run --variant <v> [--max-memory <bytes>] [--image <image>] <module> [-- <args>...]\n  \
      <executor> precompile --variant <v> [--target <triple>] <module.wasm> <output>\n  \
-     <executor> probe --variant <v>"
+     <executor> probe --variant <v> [--image <image>] [--rootfs <tarball>]"
         .to_string()
 }
 
@@ -168,6 +199,7 @@ mod tests {
         let cmd = ExecutorCommand::Run {
             variant: "jit".into(),
             max_memory: Some(1 << 20),
+            image: Some("edgebench/scratch:1".into()),
             module: "k.wasm".into(),
             args: strings(&["a", "--b"]),
         };
@@ -187,7 +219,13 @@ mod tests {
 
     #[test]
     fn probe_round_trips() {
-        let cmd = ExecutorCommand::Probe { variant: "llvm".into() };
+        let cmd = ExecutorCommand::Probe { variant: "llvm".into(), image: None, rootfs: None };
+        assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
+        let cmd = ExecutorCommand::Probe {
+            variant: "debian".into(),
+            image: Some("edgebench/debian:abc".into()),
+            rootfs: Some("images/debian.tar".into()),
+        };
         assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
     }
 

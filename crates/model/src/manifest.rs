@@ -40,6 +40,8 @@ pub enum ArtifactKind {
     WasmtimePrecompiled,
     /// A device program: the harness or an engine executor.
     Program,
+    /// A root filesystem tarball for a container image (Debian minbase).
+    Rootfs,
 }
 
 impl ArtifactKind {
@@ -49,6 +51,7 @@ impl ArtifactKind {
             ArtifactKind::Native => "native",
             ArtifactKind::WasmtimePrecompiled => "wasmtime-precompiled",
             ArtifactKind::Program => "program",
+            ArtifactKind::Rootfs => "rootfs",
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
-use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
 use super::{CellContext, Options, Runtime};
@@ -71,7 +71,7 @@ impl Runtime for Command {
         Ok(Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: false })
     }
 
-    fn probe(&self, _variant: &str, options: &Options) -> Option<Invocation> {
+    fn probe(&self, _variant: &str, options: &Options, _manifest: &Manifest) -> Option<Invocation> {
         let argv: Vec<String> = match options.get("probe") {
             Some(probe) => probe.split_whitespace().map(String::from).collect(),
             None => {

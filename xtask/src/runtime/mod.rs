@@ -3,6 +3,7 @@
 //! [`ALL`]; nothing else needs to change to add one.
 
 mod command;
+mod docker;
 mod native;
 mod wasmer;
 mod wasmtime;
@@ -41,7 +42,7 @@ pub trait Runtime: Sync {
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation>;
     /// A command that must succeed on the device for the variant to run, and
     /// whose failure output says why it cannot.
-    fn probe(&self, _variant: &str, _options: &Options) -> Option<Invocation> {
+    fn probe(&self, _variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
         None
     }
 }
@@ -75,7 +76,8 @@ impl CellContext<'_> {
     }
 }
 
-pub static ALL: &[&dyn Runtime] = &[&native::Native, &wasmtime::Wasmtime, &wasmer::Wasmer, &command::Command];
+pub static ALL: &[&dyn Runtime] =
+    &[&native::Native, &docker::Docker, &wasmtime::Wasmtime, &wasmer::Wasmer, &command::Command];
 
 pub fn find(name: &str) -> Option<&'static dyn Runtime> {
     ALL.iter().copied().find(|r| r.name() == name)
@@ -90,6 +92,7 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
     let command = edgebench_model::executor::ExecutorCommand::Run {
         variant: cell.variant.to_string(),
         max_memory: cell.memory_limit,
+        image: None,
         module: module.path.clone(),
         args: Vec::new(),
     };
@@ -100,7 +103,8 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
 
 /// The standard probe of an engine executor for a variant.
 pub fn executor_probe(program: &Program, variant: &str) -> Invocation {
-    let command = edgebench_model::executor::ExecutorCommand::Probe { variant: variant.to_string() };
+    let command =
+        edgebench_model::executor::ExecutorCommand::Probe { variant: variant.to_string(), image: None, rootfs: None };
     let mut argv = vec![crate::programs::path(program)];
     argv.extend(command.to_args());
     Invocation { argv, ..Default::default() }

@@ -2,7 +2,7 @@
 //! compiler named by the variant.
 
 use anyhow::Result;
-use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
 use super::{CellContext, Options, Runtime, executor_invocation, executor_probe};
@@ -38,7 +38,7 @@ impl Runtime for Wasmer {
 
     /// The LLVM backend is a build option: the device's executor says
     /// whether it has it.
-    fn probe(&self, variant: &str, _options: &Options) -> Option<Invocation> {
+    fn probe(&self, variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
         (variant == "llvm").then(|| executor_probe(&programs::WASMER, variant))
     }
 }

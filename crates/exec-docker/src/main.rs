@@ -1,0 +1,284 @@
+//! `edgebench-docker`: runs a native kernel in a Docker container through
+//! the engine's API (the protocol of `edgebench_model::executor`).
+//!
+//! Variants name the image: `debian` (a Debian root filesystem, as in the
+//! study) and `scratch` (nothing but the kernel, bind-mounted read-only).
+//! A run creates the container (no network, read-only root filesystem,
+//! optional memory limit), starts it, waits, copies its logs to this
+//! process's stdout and stderr, reads its peak memory, and removes it: what
+//! `docker run --rm` costs a user, in phases. The container's peak memory is
+//! its own cgroup's, never this client's.
+
+mod cgroup;
+mod scratch;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use bollard::Docker;
+use bollard::body_full;
+use bollard::container::LogOutput;
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    TagImageOptionsBuilder, WaitContainerOptionsBuilder,
+};
+use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, REPORT_ENV};
+use futures_util::StreamExt;
+
+const ENGINE: &str = "docker";
+const VARIANTS: &[&str] = &["debian", "scratch"];
+/// Where the kernel appears inside the container.
+const KERNEL_PATH: &str = "/edgebench/kernel";
+/// Every container this executor creates carries these labels, so that one
+/// left behind by a killed executor can be found and removed.
+const LABEL: &str = "edgebench.executor";
+const OWNER_LABEL: &str = "edgebench.owner-pid";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match ExecutorCommand::parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("edgebench-docker: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("edgebench-docker: starting the Tokio runtime: {e}");
+            return ExitCode::from(LOAD_FAILURE_EXIT_CODE as u8);
+        }
+    };
+    match command {
+        ExecutorCommand::Run { variant, max_memory, image, module, args } => {
+            runtime.block_on(run(&variant, max_memory, image, &module, &args))
+        }
+        ExecutorCommand::Probe { variant, image, rootfs } => match runtime.block_on(probe(&variant, image, rootfs)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("edgebench-docker: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        ExecutorCommand::Precompile { .. } => {
+            eprintln!("edgebench-docker: nothing to precompile for containers");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check_variant(variant: &str) -> Result<(), String> {
+    if VARIANTS.contains(&variant) {
+        Ok(())
+    } else {
+        Err(format!("unknown variant `{variant}`; valid variants: {}", VARIANTS.join(", ")))
+    }
+}
+
+/// The engine, from `DOCKER_HOST` or the default local socket.
+async fn connect() -> Result<Docker, String> {
+    let place = match std::env::var("DOCKER_HOST") {
+        Ok(host) => format!("DOCKER_HOST={host}"),
+        Err(_) => "the default socket unix:///var/run/docker.sock (DOCKER_HOST is not set)".into(),
+    };
+    let docker = Docker::connect_with_defaults().map_err(|e| format!("no Docker engine reachable at {place}: {e}"))?;
+    let docker = docker.negotiate_version().await.map_err(|e| format!("no Docker engine reachable at {place}: {e}"))?;
+    docker.ping().await.map_err(|e| format!("no Docker engine answers at {place}: {e}"))?;
+    Ok(docker)
+}
+
+/// The image of a variant: as given, or for `scratch` our content-addressed
+/// empty image.
+fn image_name(variant: &str, image: Option<String>) -> Result<String, String> {
+    match (variant, image) {
+        (_, Some(image)) => Ok(image),
+        ("scratch", None) => Ok(scratch::image_name()),
+        (v, None) => Err(format!("variant `{v}` needs --image")),
+    }
+}
+
+/// Checks the engine, removes containers of executors that were killed, and
+/// makes sure the image exists (importing it when it does not).
+async fn probe(variant: &str, image: Option<String>, rootfs: Option<String>) -> Result<(), String> {
+    check_variant(variant)?;
+    let docker = connect().await?;
+    remove_orphans(&docker).await;
+    cgroup::remove_stale();
+    let image = image_name(variant, image)?;
+    if docker.inspect_image(&image).await.is_err() {
+        import(&docker, variant, &image, rootfs).await?;
+    }
+    // A stable second name (`edgebench/debian:latest`), so that command
+    // templates (e.g. the study's `docker run … debian`) can name it.
+    let (repo, _) = image.rsplit_once(':').unwrap_or((image.as_str(), ""));
+    let options = TagImageOptionsBuilder::new().repo(repo).tag("latest").build();
+    docker.tag_image(&image, Some(options)).await.map_err(|e| format!("tagging {image} as {repo}:latest: {e}"))?;
+    Ok(())
+}
+
+async fn import(docker: &Docker, variant: &str, image: &str, rootfs: Option<String>) -> Result<(), String> {
+    let tar = match (variant, rootfs) {
+        (_, Some(path)) => std::fs::read(&path).map_err(|e| format!("reading the root filesystem {path}: {e}"))?,
+        ("scratch", None) => scratch::tarball(),
+        (_, None) => return Err(format!("image {image} is missing and no root filesystem was given to import")),
+    };
+    let (repo, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+    let options = CreateImageOptionsBuilder::new().from_src("-").repo(repo).tag(tag).build();
+    let mut progress = docker.create_image(Some(options), Some(body_full(tar.into())), None);
+    while let Some(step) = progress.next().await {
+        step.map_err(|e| format!("importing {image}: {e}"))?;
+    }
+    docker.inspect_image(image).await.map_err(|e| format!("{image} is still missing after the import: {e}"))?;
+    Ok(())
+}
+
+/// Removes containers left by executors that no longer exist (killed with
+/// SIGKILL, which leaves no chance to clean up).
+async fn remove_orphans(docker: &Docker) {
+    let mut filters = HashMap::new();
+    filters.insert("label".to_string(), vec![LABEL.to_string()]);
+    let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+    let Ok(containers) = docker.list_containers(Some(options)).await else { return };
+    for c in containers {
+        let owner = c.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).and_then(|p| p.parse::<u32>().ok());
+        let alive = owner.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if let (false, Some(id)) = (alive, c.id) {
+            let _ = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
+        }
+    }
+}
+
+async fn run(variant: &str, max_memory: Option<u64>, image: Option<String>, module: &str, args: &[String]) -> ExitCode {
+    let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
+    let code = match execute(variant, max_memory, image, module, args, &mut report).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("edgebench-docker: {e}");
+            report.error = Some(e);
+            LOAD_FAILURE_EXIT_CODE
+        }
+    };
+    if let Some(path) = std::env::var_os(REPORT_ENV)
+        && let Err(e) = serde_json::to_vec(&report).map_err(std::io::Error::from).and_then(|b| std::fs::write(path, b))
+    {
+        eprintln!("edgebench-docker: cannot write report: {e}");
+    }
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+async fn execute(
+    variant: &str,
+    max_memory: Option<u64>,
+    image: Option<String>,
+    module: &str,
+    args: &[String],
+    report: &mut ExecutorReport,
+) -> Result<i32, String> {
+    check_variant(variant)?;
+    let image = image_name(variant, image)?;
+    let kernel = std::path::absolute(module).map_err(|e| format!("{module}: {e}"))?;
+    if !kernel.is_file() {
+        return Err(format!("{}: no such kernel", kernel.display()));
+    }
+    // Installed before the container exists: a timeout's SIGTERM must never
+    // find us unable to remove it.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("installing a SIGTERM handler: {e}"))?;
+    let docker = connect().await?;
+    let memory_cgroup = cgroup::RunCgroup::create(&docker).await;
+
+    let mut cmd = vec![KERNEL_PATH.to_string()];
+    cmd.extend(args.iter().cloned());
+    let labels = HashMap::from([
+        (LABEL.to_string(), "1".to_string()),
+        (OWNER_LABEL.to_string(), std::process::id().to_string()),
+    ]);
+    let config = ContainerCreateBody {
+        image: Some(image.clone()),
+        cmd: Some(cmd),
+        network_disabled: Some(true),
+        labels: Some(labels),
+        host_config: Some(HostConfig {
+            binds: Some(vec![format!("{}:{KERNEL_PATH}:ro", kernel.display())]),
+            network_mode: Some("none".into()),
+            readonly_rootfs: Some(true),
+            memory: max_memory.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
+            cgroup_parent: memory_cgroup.as_ref().map(|c| c.parent_name()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+
+    let start = Instant::now();
+    let created =
+        docker.create_container(None, config).await.map_err(|e| format!("creating a container of {image}: {e}"))?;
+    report.phases.insert("create".into(), elapsed_ns(start));
+    let id = created.id;
+
+    // From here on the container exists: whatever happens, remove it.
+    let outcome = start_and_wait(&docker, &id, &mut terminate, report).await;
+    if let Some(cg) = &memory_cgroup {
+        report.peak_memory = cg.peak();
+    }
+    let start = Instant::now();
+    let removed = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
+    report.phases.insert("remove".into(), elapsed_ns(start));
+    if let Some(cg) = memory_cgroup {
+        cg.remove();
+    }
+    let code = outcome?;
+    removed.map_err(|e| format!("removing container {id}: {e}"))?;
+    report.exit_code = Some(code);
+    Ok(code)
+}
+
+/// Starts the container, waits for it (or for SIGTERM, which stops it), and
+/// copies its logs out. Returns the container's exit status.
+async fn start_and_wait(
+    docker: &Docker,
+    id: &str,
+    terminate: &mut tokio::signal::unix::Signal,
+    report: &mut ExecutorReport,
+) -> Result<i32, String> {
+    let start = Instant::now();
+    docker.start_container(id, None).await.map_err(|e| format!("starting container {id}: {e}"))?;
+    let options = WaitContainerOptionsBuilder::new().condition("not-running").build();
+    let mut wait = docker.wait_container(id, Some(options));
+    let code = tokio::select! {
+        answer = wait.next() => match answer {
+            Some(Ok(status)) => i32::try_from(status.status_code).unwrap_or(i32::MAX),
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => i32::try_from(code).unwrap_or(i32::MAX),
+            Some(Err(e)) => return Err(format!("waiting for container {id}: {e}")),
+            None => return Err(format!("the engine stopped answering about container {id}")),
+        },
+        _ = terminate.recv() => return Err("terminated (timeout); the container is being removed".into()),
+    };
+    report.phases.insert("start_to_exit".into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let options = LogsOptionsBuilder::new().stdout(true).stderr(true).build();
+    let mut logs = docker.logs(id, Some(options));
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    while let Some(chunk) = logs.next().await {
+        match chunk.map_err(|e| format!("reading the logs of {id}: {e}"))? {
+            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                let _ = out.write_all(&message);
+            }
+            LogOutput::StdErr { message } => {
+                let _ = err.write_all(&message);
+            }
+            LogOutput::StdIn { .. } => {}
+        }
+    }
+    let _ = (out.flush(), err.flush());
+    report.phases.insert("logs".into(), elapsed_ns(start));
+    Ok(code)
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,45 @@
+//! System tools from Debian packages: checked, and installed with apt-get
+//! when running as root on Debian (a fresh CI machine, a fresh device);
+//! otherwise the error says exactly what to install.
+
+use anyhow::{Result, bail};
+use xshell::{Shell, cmd};
+
+/// A command, the Debian package that provides it, and what it is for.
+pub struct Tool {
+    pub command: &'static str,
+    pub package: &'static str,
+    pub why: &'static str,
+}
+
+pub fn has(sh: &Shell, command: &str) -> bool {
+    cmd!(sh, "sh -c 'command -v \"$0\"' {command}").quiet().ignore_stdout().ignore_stderr().run().is_ok()
+}
+
+pub fn ensure(sh: &Shell, tools: &[Tool]) -> Result<()> {
+    let missing: Vec<&Tool> = tools.iter().filter(|t| !has(sh, t.command)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
+    let root = cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false);
+    if root && has(sh, "apt-get") {
+        eprintln!("installing Debian packages: {}", packages.join(" "));
+        cmd!(sh, "apt-get update -qq").run()?;
+        cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run()?;
+        let still: Vec<&str> = missing.iter().filter(|t| !has(sh, t.command)).map(|t| t.command).collect();
+        if still.is_empty() {
+            return Ok(());
+        }
+        bail!("still missing after installing: {}", still.join(", "));
+    }
+    let lines: Vec<String> =
+        missing.iter().map(|t| format!("  {} (Debian package {}): {}", t.command, t.package, t.why)).collect();
+    bail!(
+        "this needs tools the machine lacks:\n{}\ninstall them with: sudo apt-get install {}",
+        lines.join("\n"),
+        packages.join(" ")
+    )
+}
