@@ -3,8 +3,8 @@
 //! parent cgroup of its own (`--cgroup-parent`), which outlives the
 //! container and whose peak covers it: `memory.max_usage_in_bytes` on
 //! cgroup v1, `memory.peak` on cgroup v2. This needs the `cgroupfs` driver
-//! and permission to create cgroups (root); elsewhere the run records no
-//! container peak rather than a wrong one.
+//! and permission to create cgroups (root); elsewhere the executor falls
+//! back to sampling the engine's stats, and the record says which it used.
 
 use std::path::PathBuf;
 

@@ -23,9 +23,9 @@ use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     CreateImageOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    TagImageOptionsBuilder, WaitContainerOptionsBuilder,
+    StatsOptionsBuilder, TagImageOptionsBuilder, WaitContainerOptionsBuilder,
 };
-use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, REPORT_ENV};
+use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory, REPORT_ENV};
 use futures_util::StreamExt;
 
 const ENGINE: &str = "docker";
@@ -189,7 +189,9 @@ async fn execute(
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("installing a SIGTERM handler: {e}"))?;
     let docker = connect().await?;
-    let memory_cgroup = cgroup::RunCgroup::create(&docker).await;
+    // EDGEBENCH_DOCKER_MEMORY=stats forces the sampled method, to compare it.
+    let sampled_only = std::env::var("EDGEBENCH_DOCKER_MEMORY").is_ok_and(|m| m == "stats");
+    let memory_cgroup = if sampled_only { None } else { cgroup::RunCgroup::create(&docker).await };
 
     let mut cmd = vec![KERNEL_PATH.to_string()];
     cmd.extend(args.iter().cloned());
@@ -220,7 +222,7 @@ async fn execute(
     let id = created.id;
 
     // From here on the container exists: whatever happens, remove it.
-    let outcome = start_and_wait(&docker, &id, &mut terminate, report).await;
+    let outcome = start_and_wait(&docker, &id, &mut terminate, memory_cgroup.is_none(), report).await;
     if let Some(cg) = &memory_cgroup {
         report.peak_memory = cg.peak();
     }
@@ -242,21 +244,42 @@ async fn start_and_wait(
     docker: &Docker,
     id: &str,
     terminate: &mut tokio::signal::unix::Signal,
+    sample_stats: bool,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
     docker.start_container(id, None).await.map_err(|e| format!("starting container {id}: {e}"))?;
     let options = WaitContainerOptionsBuilder::new().condition("not-running").build();
     let mut wait = docker.wait_container(id, Some(options));
-    let code = tokio::select! {
-        answer = wait.next() => match answer {
-            Some(Ok(status)) => i32::try_from(status.status_code).unwrap_or(i32::MAX),
-            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => i32::try_from(code).unwrap_or(i32::MAX),
-            Some(Err(e)) => return Err(format!("waiting for container {id}: {e}")),
-            None => return Err(format!("the engine stopped answering about container {id}")),
-        },
-        _ = terminate.recv() => return Err("terminated (timeout); the container is being removed".into()),
+    // Without a cgroup of our own, the engine's stats stream is the only
+    // view of the container's memory: sampled, so a short peak may be missed.
+    let mut stats = sample_stats.then(|| docker.stats(id, Some(StatsOptionsBuilder::new().stream(true).build())));
+    let mut sampled_peak: Option<u64> = None;
+    let code = loop {
+        tokio::select! {
+            answer = wait.next() => break match answer {
+                Some(Ok(status)) => i32::try_from(status.status_code).unwrap_or(i32::MAX),
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => i32::try_from(code).unwrap_or(i32::MAX),
+                Some(Err(e)) => return Err(format!("waiting for container {id}: {e}")),
+                None => return Err(format!("the engine stopped answering about container {id}")),
+            },
+            Some(Ok(sample)) = async {
+                match stats.as_mut() {
+                    Some(stream) => stream.next().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some(memory) = sample.memory_stats {
+                    let bytes = memory.max_usage.or(memory.usage).unwrap_or(0);
+                    sampled_peak = Some(sampled_peak.map_or(bytes, |p| p.max(bytes)));
+                }
+            },
+            _ = terminate.recv() => return Err("terminated (timeout); the container is being removed".into()),
+        }
     };
+    if let Some(bytes) = sampled_peak.filter(|b| *b > 0) {
+        report.peak_memory = Some(PeakMemory { bytes, method: "max of the engine's streamed stats (sampled)".into() });
+    }
     report.phases.insert("start_to_exit".into(), elapsed_ns(start));
 
     let start = Instant::now();
