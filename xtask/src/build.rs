@@ -88,8 +88,9 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
             .filter(|a| a.kind == ArtifactKind::Wasm)
             .map(|a| (a.name.clone(), a.dataset, a.path.clone()))
             .collect();
+        let executor_sha256 = sha256_file(&target_dir.join(programs::path(&programs::WASMTIME)))?;
         for (name, dataset, path) in wasm {
-            let out = precompile_wasmtime(&sh, &target_dir, &path)?;
+            let out = precompile_wasmtime(&sh, &target_dir, &path, &executor_sha256)?;
             artifacts.push(artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?);
         }
     }
@@ -158,11 +159,11 @@ fn artifact(
 
 /// Precompiles one module with the target's own Wasmtime executor; skipped
 /// when neither the module nor the executor changed.
-fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str) -> Result<String> {
+fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str, executor_sha256: &str) -> Result<String> {
     let out_rel = wasm_rel.replace("kernels/wasm/", "kernels/wasmtime/").replace(".wasm", ".cwasm");
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
-    let inputs = format!("{}+{}", sha256_file(&target_dir.join(wasm_rel))?, sha256_file(&executor)?);
+    let inputs = format!("{}+{executor_sha256}", sha256_file(&target_dir.join(wasm_rel))?);
     if stamp::is_current(&out, &inputs) {
         return Ok(out_rel);
     }
