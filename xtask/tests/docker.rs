@@ -125,3 +125,46 @@ fn a_container_of_a_killed_executor_is_removed_by_the_next_probe() {
     assert!(probe.status.success(), "{}", text(&probe));
     assert!(leftover_containers().is_empty(), "the probe did not remove {:?}", leftover_containers());
 }
+
+/// A harness killed in the middle of a container run takes the container
+/// with it: its launcher and the executor die, and the executor, told by a
+/// SIGTERM, removes the container.
+#[test]
+fn a_killed_harness_leaves_no_container_running() {
+    let _one_at_a_time = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    if !engine_reachable() {
+        assert!(std::env::var_os("CI").is_none(), "CI must provide a running Docker engine");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [spin]\ndatasets: [mini]\nruntimes:\n  - runtime: docker\n    variants: [scratch]\nrepetitions: 1\ntimeout_s: 120\n";
+    let output = xtask_ok(&[
+        "bench",
+        "--quiet",
+        "--dry-run",
+        "--pipeline",
+        pipeline(dir.path(), "killed", yaml).to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let plan = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path").to_string();
+    let workdir = target_dir("local");
+    let mut harness = Command::new(workdir.join("bin/edgebench-harness"))
+        .args(["run", &plan, "--quiet", "--workdir"])
+        .arg(&workdir)
+        .arg("--results")
+        .arg(dir.path().join("results.jsonl"))
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while leftover_containers().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the container never appeared");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    harness.kill().unwrap();
+    harness.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !leftover_containers().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "left behind: {:?}", leftover_containers());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

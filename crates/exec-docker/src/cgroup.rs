@@ -41,7 +41,14 @@ impl RunCgroup {
             )
         };
         std::fs::create_dir(&dir).ok()?;
-        Some(RunCgroup { name, dir, peak_file, method })
+        let cgroup = RunCgroup { name, dir, peak_file, method };
+        // memory.peak needs Linux 5.19 and the memory controller enabled;
+        // without it, give up the cgroup so the caller samples stats instead.
+        if !cgroup.dir.join(cgroup.peak_file).exists() {
+            cgroup.remove();
+            return None;
+        }
+        Some(cgroup)
     }
 
     pub fn parent_name(&self) -> String {

@@ -188,6 +188,16 @@ async fn execute(
     // find us unable to remove it.
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| format!("installing a SIGTERM handler: {e}"))?;
+    // The harness has us killed (SIGKILL) when it dies; ask for SIGTERM
+    // instead, which we handle by removing the container.
+    // SAFETY: plain syscalls.
+    unsafe {
+        let parent = libc::getppid();
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+        if libc::getppid() != parent {
+            return Err("the harness is gone".into());
+        }
+    }
     let docker = connect().await?;
     // EDGEBENCH_DOCKER_MEMORY=stats forces the sampled method, to compare it.
     let sampled_only = std::env::var("EDGEBENCH_DOCKER_MEMORY").is_ok_and(|m| m == "stats");
@@ -216,10 +226,31 @@ async fn execute(
     };
 
     let start = Instant::now();
-    let created =
-        docker.create_container(None, config).await.map_err(|e| format!("creating a container of {image}: {e}"))?;
+    let created = match docker.create_container(None, config).await {
+        Ok(created) => created,
+        Err(e) => {
+            if let Some(cg) = memory_cgroup {
+                cg.remove();
+            }
+            return Err(format!("creating a container of {image}: {e}"));
+        }
+    };
     report.phases.insert("create".into(), elapsed_ns(start));
     let id = created.id;
+    // The engine drops settings it cannot honour (a memory limit without the
+    // memory cgroup, on a Raspberry Pi without cgroup_enable=memory) and only
+    // warns: a run that was to be capped must not silently run uncapped.
+    let warnings: Vec<String> = created.warnings.into_iter().filter(|w| !w.is_empty()).collect();
+    if !warnings.is_empty() {
+        eprintln!("edgebench-docker: the engine warned: {}", warnings.join("; "));
+        if max_memory.is_some() {
+            let _ = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
+            if let Some(cg) = memory_cgroup {
+                cg.remove();
+            }
+            return Err(format!("the engine would not apply the memory limit: {}", warnings.join("; ")));
+        }
+    }
 
     // From here on the container exists: whatever happens, remove it.
     let outcome = start_and_wait(&docker, &id, &mut terminate, memory_cgroup.is_none(), report).await;

@@ -37,18 +37,42 @@ struct Request {
 #[derive(Debug, Serialize, Deserialize)]
 enum Response {
     Measured(Measurement),
+    /// The measured program could not be started: a fact about the run.
+    NotStarted(String),
+    /// The launcher itself failed: a fact about the harness, not the run.
     Failed(String),
 }
 
-/// Measures `invocation` from a fresh launcher process: this executable.
+/// Why a run was not measured.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// The program could not be started (missing, not executable, …); the
+    /// run is recorded as such.
+    NotStarted(String),
+    /// The harness's own machinery failed; nothing is recorded, so the run
+    /// happens when the harness is started again.
+    Harness(String),
+}
+
+impl std::fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchError::NotStarted(e) | LaunchError::Harness(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Measures `invocation` from a fresh launcher process: this executable,
+/// through `/proc/self/exe`, which stays valid even when the file on disk is
+/// replaced by a rebuild during a long run.
 pub fn launch(
     invocation: &Invocation,
     workdir: &Path,
     extra_env: &[(&str, &Path)],
     capture: &Capture<'_>,
     timeout: Duration,
-) -> io::Result<Measurement> {
-    launch_with(&std::env::current_exe()?, invocation, workdir, extra_env, capture, timeout)
+) -> Result<Measurement, LaunchError> {
+    launch_with(Path::new("/proc/self/exe"), invocation, workdir, extra_env, capture, timeout)
 }
 
 /// Measures `invocation` from a fresh launcher process running `harness`.
@@ -59,7 +83,8 @@ pub fn launch_with(
     extra_env: &[(&str, &Path)],
     capture: &Capture<'_>,
     timeout: Duration,
-) -> io::Result<Measurement> {
+) -> Result<Measurement, LaunchError> {
+    let harness_error = |e: io::Error| LaunchError::Harness(format!("the launcher failed: {e}"));
     let request = Request {
         invocation: invocation.clone(),
         workdir: workdir.to_path_buf(),
@@ -80,18 +105,24 @@ pub fn launch_with(
             Ok(())
         });
     }
-    let mut child = command.spawn()?;
-    {
+    let mut child = command.spawn().map_err(harness_error)?;
+    let exchange = |child: &mut std::process::Child| -> io::Result<Vec<u8>> {
         let mut stdin = child.stdin.take().expect("stdin is piped");
         stdin.write_all(&serde_json::to_vec(&request)?)?;
-    }
-    let mut answer = Vec::new();
-    child.stdout.take().expect("stdout is piped").read_to_end(&mut answer)?;
-    let status = child.wait()?;
+        drop(stdin);
+        let mut answer = Vec::new();
+        child.stdout.take().expect("stdout is piped").read_to_end(&mut answer)?;
+        Ok(answer)
+    };
+    let answer = exchange(&mut child);
+    // Always reaped, also when the exchange failed.
+    let status = child.wait().map_err(harness_error)?;
+    let answer = answer.map_err(harness_error)?;
     match serde_json::from_slice::<Response>(&answer) {
         Ok(Response::Measured(m)) => Ok(m),
-        Ok(Response::Failed(e)) => Err(io::Error::other(e)),
-        Err(e) => Err(io::Error::other(format!("the launcher failed ({status}): {e}"))),
+        Ok(Response::NotStarted(e)) => Err(LaunchError::NotStarted(e)),
+        Ok(Response::Failed(e)) => Err(LaunchError::Harness(e)),
+        Err(e) => Err(LaunchError::Harness(format!("the launcher failed ({status}): {e}"))),
     }
 }
 
@@ -104,7 +135,8 @@ pub fn serve() -> ExitCode {
             let watchdog = Watchdog::new();
             match measure::run(&request.invocation, &request.workdir, &env, &capture, request.timeout, &watchdog) {
                 Ok(m) => Response::Measured(m),
-                Err(e) => Response::Failed(e.to_string()),
+                Err(measure::Error::Spawn(e)) => Response::NotStarted(e.to_string()),
+                Err(measure::Error::Harness(e)) => Response::Failed(e.to_string()),
             }
         }
         Err(e) => Response::Failed(format!("bad launch request: {e}")),

@@ -62,9 +62,21 @@ fn parse(args: &[String]) -> Result<(PathBuf, Options), String> {
         }
     }
     let plan = plan.ok_or_else(|| format!("missing plan file\n{USAGE}"))?;
-    let base = plan.parent().map(PathBuf::from).unwrap_or_default();
-    let workdir = workdir.unwrap_or_else(|| base.clone());
-    let results = results.unwrap_or_else(|| base.join("results.jsonl"));
+    // Absolute from here on: children run in the work directory and must
+    // find every path we hand them (the executor's report file, say).
+    let absolute = |p: PathBuf| -> Result<PathBuf, String> {
+        let p = if p.as_os_str().is_empty() { PathBuf::from(".") } else { p };
+        std::path::absolute(&p).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let base = absolute(plan.parent().map(PathBuf::from).unwrap_or_default())?;
+    let workdir = match workdir {
+        Some(w) => absolute(w)?,
+        None => base.clone(),
+    };
+    let results = match results {
+        Some(r) => absolute(r)?,
+        None => base.join("results.jsonl"),
+    };
     Ok((plan, Options { workdir, results, progress }))
 }
 

@@ -47,6 +47,25 @@ pub struct Capture<'a> {
     pub stderr: &'a Path,
 }
 
+/// Why a run could not be measured.
+#[derive(Debug)]
+pub enum Error {
+    /// The program could not be started (missing, not executable, …).
+    Spawn(io::Error),
+    /// Preparing, waiting or reaping failed: the harness's problem.
+    Harness(io::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Spawn(e) | Error::Harness(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
 /// Spawns `invocation` in `workdir`, waits for it (killing it after
 /// `timeout`), and measures it.
 pub fn run(
@@ -56,7 +75,7 @@ pub fn run(
     capture: &Capture<'_>,
     timeout: Duration,
     watchdog: &Watchdog,
-) -> io::Result<Measurement> {
+) -> Result<Measurement, Error> {
     run_with(invocation, workdir, extra_env, capture, timeout, watchdog, true)
 }
 
@@ -71,16 +90,18 @@ pub fn run_with(
     timeout: Duration,
     watchdog: &Watchdog,
     prefer_pidfd: bool,
-) -> io::Result<Measurement> {
+) -> Result<Measurement, Error> {
     let mut command = command(invocation, workdir);
     for (key, value) in extra_env {
         command.env(key, value);
     }
-    command.stdin(Stdio::null()).stdout(File::create(capture.stdout)?).stderr(File::create(capture.stderr)?);
+    let stdout = File::create(capture.stdout).map_err(Error::Harness)?;
+    let stderr = File::create(capture.stderr).map_err(Error::Harness)?;
+    command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
     let limit = invocation.address_space_limit;
     // SAFETY: getpid is always safe.
     let harness_pid = unsafe { libc::getpid() };
-    let (start_read, start_write) = start_pipe()?;
+    let (start_read, start_write) = start_pipe().map_err(Error::Harness)?;
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(move || {
@@ -119,18 +140,18 @@ pub fn run_with(
         Err(e) => {
             // SAFETY: closing our own descriptor.
             unsafe { libc::close(start_read) };
-            return Err(e);
+            return Err(Error::Spawn(e));
         }
     };
     let pid = child.id() as libc::pid_t;
     let (end, timed_out) = match pidfd_open(pid).filter(|_| prefer_pidfd) {
         // The child's exit makes its pidfd readable: one thread waits for
         // exit and deadline alike, and nothing else wakes while it runs.
-        Some(pidfd) => wait_with_pidfd(&pidfd, pid, timeout)?,
+        Some(pidfd) => wait_with_pidfd(&pidfd, pid, timeout).map_err(Error::Harness)?,
         // Kernels before 5.3: a watchdog thread enforces the deadline.
         None => {
             watchdog.arm(pid, Instant::now() + timeout);
-            wait_for_exit_without_reaping(pid)?;
+            wait_for_exit_without_reaping(pid).map_err(Error::Harness)?;
             let end = monotonic_ns();
             // The child is a zombie until reaped below, so its pid cannot
             // be reused while the watchdog might still signal it.
@@ -139,7 +160,10 @@ pub fn run_with(
     };
     let start = read_start(start_read);
     let wall = Duration::from_nanos(end.saturating_sub(start.unwrap_or(end)));
-    let (status, usage) = reap(pid)?;
+    // Whatever the child left running in its group dies with it; the leader
+    // is still a zombie here, so the group id cannot have been reused.
+    signal_group(pid, libc::SIGKILL);
+    let (status, usage) = reap(pid).map_err(Error::Harness)?;
     // `child` is dropped without `wait`; it was reaped above.
     drop(child);
 

@@ -28,16 +28,19 @@ impl ResultsFile {
         file.try_lock().map_err(|_| {
             format!("{}: another harness is writing this results file; wait for it or stop it", path.display())
         })?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(ctx)?;
-
-        let complete = text.rfind('\n').map_or(0, |i| i + 1);
-        if complete < text.len() {
+        // Bytes first: a write cut short may end inside a UTF-8 character,
+        // and only complete lines are read as text.
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(ctx)?;
+        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        if complete < bytes.len() {
             file.set_len(complete as u64).map_err(ctx)?;
             file.seek(SeekFrom::End(0)).map_err(ctx)?;
         }
+        let text =
+            std::str::from_utf8(&bytes[..complete]).map_err(|e| format!("{}: not UTF-8: {e}", path.display()))?;
         let mut done = BTreeSet::new();
-        for (i, line) in text[..complete].lines().enumerate() {
+        for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
@@ -130,8 +133,10 @@ mod tests {
             text.push('\n');
         }
         let complete = text.len();
-        text.push_str(&serde_json::to_string(&record("p", 3)).unwrap()[..20]);
-        std::fs::write(&path, &text).unwrap();
+        let mut bytes = text.into_bytes();
+        // A cut inside a multi-byte character ("…" is three bytes).
+        bytes.extend_from_slice(&"{\"stderr_tail\":\"…".as_bytes()[..17]);
+        std::fs::write(&path, &bytes).unwrap();
 
         let mut results = ResultsFile::open(&path, "p").unwrap();
         assert_eq!(results.done_count(), 3);

@@ -11,7 +11,7 @@ use edgebench_model::plan::{Cell, Plan, PlannedRun};
 use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord};
 
 use crate::classify::{Observed, classify};
-use crate::launcher::launch;
+use crate::launcher::{LaunchError, launch};
 use crate::measure::{self, Capture};
 use crate::results::ResultsFile;
 use crate::verify::verify_files;
@@ -140,11 +140,13 @@ fn measure_run(
 
     let measurement = match launch(&cell.invocation, &options.workdir, &extra_env, capture, timeout) {
         Ok(m) => m,
-        Err(e) => {
+        Err(LaunchError::NotStarted(e)) => {
             record.outcome =
                 Outcome::SpawnFailed { message: format!("cannot start `{}`: {e}", cell.invocation.argv[0]) };
             return Ok(record);
         }
+        // Nothing is recorded: the run happens when the harness runs again.
+        Err(LaunchError::Harness(e)) => return Err(format!("measuring {}: {e}", cell.label())),
     };
     let stderr = String::from_utf8_lossy(&fs::read(capture.stderr).unwrap_or_default()).into_owned();
     let report: Option<ExecutorReport> = if cell.invocation.executor_report {
