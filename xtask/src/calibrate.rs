@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result, bail};
 use edgebench_model::manifest::ArtifactKind;
-use edgebench_stats::analysis::{MAX_RSS_MIB, WALL_MS};
+use edgebench_stats::analysis::WALL_MS;
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
@@ -45,7 +45,7 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
     .context("the start-up bench did not run")?;
 
     println!("\nStart-up (kernel `{STARTUP}`), medians over the measured runs:");
-    println!("{:<24} {:>5} {:>12} {:>14} {:>12}", "runtime", "runs", "wall ms", "max RSS MiB", "× native");
+    println!("{:<24} {:>5} {:>12} {:>14} {:>12}", "runtime", "runs", "wall ms", "peak MiB", "× native");
     let native_wall = finished
         .analysis
         .cells
@@ -54,7 +54,8 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         .and_then(|c| c.metric(WALL_MS))
         .map(|s| s.median);
     for cell in finished.analysis.cells.iter().filter(|c| c.key.kernel == STARTUP) {
-        let (Some(wall), Some(rss)) = (cell.metric(WALL_MS), cell.metric(MAX_RSS_MIB)) else { continue };
+        // The workload's own peak: for docker the container's, not the client's.
+        let (Some(wall), Some(rss)) = (cell.metric(WALL_MS), crate::summary::workload_peak(cell)) else { continue };
         let ratio = native_wall.map(|n| format!("{:.1}", wall.median / n)).unwrap_or_default();
         println!(
             "{:<24} {:>5} {:>12.3} {:>14.2} {:>12}",

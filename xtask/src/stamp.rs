@@ -16,7 +16,8 @@ fn path(out: &Path) -> PathBuf {
 
 pub fn is_current(out: &Path, inputs: &str) -> bool {
     let Ok(text) = fs::read_to_string(path(out)) else { return false };
-    let Some((recorded_inputs, recorded_output)) = text.split_once(' ') else { return false };
+    // The output hash is last and has no spaces; the inputs may have some.
+    let Some((recorded_inputs, recorded_output)) = text.rsplit_once(' ') else { return false };
     recorded_inputs == inputs && sha256_file(out).is_ok_and(|actual| actual == recorded_output)
 }
 
@@ -58,6 +59,17 @@ mod tests {
         assert!(!is_current(&out, "abc"), "other bytes");
         clear(&out);
         assert!(!dir.path().join("gemm.small.inputs").exists());
+    }
+
+    #[test]
+    fn inputs_may_contain_spaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("rootfs.tar");
+        fs::write(&out, b"tar").unwrap();
+        let inputs = "debootstrap --variant=minbase bookworm http://deb.debian.org/debian";
+        record(&out, inputs).unwrap();
+        assert!(is_current(&out, inputs));
+        assert!(!is_current(&out, "debootstrap --variant=minbase trixie http://deb.debian.org/debian"));
     }
 
     #[test]
