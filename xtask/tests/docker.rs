@@ -138,15 +138,7 @@ fn a_killed_harness_leaves_no_container_running() {
     }
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [spin]\ndatasets: [mini]\nruntimes:\n  - runtime: docker\n    variants: [scratch]\nrepetitions: 1\ntimeout_s: 120\n";
-    let output = xtask_ok(&[
-        "bench",
-        "--quiet",
-        "--dry-run",
-        "--pipeline",
-        pipeline(dir.path(), "killed", yaml).to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let plan = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path").to_string();
+    let (plan, _) = dry_run(&pipeline(dir.path(), "killed", yaml));
     let workdir = target_dir("local");
     let mut harness = Command::new(workdir.join("bin/edgebench-harness"))
         .args(["run", &plan, "--quiet", "--workdir"])

@@ -100,16 +100,8 @@ fn a_killed_harness_resumes_without_losing_or_repeating_a_run() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [spin, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n\
                 repetitions: 12\ntimeout_s: 0.25\n";
-    let output = xtask_ok(&[
-        "bench",
-        "--quiet",
-        "--dry-run",
-        "--pipeline",
-        pipeline(dir.path(), "resume", yaml).to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let plan_path = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path");
-    let plan: edgebench_model::plan::Plan = serde_json::from_str(&std::fs::read_to_string(plan_path).unwrap()).unwrap();
+    let (plan_path, plan) = dry_run(&pipeline(dir.path(), "resume", yaml));
+    let plan_path = plan_path.as_str();
     assert_eq!(plan.runs.len(), 24);
 
     let workdir = target_dir("local");
@@ -158,17 +150,7 @@ fn a_killed_harness_resumes_without_losing_or_repeating_a_run() {
 fn the_harness_refuses_an_artifact_that_differs_from_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 1\ntimeout_s: 10\n";
-    let output = xtask_ok(&[
-        "bench",
-        "--quiet",
-        "--dry-run",
-        "--pipeline",
-        pipeline(dir.path(), "tamper", yaml).to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let plan_path = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path");
-    let mut plan: edgebench_model::plan::Plan =
-        serde_json::from_str(&std::fs::read_to_string(plan_path).unwrap()).unwrap();
+    let (_, mut plan) = dry_run(&pipeline(dir.path(), "tamper", yaml));
     plan.files[0].sha256 = "0".repeat(64);
     let tampered = dir.path().join("plan.json");
     std::fs::write(&tampered, serde_json::to_vec(&plan).unwrap()).unwrap();

@@ -25,7 +25,7 @@ use bollard::query_parameters::{
     CreateImageOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     StatsOptionsBuilder, TagImageOptionsBuilder, WaitContainerOptionsBuilder,
 };
-use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory, REPORT_ENV};
+use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory};
 use futures_util::StreamExt;
 
 const ENGINE: &str = "docker";
@@ -162,12 +162,7 @@ async fn run(variant: &str, max_memory: Option<u64>, image: Option<String>, modu
             LOAD_FAILURE_EXIT_CODE
         }
     };
-    if let Some(path) = std::env::var_os(REPORT_ENV)
-        && let Err(e) = serde_json::to_vec(&report).map_err(std::io::Error::from).and_then(|b| std::fs::write(path, b))
-    {
-        eprintln!("edgebench-docker: cannot write report: {e}");
-    }
-    ExitCode::from(code.clamp(0, 255) as u8)
+    report.finish("edgebench-docker", code)
 }
 
 async fn execute(

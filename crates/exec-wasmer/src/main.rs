@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, REPORT_ENV, TRAP_EXIT_CODE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
 };
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module, Store};
@@ -69,12 +69,7 @@ fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String
             LOAD_FAILURE_EXIT_CODE
         }
     };
-    if let Some(path) = std::env::var_os(REPORT_ENV)
-        && let Err(e) = serde_json::to_vec(&report).map_err(std::io::Error::from).and_then(|b| std::fs::write(path, b))
-    {
-        eprintln!("edgebench-wasmer: cannot write report: {e}");
-    }
-    ExitCode::from(code as u8)
+    report.finish("edgebench-wasmer", code)
 }
 
 /// Returns the process exit status; errors are failures to load or link.

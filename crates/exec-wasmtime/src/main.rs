@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, REPORT_ENV, TRAP_EXIT_CODE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
 };
 use wasmtime::{Config, Engine, Linker, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -83,10 +83,7 @@ fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String
             LOAD_FAILURE_EXIT_CODE
         }
     };
-    if let Err(e) = write_report(&report) {
-        eprintln!("edgebench-wasmtime: cannot write report: {e}");
-    }
-    ExitCode::from(code as u8)
+    report.finish("edgebench-wasmtime", code)
 }
 
 /// Returns the process exit status; errors are failures to load or link.
@@ -153,11 +150,4 @@ fn execute(
 
 fn elapsed_ns(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
-}
-
-fn write_report(report: &ExecutorReport) -> std::io::Result<()> {
-    match std::env::var_os(REPORT_ENV) {
-        Some(path) => std::fs::write(path, serde_json::to_vec(report)?),
-        None => Ok(()),
-    }
 }

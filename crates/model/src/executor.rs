@@ -58,6 +58,19 @@ pub struct ExecutorReport {
     pub peak_memory: Option<PeakMemory>,
 }
 
+impl ExecutorReport {
+    /// Writes the report where the harness asked for it ([`REPORT_ENV`]) and
+    /// turns `code` into the executor's exit status (clamped to 0..=255).
+    pub fn finish(&self, program: &str, code: i32) -> std::process::ExitCode {
+        if let Some(path) = std::env::var_os(REPORT_ENV)
+            && let Err(e) = serde_json::to_vec(self).map_err(std::io::Error::from).and_then(|b| std::fs::write(path, b))
+        {
+            eprintln!("{program}: cannot write report: {e}");
+        }
+        std::process::ExitCode::from(code.clamp(0, 255) as u8)
+    }
+}
+
 /// A peak-memory figure and how it was obtained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeakMemory {

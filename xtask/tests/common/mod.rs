@@ -106,3 +106,13 @@ pub fn run_kernel(exe: &Path, emulator: Option<&str>) -> KernelResult {
     assert!(output.stdout.is_empty(), "{} wrote to stdout", exe.display());
     KernelResult::parse(&String::from_utf8_lossy(&output.stderr)).unwrap()
 }
+
+/// Builds, plans and deploys a pipeline without running it; returns the
+/// plan's path and the plan.
+pub fn dry_run(pipeline: &Path) -> (String, edgebench_model::plan::Plan) {
+    let output = xtask_ok(&["bench", "--quiet", "--dry-run", "--pipeline", pipeline.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let path = stdout.lines().find_map(|l| l.strip_prefix("plan: ")).expect("a plan path").to_string();
+    let plan = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    (path, plan)
+}
