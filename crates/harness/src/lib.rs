@@ -8,6 +8,7 @@
 //! file. Interrupted, it resumes where it stopped (see [`results`]).
 
 pub mod classify;
+pub mod detach;
 pub mod device;
 pub mod launcher;
 pub mod measure;
