@@ -1,39 +1,119 @@
-//! `cargo xtask bench`: build, deploy, run, collect, analyse, snapshot.
+//! `cargo xtask bench`: build, deploy, run, collect, analyse, snapshot — on
+//! one target, or on several at once (a fleet: one connection, one harness
+//! and one snapshot per device).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Result, bail};
-use edgebench_model::manifest::ArtifactKind;
+use anyhow::{Result, anyhow, bail};
+use edgebench_model::manifest::{ArtifactKind, Manifest};
+use edgebench_model::plan::Plan;
 use xshell::Shell;
 
 use crate::build::{self, Request};
 use crate::flags::BenchArgs;
+use crate::pipeline::Pipeline;
 use crate::progress::Progress;
-use crate::session::{self, RunDir};
-use crate::target::{self, Access};
-use crate::{pipeline, plan, programs, project, provenance, snapshot, suite, summary};
+use crate::session::{ReconnectPolicy, RunDir, Session};
+use crate::target::{self, Target};
+use crate::{pipeline, plan, programs, provenance, snapshot, suite, summary};
 
-/// What a finished bench leaves behind.
+/// What a finished bench leaves behind, per target.
 pub struct Finished {
-    pub run_dir: std::path::PathBuf,
-    pub snapshot_dir: std::path::PathBuf,
+    pub target: String,
+    pub run_dir: PathBuf,
+    pub snapshot_dir: PathBuf,
     pub analysis: edgebench_stats::Analysis,
+    pub records: usize,
+    pub failed: usize,
+    pub throttled: bool,
+    pub build_time: Duration,
+    pub run_time: Duration,
 }
 
-pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
+/// A target made ready: connected, built for, planned and deployed.
+struct Prepared {
+    target: Target,
+    session: Session,
+    manifest: Manifest,
+    plan: Plan,
+    run_dir: RunDir,
+    resumed: bool,
+    build_time: Duration,
+}
+
+pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
     let started = Instant::now();
-    let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
     let pipeline = pipeline::load(&args.pipeline, &suite)?;
-    let Access::Local = target.access else {
-        bail!("target `{}` is reached over SSH, which this version cannot do yet; use `--target local`", target.name);
-    };
-    let workdir = project::target_dir(&target.name);
+    let mut targets: Vec<Target> = Vec::new();
+    for name in &args.target {
+        if targets.iter().any(|t| &t.name == name) {
+            bail!("target `{name}` is named twice");
+        }
+        targets.push(target::resolve(name)?);
+    }
+    let reconnect = ReconnectPolicy { give_up_after: Duration::from_secs(args.reconnect_for) };
 
-    let kernels: Vec<_> = pipeline.kernels.iter().collect();
+    // One after another: builds share this machine's cores.
+    let mut prepared = Vec::new();
+    for target in targets {
+        let name = target.name.clone();
+        prepared.push(prepare(args, &pipeline, target, reconnect).map_err(|e| e.context(format!("target `{name}`")))?);
+    }
+    if args.dry_run {
+        for p in &prepared {
+            println!("plan: {}", p.session.mirror().join(p.run_dir.plan()).display());
+        }
+        return Ok(Vec::new());
+    }
+    if !args.quiet && !args.json {
+        if let Some(description) = &pipeline.description {
+            eprintln!("{}: {description}", pipeline.name);
+        }
+        for used in &pipeline.runtimes {
+            eprintln!("  {:<22} {}", used.label(), used.runtime.description());
+        }
+    }
+
+    let fleet = prepared.len() > 1;
+    let outcomes: Vec<(String, Result<Finished>)> = std::thread::scope(|scope| {
+        let running: Vec<_> = prepared
+            .into_iter()
+            .map(|p| (p.target.name.clone(), scope.spawn(|| execute(args, &pipeline, p, fleet))))
+            .collect();
+        running
+            .into_iter()
+            .map(|(name, handle)| {
+                (name, handle.join().unwrap_or_else(|_| Err(anyhow!("the bench of this target panicked"))))
+            })
+            .collect()
+    });
+
+    let mut finished = Vec::new();
+    let mut failures = Vec::new();
+    for (name, outcome) in outcomes {
+        match outcome {
+            Ok(f) => finished.push(f),
+            Err(e) if !fleet => return Err(e),
+            Err(e) => failures.push(format!("{name}: {e:#}")),
+        }
+    }
+    report(args, &finished, started.elapsed())?;
+    if !failures.is_empty() {
+        bail!("{} of {} target(s) failed:\n{}", failures.len(), args.target.len(), failures.join("\n"));
+    }
+    Ok(finished)
+}
+
+fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: ReconnectPolicy) -> Result<Prepared> {
+    let started = Instant::now();
+    // Connect and check the device first: a wrong architecture or an
+    // unreachable host should not wait for a build.
+    let session = Session::open(&target, reconnect)?;
     let manifest = build::build(&Request {
         target: &target,
-        kernels,
+        kernels: pipeline.kernels.iter().collect(),
         datasets: pipeline.datasets.clone(),
         programs: programs::needed(pipeline.runtimes.iter().map(|r| r.runtime)),
         debian_rootfs: pipeline
@@ -44,61 +124,69 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
     })?;
     let build_time = started.elapsed();
 
-    let sh = Shell::new()?;
-    let resumed = if args.resume { session::unfinished(&workdir, &pipeline.name)? } else { None };
-    let (run_dir, plan) = match resumed {
+    let resumed = if args.resume { session.unfinished(&pipeline.name)? } else { None };
+    let (run_dir, plan, resumed) = match resumed {
         Some((dir, plan)) => {
             if !args.quiet {
-                eprintln!("resuming {}", dir.rel);
+                eprintln!("{}: resuming {}", target.name, dir.rel);
             }
-            (dir, plan)
+            (dir, plan, true)
         }
         None => {
+            if args.resume && !args.quiet {
+                eprintln!("{}: no unfinished run of `{}` to resume; starting a new one", target.name, pipeline.name);
+            }
             let seed = args.seed.or(pipeline.seed).unwrap_or_else(fresh_seed);
-            let plan = plan::expand(&pipeline, &manifest, seed)?;
+            let plan = plan::expand(pipeline, &manifest, seed)?;
             let dir = RunDir { rel: format!("runs/{}-{}-{}", utc_stamp(), pipeline.name, plan.id) };
-            session::deploy_local(&workdir, &dir, &plan)?;
-            (dir, plan)
+            (dir, plan, false)
         }
     };
-
-    if args.dry_run {
-        println!("plan: {}", workdir.join(run_dir.plan()).display());
-        return Ok(None);
-    }
-    if !args.quiet && !args.json {
-        if let Some(description) = &pipeline.description {
-            eprintln!("{}: {description}", pipeline.name);
-        }
-        for used in &pipeline.runtimes {
-            eprintln!("  {:<22} {}", used.label(), used.runtime.description());
-        }
+    let deployed = session.deploy(&manifest, &run_dir, &plan)?;
+    if !args.quiet && matches!(session, Session::Remote(_)) {
         eprintln!(
-            "running {} run(s) of `{}` on `{}` ({} cells, seed {})",
+            "{}: deployed {} file(s), {} ({} already on the device)",
+            target.name,
+            deployed.copied,
+            crate::preflight::mib(deployed.bytes),
+            deployed.present
+        );
+    }
+    Ok(Prepared { target, session, manifest, plan, run_dir, resumed, build_time })
+}
+
+/// Runs a prepared target's plan and writes its snapshot.
+fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> Result<Finished> {
+    let Prepared { target, session, manifest, plan, run_dir, resumed, build_time } = p;
+    let quiet = args.quiet || args.json;
+    if !quiet {
+        eprintln!(
+            "{}: running {} run(s) of `{}` on {} ({} cells, seed {})",
+            target.name,
             plan.runs.len(),
             pipeline.name,
-            target.name,
+            session.describe(),
             plan.cells.len(),
             plan.seed
         );
     }
-    let device_before = session::device_info_local(&sh, &workdir);
+    let device_before = session.device_info();
     let run_started = Instant::now();
-    let done = session::read_records(&workdir.join(run_dir.results())).map(|r| r.len()).unwrap_or(0);
-    let mut progress = Progress::new(plan.runs.len(), done, args.quiet || args.json);
-    let outcome = session::run_local(&sh, &workdir, &run_dir, |p| progress.update(p));
+    let done = session.recorded(&run_dir);
+    let mut progress = Progress::new(plan.runs.len(), done, quiet, fleet.then(|| target.name.clone()));
+    let outcome = session.run(&run_dir, resumed, |line| progress.update(line));
     progress.finish();
     outcome?;
     let run_time = run_started.elapsed();
-    let device_after = session::device_info_local(&sh, &workdir);
-    let records = session::read_records(&workdir.join(run_dir.results()))?;
+    let device_after = session.device_info();
+    let records = session.records(&run_dir)?;
     let analysis = edgebench_stats::analyse(&records, pipeline.baseline.as_deref());
     let pipeline_text = std::fs::read_to_string(pipeline::locate(&args.pipeline)?)?;
     let stamp = utc_stamp();
     let provenance = provenance::collect(
-        &sh,
+        &Shell::new()?,
         provenance::Inputs {
-            pipeline: &pipeline,
+            pipeline,
             pipeline_text: &pipeline_text,
             plan: &plan,
             manifest: &manifest,
@@ -109,35 +197,61 @@ pub fn run(args: &BenchArgs) -> Result<Option<Finished>> {
         },
     );
     let snapshot_dir = snapshot::write(&records, &analysis, &provenance, &stamp)?;
+    Ok(Finished {
+        target: target.name,
+        run_dir: session.mirror().join(&run_dir.rel),
+        snapshot_dir,
+        analysis,
+        failed: records.iter().filter(|r| !r.outcome.is_ok()).count(),
+        records: records.len(),
+        throttled: provenance.throttled == Some(true),
+        build_time,
+        run_time,
+    })
+}
+
+/// Prints each target's summary (a table, or JSON) and where things are.
+fn report(args: &BenchArgs, finished: &[Finished], total: Duration) -> Result<()> {
+    let fleet = args.target.len() > 1;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary::json(&analysis, &workdir.join(&run_dir.rel), &snapshot_dir))?
-        );
-    } else {
-        print!("{}", summary::table(&analysis));
+        let values: Vec<_> = finished.iter().map(|f| summary::json(&f.analysis, &f.run_dir, &f.snapshot_dir)).collect();
+        let text = match values.as_slice() {
+            [one] if !fleet => serde_json::to_string_pretty(one)?,
+            _ => serde_json::to_string_pretty(&values)?,
+        };
+        println!("{text}");
     }
-    if !args.quiet && !args.json {
-        let failed = records.iter().filter(|r| !r.outcome.is_ok()).count();
-        eprintln!(
-            "{} record(s), {failed} not ok; build {:.1} s, runs {:.1} s, total {:.1} s",
-            records.len(),
-            secs(build_time),
-            secs(run_time),
-            secs(started.elapsed())
-        );
+    for f in finished {
+        if !args.json {
+            if fleet {
+                println!("\n== {}", f.target);
+            }
+            print!("{}", summary::table(&f.analysis));
+        }
+        if !args.quiet && !args.json {
+            eprintln!(
+                "{}: {} record(s), {} not ok; build {:.1} s, runs {:.1} s, total {:.1} s",
+                f.target,
+                f.records,
+                f.failed,
+                secs(f.build_time),
+                secs(f.run_time),
+                secs(total)
+            );
+        }
+        if f.throttled {
+            eprintln!(
+                "warning: {} reported throttling or under-voltage; see {}",
+                f.target,
+                f.snapshot_dir.join("report.md").display()
+            );
+        }
+        if !args.json {
+            println!("results: {}", f.run_dir.display());
+            println!("snapshot: {}", f.snapshot_dir.display());
+        }
     }
-    if provenance.throttled == Some(true) {
-        eprintln!(
-            "warning: the device reported throttling or under-voltage; see {}",
-            snapshot_dir.join("report.md").display()
-        );
-    }
-    if !args.json {
-        println!("results: {}", workdir.join(&run_dir.rel).display());
-        println!("snapshot: {}", snapshot_dir.display());
-    }
-    Ok(Some(Finished { run_dir: workdir.join(&run_dir.rel), snapshot_dir, analysis }))
+    Ok(())
 }
 
 fn secs(d: Duration) -> f64 {

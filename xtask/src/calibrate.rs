@@ -34,14 +34,17 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         bail!("hyperfine is needed to calibrate the harness: apt-get install hyperfine");
     }
     let finished = bench::run(&BenchArgs {
-        target: "local".into(),
+        target: vec!["local".into()],
         pipeline: args.pipeline.clone(),
         seed: None,
         resume: false,
         dry_run: false,
         quiet: true,
         json: false,
+        reconnect_for: 0,
     })?
+    .into_iter()
+    .next()
     .context("the start-up bench did not run")?;
 
     println!("\nStart-up (kernel `{STARTUP}`), medians over the measured runs:");

@@ -19,13 +19,15 @@ pub enum Command {
     Compare(CompareArgs),
     /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
     Calibrate(CalibrateArgs),
+    /// Check a target before a long run: reachable, architecture, disk, Docker, clock; says what to fix.
+    Doctor(DoctorArgs),
     /// Run the project's tests (installing the system tools they need as root on Debian).
     Test(TestArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Skip `cargo fmt --check` and `cargo clippy`.
+    /// Skip `cargo fmt --check`, `cargo clippy` and the workflow lint.
     #[arg(long)]
     pub no_lint: bool,
     /// Passed on to `cargo test` (a test name filter, `--nocapture` after `--`, …).
@@ -34,10 +36,18 @@ pub struct TestArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Target to run on: `local` (this machine) or a name from pipelines/targets.yaml.
+pub struct DoctorArgs {
+    /// Target to check: `local` or a name from pipelines/targets.yaml.
     #[arg(long, default_value = "local")]
     pub target: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Target(s) to run on: `local` (this machine) or names from pipelines/targets.yaml;
+    /// several, comma-separated, run concurrently (a fleet), each with its own snapshot.
+    #[arg(long, value_delimiter = ',', default_value = "local")]
+    pub target: Vec<String>,
     /// Pipeline: a name from pipelines/ or a path to a YAML file.
     #[arg(long, default_value = "default")]
     pub pipeline: String,
@@ -53,9 +63,13 @@ pub struct BenchArgs {
     /// Print nothing but errors and the final summary.
     #[arg(long)]
     pub quiet: bool,
-    /// Print one JSON object (paths, counts, per-cell medians) on stdout instead of the table.
+    /// Print one JSON object (paths, counts, per-cell medians) on stdout instead of the table
+    /// (a JSON array of them for several targets).
     #[arg(long)]
     pub json: bool,
+    /// When the connection to a remote device drops, keep trying to reconnect this long (seconds).
+    #[arg(long, default_value_t = 120)]
+    pub reconnect_for: u64,
 }
 
 #[derive(Debug, Args)]

@@ -5,12 +5,14 @@ mod bench;
 mod build;
 mod calibrate;
 mod compare;
+mod doctor;
 mod flags;
 mod images;
 mod kernels;
 mod pipeline;
 mod plan;
 mod plot;
+mod preflight;
 mod programs;
 mod progress;
 mod project;
@@ -19,6 +21,7 @@ mod report;
 mod runtime;
 mod session;
 mod snapshot;
+mod ssh;
 mod stamp;
 mod suggest;
 mod suite;
@@ -38,6 +41,7 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Bench(args) => bench::run(&args).map(drop),
         flags::Command::Calibrate(args) => calibrate::run(&args),
         flags::Command::Compare(args) => compare::run(&args),
+        flags::Command::Doctor(args) => doctor::run(&args),
         flags::Command::Test(args) => test::run(&args),
     }
 }

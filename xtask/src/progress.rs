@@ -1,6 +1,7 @@
 //! Progress of a running bench: a bar with an ETA on a terminal, a line per
-//! tenth of the runs otherwise (logs), nothing with `--quiet`. Failed runs
-//! are always reported as they happen.
+//! tenth of the runs otherwise (logs, and fleets, whose lines name their
+//! target), nothing with `--quiet`. Failed runs are always reported as they
+//! happen.
 
 use std::time::Duration;
 
@@ -12,12 +13,14 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
     last_tenth: usize,
+    /// The target's name, when several run at once.
+    prefix: Option<String>,
 }
 
 impl Progress {
-    pub fn new(total: usize, done: usize, quiet: bool) -> Progress {
+    pub fn new(total: usize, done: usize, quiet: bool, prefix: Option<String>) -> Progress {
         let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let bar = (!quiet && terminal).then(|| {
+        let bar = (!quiet && terminal && prefix.is_none()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{elapsed_precise} [{bar:32}] {pos}/{len} runs, ETA {eta}  {msg}")
@@ -28,13 +31,14 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
-        Progress { bar, quiet, last_tenth: done * 10 / total.max(1) }
+        Progress { bar, quiet, last_tenth: done * 10 / total.max(1), prefix }
     }
 
     pub fn update(&mut self, p: &ProgressLine) {
         let failed = p.status != "ok";
         let line = format!(
-            "[{}/{}] {}{}: {} ({:.2} ms)",
+            "{}[{}/{}] {}{}: {} ({:.2} ms)",
+            self.prefix.as_ref().map(|p| format!("{p}: ")).unwrap_or_default(),
             p.position,
             p.total,
             p.label,

@@ -65,6 +65,10 @@ struct TargetEntry {
     ssh: Option<String>,
     #[serde(default)]
     workdir: Option<String>,
+    /// An ssh_config file to use instead of `~/.ssh/config`, relative to
+    /// the targets file.
+    #[serde(default)]
+    ssh_config: Option<String>,
     /// For a local target of another architecture: the user-mode emulator
     /// that runs its programs (e.g. `qemu-aarch64-static`).
     #[serde(default)]
@@ -91,23 +95,38 @@ pub enum Access {
     /// This machine; the work directory is below `target/edgebench/<name>/`.
     Local,
     /// A device reached with the system OpenSSH client.
-    Ssh { destination: String, workdir: String },
+    Ssh {
+        destination: String,
+        /// On the device; relative paths are below the login's home.
+        workdir: String,
+        config: Option<std::path::PathBuf>,
+    },
+}
+
+/// The targets file: `pipelines/targets.yaml`, or `EDGEBENCH_TARGETS`.
+pub fn targets_file() -> std::path::PathBuf {
+    match std::env::var_os("EDGEBENCH_TARGETS") {
+        Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
+        _ => project::pipelines_dir().join("targets.yaml"),
+    }
 }
 
 pub fn resolve(name: &str) -> Result<Target> {
     if name == LOCAL {
         return Ok(Target { name: LOCAL.into(), arch: Arch::host()?, access: Access::Local, emulator: None });
     }
-    let path = project::pipelines_dir().join("targets.yaml");
+    let path = targets_file();
     let file: TargetsFile = yaml::read(&path)?;
     let Some(entry) = file.targets.get(name) else {
         let names = std::iter::once(LOCAL).chain(file.targets.keys().map(String::as_str));
         bail!("{} (targets are defined in {})", suggest::unknown("target", name, names), path.display());
     };
     let access = match (&entry.ssh, &entry.workdir) {
-        (Some(destination), Some(workdir)) => {
-            Access::Ssh { destination: destination.clone(), workdir: workdir.clone() }
-        }
+        (Some(destination), Some(workdir)) => Access::Ssh {
+            destination: destination.clone(),
+            workdir: workdir.clone(),
+            config: entry.ssh_config.as_ref().map(|c| path.parent().unwrap_or(std::path::Path::new(".")).join(c)),
+        },
         (Some(_), None) => bail!("{}: target `{name}` needs a `workdir` on the device", path.display()),
         (None, Some(_)) => bail!(
             "{}: target `{name}` has a `workdir` but no `ssh`; a local target's work directory is target/edgebench/{name}",
@@ -115,6 +134,9 @@ pub fn resolve(name: &str) -> Result<Target> {
         ),
         (None, None) => Access::Local,
     };
+    if entry.ssh_config.is_some() && entry.ssh.is_none() {
+        bail!("{}: target `{name}` has an `ssh_config` but no `ssh`", path.display());
+    }
     if entry.emulator.is_some() && entry.ssh.is_some() {
         bail!("{}: target `{name}` has both `ssh` and `emulator`; an emulated target is local", path.display());
     }

@@ -19,6 +19,8 @@ const TOOLS: &[Tool] = &[
         why: "running aarch64 kernels under emulation",
     },
     Tool { command: "debootstrap", package: "debootstrap", why: "building the Debian image of the docker runtime" },
+    Tool { command: "/usr/sbin/sshd", package: "openssh-server", why: "the SSH server the remote-target tests start" },
+    Tool { command: "sftp", package: "openssh-client", why: "deploying to SSH targets" },
 ];
 
 pub fn run(args: &TestArgs) -> Result<()> {

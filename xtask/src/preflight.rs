@@ -1,0 +1,344 @@
+//! What a target's device is and whether a bench can run on it: facts read
+//! by one small shell script (run over SSH, or here for local targets), and
+//! the checks made of them. `cargo xtask doctor` prints every check; a bench
+//! stops at the first failure before building anything.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::{Context, Result, bail};
+use xshell::{Shell, cmd};
+
+use crate::ssh::Ssh;
+use crate::target::{Arch, Target};
+
+/// Prints `key=value` lines. `$1` is the work directory, created if missing.
+const FACTS_SCRIPT: &str = r#"
+echo "arch=$(uname -m)"
+echo "clock=$(date +%s)"
+if err=$(mkdir -p -- "$1" 2>&1) && cd -- "$1"; then
+    echo "workdir=$(pwd)"
+    if (: > .edgebench-write-check) 2>/dev/null && rm -f .edgebench-write-check; then
+        echo writable=yes
+    else
+        echo writable=no
+    fi
+    echo "df=$(df -Pk . 2>/dev/null | tail -n 1)"
+else
+    echo "workdir_error=$(printf '%s' "$err" | head -n 1)"
+fi
+command -v sha256sum >/dev/null 2>&1 && echo sha256sum=yes || echo sha256sum=no
+if command -v docker >/dev/null 2>&1; then
+    if v=$(docker info --format '{{.ServerVersion}}' 2>&1); then
+        echo "docker=$v"
+    else
+        echo "docker_error=$(printf '%s' "$v" | head -n 1)"
+    fi
+fi
+if [ -r /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor ]; then
+    echo "governor=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor)"
+fi
+command -v vcgencmd >/dev/null 2>&1 && echo "throttled=$(vcgencmd get_throttled 2>&1)"
+exit 0
+"#;
+
+/// The device as the facts script saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    /// `uname -m`.
+    pub machine: String,
+    /// The device's clock minus ours, in seconds (round trip included).
+    pub clock_offset_s: Option<i64>,
+    /// The absolute work directory, or why it could not be made.
+    pub workdir: Result<String, String>,
+    pub writable: bool,
+    pub free_bytes: Option<u64>,
+    pub sha256sum: bool,
+    /// The engine's version, or why it did not answer; `None`: no client.
+    pub docker: Option<Result<String, String>>,
+    pub governor: Option<String>,
+    pub throttled: Option<String>,
+}
+
+impl Facts {
+    /// The Rust/edgebench name of `uname -m`.
+    pub fn arch(&self) -> Option<Arch> {
+        match self.machine.as_str() {
+            "x86_64" | "amd64" => Some(Arch::X86_64),
+            "aarch64" | "arm64" => Some(Arch::Aarch64),
+            _ => None,
+        }
+    }
+
+    fn parse(text: &str, our_clock: i64) -> Facts {
+        let values: BTreeMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
+        let get = |k: &str| values.get(k).map(|v| v.trim().to_string());
+        let yes = |k: &str| values.get(k).is_some_and(|v| v.trim() == "yes");
+        let workdir = match (get("workdir"), get("workdir_error")) {
+            (Some(dir), _) => Ok(dir),
+            (None, Some(error)) => Err(error),
+            (None, None) => Err("the device did not report its work directory".into()),
+        };
+        // `df -P`: filesystem, blocks, used, available, capacity, mount.
+        let free_bytes =
+            get("df").and_then(|l| l.split_whitespace().nth(3).and_then(|v| v.parse::<u64>().ok())).map(|k| k * 1024);
+        let docker = match (get("docker"), get("docker_error")) {
+            (Some(v), _) if !v.is_empty() => Some(Ok(v)),
+            (_, Some(e)) => Some(Err(e)),
+            _ => None,
+        };
+        Facts {
+            machine: get("arch").unwrap_or_default(),
+            clock_offset_s: get("clock").and_then(|c| c.parse::<i64>().ok()).map(|c| c - our_clock),
+            workdir,
+            writable: yes("writable"),
+            free_bytes,
+            sha256sum: yes("sha256sum"),
+            docker,
+            governor: get("governor"),
+            throttled: get("throttled"),
+        }
+    }
+}
+
+/// Reads the facts of a device reached over SSH.
+pub fn remote(ssh: &Ssh, workdir: &str) -> Result<Facts> {
+    let now = unix_now();
+    let text = ssh.run(FACTS_SCRIPT, &[workdir])?;
+    Ok(Facts::parse(&text, now))
+}
+
+/// Reads the facts of this machine, for a local work directory.
+pub fn local(workdir: &std::path::Path) -> Result<Facts> {
+    let sh = Shell::new()?;
+    let now = unix_now();
+    let text = cmd!(sh, "sh -c {FACTS_SCRIPT} edgebench {workdir}").quiet().read().context("running sh")?;
+    Ok(Facts::parse(&text, now))
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Ok,
+    Warning,
+    /// A bench cannot run until this is fixed.
+    Failure,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub name: &'static str,
+    pub level: Level,
+    pub detail: String,
+    /// What to do about it (for warnings and failures).
+    pub fix: Option<String>,
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mark = match self.level {
+            Level::Ok => "ok  ",
+            Level::Warning => "warn",
+            Level::Failure => "FAIL",
+        };
+        write!(f, "[{mark}] {:<18} {}", self.name, self.detail)?;
+        if let Some(fix) = &self.fix {
+            write!(f, "\n       {:<18} → {fix}", "")?;
+        }
+        Ok(())
+    }
+}
+
+/// Below this, even a small pipeline's programs do not fit.
+const MIN_FREE_BYTES: u64 = 32 << 20;
+/// Below this, a pipeline with every executor and the Debian image may not.
+const LOW_FREE_BYTES: u64 = 512 << 20;
+/// Clocks further apart than this make the records' timestamps misleading.
+const MAX_CLOCK_OFFSET_S: i64 = 5;
+
+/// Every check of a device's facts, in the order `doctor` prints them.
+pub fn checks(target: &Target, facts: &Facts) -> Vec<Check> {
+    let mut out = Vec::new();
+    let check = |name, level, detail: String, fix: Option<String>| Check { name, level, detail, fix };
+
+    out.push(match facts.arch() {
+        Some(arch) if arch == target.arch || target.emulator.is_some() => {
+            check("architecture", Level::Ok, facts.machine.clone(), None)
+        }
+        _ => check(
+            "architecture",
+            Level::Failure,
+            format!("the device is `{}`, the target says `{}`", facts.machine, target.arch),
+            Some(match facts.machine.as_str() {
+                "armv7l" | "armv6l" => "this is a 32-bit OS: install a 64-bit (arm64) OS on the device".into(),
+                _ => "correct `arch` in the target's entry in pipelines/targets.yaml".into(),
+            }),
+        ),
+    });
+
+    out.push(match &facts.workdir {
+        Ok(dir) if facts.writable => check("work directory", Level::Ok, dir.clone(), None),
+        Ok(dir) => check(
+            "work directory",
+            Level::Failure,
+            format!("{dir} is not writable"),
+            Some("choose a writable `workdir` for the target, or fix its permissions".into()),
+        ),
+        Err(error) => check(
+            "work directory",
+            Level::Failure,
+            error.clone(),
+            Some("choose a `workdir` the login user can create".into()),
+        ),
+    });
+
+    if facts.workdir.is_ok() {
+        out.push(match facts.free_bytes {
+            Some(free) if free < MIN_FREE_BYTES => check(
+                "disk space",
+                Level::Failure,
+                format!("{} free", mib(free)),
+                Some(format!("free at least {} on the work directory's filesystem", mib(MIN_FREE_BYTES))),
+            ),
+            Some(free) if free < LOW_FREE_BYTES => check(
+                "disk space",
+                Level::Warning,
+                format!("{} free", mib(free)),
+                Some(format!(
+                    "every executor and the Debian image need about 200 MiB; {} or more is comfortable",
+                    mib(LOW_FREE_BYTES)
+                )),
+            ),
+            Some(free) => check("disk space", Level::Ok, format!("{} free", mib(free)), None),
+            None => check("disk space", Level::Warning, "unknown (df gave nothing)".into(), None),
+        });
+    }
+
+    out.push(if facts.sha256sum {
+        check("sha256sum", Level::Ok, "present".into(), None)
+    } else {
+        check(
+            "sha256sum",
+            Level::Failure,
+            "missing: deploying compares files by hash".into(),
+            Some("install coreutils (or busybox with sha256sum)".into()),
+        )
+    });
+
+    out.push(match &facts.docker {
+        Some(Ok(version)) => check("docker engine", Level::Ok, format!("Docker {version}"), None),
+        Some(Err(error)) => check(
+            "docker engine",
+            Level::Warning,
+            format!("the client is there, the engine did not answer: {error}"),
+            Some("start the engine and let the login user reach it (the `docker` group), or runs of the docker runtime are recorded as unavailable".into()),
+        ),
+        None => check(
+            "docker engine",
+            Level::Warning,
+            "not installed".into(),
+            Some("runs of the docker runtime will be recorded as unavailable".into()),
+        ),
+    });
+
+    out.push(match facts.clock_offset_s {
+        Some(offset) if offset.abs() > MAX_CLOCK_OFFSET_S => check(
+            "clock",
+            Level::Warning,
+            format!("{offset:+} s from this machine's"),
+            Some(
+                "synchronise the device's clock (e.g. `timedatectl set-ntp true`); records carry its timestamps".into(),
+            ),
+        ),
+        Some(offset) => check("clock", Level::Ok, format!("{offset:+} s from this machine's"), None),
+        None => check("clock", Level::Warning, "unreadable".into(), None),
+    });
+
+    out.push(match facts.governor.as_deref() {
+        Some("performance") => check("cpu governor", Level::Ok, "performance".into(), None),
+        Some(other) => check(
+            "cpu governor",
+            Level::Warning,
+            other.into(),
+            Some("run times vary with frequency scaling; for stable figures: `echo performance | sudo tee /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor`".into()),
+        ),
+        None => check("cpu governor", Level::Ok, "no cpufreq (fixed frequency)".into(), None),
+    });
+
+    if let Some(throttled) = &facts.throttled {
+        let info = edgebench_model::device::DeviceInfo { throttled: Some(throttled.clone()), ..Default::default() };
+        out.push(match info.was_throttled() {
+            Some(true) => check(
+                "throttling",
+                Level::Warning,
+                throttled.clone(),
+                Some(
+                    "the firmware reports under-voltage or throttling: use the official power supply and cooling"
+                        .into(),
+                ),
+            ),
+            _ => check("throttling", Level::Ok, throttled.clone(), None),
+        });
+    }
+    out
+}
+
+/// Fails with every failed check, each with its fix.
+pub fn require(target: &Target, facts: &Facts) -> Result<()> {
+    let failed: Vec<String> =
+        checks(target, facts).into_iter().filter(|c| c.level == Level::Failure).map(|c| c.to_string()).collect();
+    if !failed.is_empty() {
+        bail!(
+            "target `{}` is not ready:\n{}\n(`cargo xtask doctor --target {}` checks everything)",
+            target.name,
+            failed.join("\n"),
+            target.name
+        );
+    }
+    Ok(())
+}
+
+pub fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / f64::from(1u32 << 20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Access;
+
+    fn target(arch: Arch) -> Target {
+        Target { name: "t".into(), arch, access: Access::Local, emulator: None }
+    }
+
+    #[test]
+    fn parses_and_checks_facts() {
+        let text = "arch=aarch64\nclock=1000\nworkdir=/home/pi/edgebench\nwritable=yes\n\
+                    df=/dev/root 30000000 1000 20000 2% /\nsha256sum=yes\ngovernor=ondemand\nthrottled=throttled=0x50005\n";
+        let facts = Facts::parse(text, 1002);
+        assert_eq!(facts.arch(), Some(Arch::Aarch64));
+        assert_eq!(facts.clock_offset_s, Some(-2));
+        assert_eq!(facts.free_bytes, Some(20000 * 1024));
+        assert_eq!(facts.docker, None);
+        let checks = checks(&target(Arch::Aarch64), &facts);
+        let level = |name: &str| checks.iter().find(|c| c.name == name).map(|c| c.level);
+        assert_eq!(level("architecture"), Some(Level::Ok));
+        assert_eq!(level("disk space"), Some(Level::Failure));
+        assert_eq!(level("cpu governor"), Some(Level::Warning));
+        assert_eq!(level("throttling"), Some(Level::Warning));
+        assert_eq!(level("docker engine"), Some(Level::Warning));
+        let error = require(&target(Arch::X86_64), &facts).unwrap_err().to_string();
+        assert!(error.contains("the device is `aarch64`, the target says `x86_64`"), "{error}");
+        assert!(error.contains("disk space"), "{error}");
+    }
+
+    #[test]
+    fn an_unmakeable_work_directory_fails() {
+        let facts = Facts::parse("arch=x86_64\nworkdir_error=mkdir: cannot create directory: Not a directory\n", 0);
+        let error = require(&target(Arch::X86_64), &facts).unwrap_err().to_string();
+        assert!(error.contains("Not a directory"), "{error}");
+    }
+}
