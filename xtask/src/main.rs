@@ -26,6 +26,7 @@ mod summary;
 mod target;
 mod test;
 mod tools;
+mod wheel;
 mod yaml;
 mod zig;
 
