@@ -1,6 +1,7 @@
 //! `cargo xtask <verb>`: the host side of edgebench. One module per verb;
 //! every external process goes through `xshell`.
 
+mod actionlint;
 mod bench;
 mod build;
 mod calibrate;
