@@ -41,7 +41,13 @@ const TOOLS: &[Tool] =
 
 /// The pinned actionlint, downloading and verifying it on first use.
 pub fn ensure(sh: &Shell, quiet: bool) -> Result<PathBuf> {
-    tools::ensure(sh, TOOLS)?;
+    {
+        // Tests lint in parallel: one apt-get at a time.
+        std::fs::create_dir_all(project::toolchains_dir())?;
+        let lock = std::fs::File::create(project::toolchains_dir().join(".actionlint-tools.lock"))?;
+        lock.lock().context("locking the toolchains directory")?;
+        tools::ensure(sh, TOOLS)?;
+    }
     Ok(wheel::ensure(sh, &PIN, quiet)?.home.join(PIN.executables[0]))
 }
 
