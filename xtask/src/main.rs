@@ -12,6 +12,7 @@ mod kernels;
 mod pipeline;
 mod plan;
 mod plot;
+mod polybench;
 mod programs;
 mod progress;
 mod project;
