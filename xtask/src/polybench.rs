@@ -287,4 +287,42 @@ mod tests {
         assert!(!native.args.iter().any(|a| a.contains("WASI") || a.contains("wasi")), "{:?}", native.args);
         assert!(native.args.iter().any(|a| a == "-static"));
     }
+
+    /// Built for aarch64 and run under qemu-user, the kernels dump exactly
+    /// what the builds for this host dump.
+    #[test]
+    fn aarch64_builds_dump_the_same_arrays_as_the_host_builds() {
+        let sh = xshell::Shell::new().unwrap();
+        let zig = crate::zig::ensure(&sh, true).unwrap();
+        let suite = open(&fixture()).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let dumps = |arch: Arch, emulator: Option<&str>| -> BTreeMap<String, String> {
+            let dir = out.path().join(arch.as_str());
+            let jobs: Vec<Compile> = suite
+                .kernels
+                .iter()
+                .map(|k| {
+                    let [_, dump] =
+                        compiles(k, k.polybench.as_ref().unwrap(), Dataset::Small, ArtifactKind::Native, arch);
+                    dump
+                })
+                .collect();
+            let mut sums = BTreeMap::new();
+            for built in kernels::build_all(&zig, &dir, &jobs).unwrap() {
+                let exe = dir.join(&built.path);
+                let output = match emulator {
+                    Some(e) => std::process::Command::new(e).arg(&exe).output(),
+                    None => std::process::Command::new(&exe).output(),
+                }
+                .unwrap_or_else(|e| panic!("running {}: {e}", exe.display()));
+                assert!(output.status.success(), "{}: {}", exe.display(), String::from_utf8_lossy(&output.stderr));
+                let sum = edgebench_model::record::polybench::dump_checksum(&output.stderr[..]).unwrap();
+                sums.insert(built.name, sum);
+            }
+            sums
+        };
+        let host = dumps(Arch::host().unwrap(), None);
+        assert_eq!(host.len(), 3);
+        assert_eq!(host, dumps(Arch::Aarch64, Some("qemu-aarch64-static")));
+    }
 }
