@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use edgebench_harness::verify::sha256_file;
 use edgebench_model::Dataset;
 use edgebench_model::executor::ExecutorCommand;
@@ -34,6 +34,12 @@ pub struct Request<'a> {
 pub fn run(args: &BuildArgs) -> Result<Manifest> {
     let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
+    if let Some(name) = args.kernels.iter().find(|k| polybench::is_suite_name(k.trim())) {
+        bail!(
+            "`{name}` is a kernel of the PolyBench/C suite, which is read from the checkout a pipeline names \
+             (`suite: {{ polybench: <path> }}`); build it with `cargo xtask bench --dry-run --pipeline <that pipeline>`"
+        );
+    }
     let mut kernels = suite::select(&suite, &args.kernels)?;
     if args.with_faults {
         kernels.extend(suite::faults(&suite));

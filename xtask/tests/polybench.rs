@@ -165,6 +165,9 @@ fn missing_kernels_are_named() {
     assert!(err.contains(&format!("{}:2:11:", path.display())), "{err}");
     assert!(err.contains("did you mean `polybench/gemm`"), "{err}");
 
+    let err = xtask_err(&["build", "--kernels-only", "--kernels", "polybench/gemm"]);
+    assert!(err.contains("cargo xtask bench --dry-run --pipeline"), "{err}");
+
     let path = pipeline(
         dir.path(),
         "no-suite",
