@@ -5,22 +5,23 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use edgebench_harness::verify::sha256_file;
 use edgebench_model::Dataset;
 use edgebench_model::executor::ExecutorCommand;
-use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest};
+use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest, SuiteSource};
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
 use crate::flags::BuildArgs;
 use crate::kernels::{self, Job};
 use crate::target::{self, Target};
-use crate::{images, programs, project, stamp, suite, zig};
+use crate::{images, polybench, programs, project, stamp, suite, zig};
 
 /// What to build.
 pub struct Request<'a> {
     pub target: &'a Target,
+    /// Ours, and those of a PolyBench/C checkout (see [`Kernel::polybench`]).
     pub kernels: Vec<&'a Kernel>,
     pub datasets: Vec<Dataset>,
     /// Device programs to build (none for a kernels-only build).
@@ -33,6 +34,12 @@ pub struct Request<'a> {
 pub fn run(args: &BuildArgs) -> Result<Manifest> {
     let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
+    if let Some(name) = args.kernels.iter().find(|k| polybench::is_suite_name(k.trim())) {
+        bail!(
+            "`{name}` is a kernel of the PolyBench/C suite, which is read from the checkout a pipeline names \
+             (`suite: {{ polybench: <path> }}`); build it with `cargo xtask bench --dry-run --pipeline <that pipeline>`"
+        );
+    }
     let mut kernels = suite::select(&suite, &args.kernels)?;
     if args.with_faults {
         kernels.extend(suite::faults(&suite));
@@ -58,22 +65,29 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     lock.lock().context("locking the target directory")?;
 
     let zig = zig::ensure(&sh, req.quiet)?;
-    let mut jobs = Vec::new();
+    let arch = req.target.arch;
+    let mut compiles = Vec::new();
     for kernel in &req.kernels {
         let datasets: Vec<Option<Dataset>> =
             if kernel.sizes.is_some() { req.datasets.iter().copied().map(Some).collect() } else { vec![None] };
         for dataset in datasets {
             for kind in [ArtifactKind::Wasm, ArtifactKind::Native] {
-                jobs.push(Job { kernel, dataset, kind });
+                match (&kernel.polybench, dataset) {
+                    (Some(source), Some(dataset)) => {
+                        compiles.extend(polybench::compiles(kernel, source, dataset, kind, arch));
+                    }
+                    _ => compiles.push(kernels::compile(&Job { kernel, dataset, kind }, arch, &project::kernels_dir())),
+                }
             }
         }
     }
-    let built = kernels::build_all(&zig, req.target.arch, &project::kernels_dir(), &target_dir, &jobs)?;
+    let built = kernels::build_all(&zig, &target_dir, &compiles)?;
     let rebuilt = built.iter().filter(|b| b.rebuilt).count();
 
     let mut artifacts = Vec::new();
     for b in &built {
-        artifacts.push(artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)?);
+        artifacts
+            .push(Artifact { suite: b.suite.clone(), ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)? });
     }
     if !req.programs.is_empty() {
         programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?;
@@ -83,15 +97,16 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     }
     // Precompiled modules are made by the target's own Wasmtime executor.
     if req.programs.contains(&&programs::WASMTIME) {
-        let wasm: Vec<(String, Option<Dataset>, String)> = artifacts
+        let wasm: Vec<(String, Option<Dataset>, String, Option<SuiteSource>)> = artifacts
             .iter()
             .filter(|a| a.kind == ArtifactKind::Wasm)
-            .map(|a| (a.name.clone(), a.dataset, a.path.clone()))
+            .map(|a| (a.name.clone(), a.dataset, a.path.clone(), a.suite.clone()))
             .collect();
         let executor_sha256 = sha256_file(&target_dir.join(programs::path(&programs::WASMTIME)))?;
-        for (name, dataset, path) in wasm {
+        for (name, dataset, path, suite) in wasm {
             let out = precompile_wasmtime(&sh, &target_dir, &path, &executor_sha256)?;
-            artifacts.push(artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?);
+            let precompiled = artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?;
+            artifacts.push(Artifact { suite, ..precompiled });
         }
     }
     if req.debian_rootfs {
@@ -101,11 +116,16 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
     artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
 
+    let version = kernels::compiler_version(&sh, &zig)?;
+    let mut compilers = kernels::compiler_info(&version, arch);
+    if artifacts.iter().any(|a| a.suite.as_ref().is_some_and(|s| s.suite == polybench::SUITE)) {
+        compilers.extend(polybench::compiler_info(&version, arch));
+    }
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA,
         target: req.target.name.clone(),
         triple: req.target.arch.rust_triple().into(),
-        compilers: kernels::compiler_info(&sh, &zig, req.target.arch)?,
+        compilers,
         artifacts,
     };
     let path = manifest_path(&req.target.name);
@@ -154,7 +174,7 @@ fn artifact(
 ) -> Result<Artifact> {
     let path = target_dir.join(rel);
     let size = fs::metadata(&path).with_context(|| format!("{} was not built", path.display()))?.len();
-    Ok(Artifact { name: name.into(), dataset, kind, path: rel.into(), size, sha256: sha256_file(&path)? })
+    Ok(Artifact { name: name.into(), dataset, kind, path: rel.into(), size, sha256: sha256_file(&path)?, suite: None })
 }
 
 /// Precompiles one module with the target's own Wasmtime executor; skipped

@@ -1,13 +1,15 @@
-//! Compiling the C kernels: one job per kernel × dataset × kind, run in
-//! parallel, each skipped when the hash of all its inputs is unchanged.
+//! Compiling C kernels: one job per kernel × dataset × kind, run in
+//! parallel, each skipped when the hash of all its inputs is unchanged. Our
+//! own kernels and those of a PolyBench/C checkout go through the same
+//! [`Compile`] jobs.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
-use edgebench_model::manifest::{ArtifactKind, CompilerInfo};
+use edgebench_model::manifest::{ArtifactKind, CompilerInfo, SuiteSource};
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
@@ -23,12 +25,38 @@ const COMMON_FLAGS: &[&str] = &["-O3", "-ffp-contract=off", "-std=c11", "-Wall",
 
 pub const SUPPORT_FILES: &[&str] = &["support/edgebench.h", "support/edgebench.c"];
 
+/// One of our kernels at one dataset, for one kind of artifact.
 #[derive(Debug, Clone)]
 pub struct Job<'a> {
     pub kernel: &'a Kernel,
     /// `None` for kernels whose code does not depend on the dataset.
     pub dataset: Option<Dataset>,
     pub kind: ArtifactKind,
+}
+
+/// One compiler run: C sources to one artifact.
+#[derive(Debug, Clone)]
+pub struct Compile {
+    /// The artifact's name in the manifest.
+    pub name: String,
+    pub dataset: Option<Dataset>,
+    pub kind: ArtifactKind,
+    /// What is built, for messages: "kernel `gemm` at small".
+    pub what: String,
+    /// Where the compiler runs; paths in `args` and `files` are relative to
+    /// it, which keeps absolute paths of the machine out of the artifacts.
+    pub dir: PathBuf,
+    /// The C target (`wasm32-wasi`, `x86_64-linux-musl`, …).
+    pub target: &'static str,
+    /// Everything between `-target` and `-o`: flags, defines, sources, libraries.
+    pub args: Vec<String>,
+    /// Every file the output depends on: sources and the headers they include.
+    pub files: Vec<String>,
+    /// Relative to the target directory.
+    pub output: String,
+    /// For an external suite's kernel, its marker in the manifest; the
+    /// source hashes are filled in by the build.
+    pub suite: Option<SuiteSource>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,11 +67,12 @@ pub struct Built {
     /// Relative to the target directory.
     pub path: String,
     pub rebuilt: bool,
+    pub suite: Option<SuiteSource>,
 }
 
-/// The C target and flags for `kind` on `arch`.
-pub fn compiler(kind: ArtifactKind, arch: Arch) -> (&'static str, Vec<String>) {
-    let mut flags: Vec<String> = COMMON_FLAGS.iter().map(|s| s.to_string()).collect();
+/// The C target for `kind` on `arch`, and the flags it adds to `common`.
+pub fn c_target(kind: ArtifactKind, arch: Arch, common: &[&str]) -> (&'static str, Vec<String>) {
+    let mut flags: Vec<String> = common.iter().map(|s| s.to_string()).collect();
     let target = match kind {
         ArtifactKind::Wasm => "wasm32-wasi",
         ArtifactKind::Native => {
@@ -55,34 +84,77 @@ pub fn compiler(kind: ArtifactKind, arch: Arch) -> (&'static str, Vec<String>) {
     (target, flags)
 }
 
-pub fn compiler_info(sh: &Shell, zig: &Zig, arch: Arch) -> Result<Vec<CompilerInfo>> {
-    let version = format!("zig {} (ziglang wheel sha256 {})", zig.version(sh)?, zig.wheel_sha256);
-    Ok([ArtifactKind::Wasm, ArtifactKind::Native]
+/// The C target and flags of our kernels for `kind` on `arch`.
+pub fn compiler(kind: ArtifactKind, arch: Arch) -> (&'static str, Vec<String>) {
+    c_target(kind, arch, COMMON_FLAGS)
+}
+
+/// The compiler version as the manifest records it.
+pub fn compiler_version(sh: &Shell, zig: &Zig) -> Result<String> {
+    Ok(format!("zig {} (ziglang wheel sha256 {})", zig.version(sh)?, zig.wheel_sha256))
+}
+
+pub fn compiler_info(version: &str, arch: Arch) -> Vec<CompilerInfo> {
+    [ArtifactKind::Wasm, ArtifactKind::Native]
         .into_iter()
         .map(|kind| {
             let (target, flags) = compiler(kind, arch);
-            CompilerInfo { kind, command: "zig cc".into(), version: version.clone(), target: target.into(), flags }
+            CompilerInfo {
+                kind,
+                command: "zig cc".into(),
+                version: version.into(),
+                target: target.into(),
+                flags,
+                suite: None,
+            }
         })
-        .collect())
+        .collect()
 }
 
-/// Where a job's output goes, relative to the target directory.
-pub fn output_path(job: &Job<'_>) -> String {
-    let stem = match job.dataset {
-        Some(d) => format!("{}.{d}", job.kernel.name),
-        None => job.kernel.name.clone(),
+/// Where an artifact goes, relative to the target directory. A name with a
+/// `/` (`polybench/gemm`) lands in a subdirectory.
+pub fn output_path(name: &str, dataset: Option<Dataset>, kind: ArtifactKind) -> String {
+    let stem = match dataset {
+        Some(d) => format!("{name}.{d}"),
+        None => name.to_string(),
     };
-    match job.kind {
+    match kind {
         ArtifactKind::Wasm => format!("kernels/wasm/{stem}.wasm"),
         ArtifactKind::Native => format!("kernels/native/{stem}"),
         other => unreachable!("{other:?} is not compiled from C"),
     }
 }
 
-/// Runs all jobs on as many threads as there are cores; `kernels_dir` holds
-/// the sources (normally `kernels/`).
-pub fn build_all(zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: &Path, jobs: &[Job<'_>]) -> Result<Vec<Built>> {
-    let queue = Mutex::new(jobs.iter().collect::<Vec<_>>());
+/// The compiler run of one of our kernels; `kernels_dir` holds the sources
+/// (normally `kernels/`).
+pub fn compile(job: &Job<'_>, arch: Arch, kernels_dir: &Path) -> Compile {
+    let (target, flags) = compiler(job.kind, arch);
+    let defines = match job.dataset {
+        Some(d) => job.kernel.defines(d).iter().map(|(k, v)| format!("-D{k}={v}")).collect(),
+        None => Vec::new(),
+    };
+    let source = job.kernel.source();
+    let mut args = flags;
+    args.push("-Isupport".into());
+    args.extend(defines);
+    args.extend([SUPPORT_FILES[1].to_string(), source.clone(), "-lm".into()]);
+    Compile {
+        name: job.kernel.name.clone(),
+        dataset: job.dataset,
+        kind: job.kind,
+        what: format!("kernel `{}`{}", job.kernel.name, job.dataset.map(|d| format!(" at {d}")).unwrap_or_default()),
+        dir: kernels_dir.to_path_buf(),
+        target,
+        args,
+        files: SUPPORT_FILES.iter().map(|f| f.to_string()).chain([source]).collect(),
+        output: output_path(&job.kernel.name, job.dataset, job.kind),
+        suite: None,
+    }
+}
+
+/// Runs all compiles on as many threads as there are cores.
+pub fn build_all(zig: &Zig, target_dir: &Path, compiles: &[Compile]) -> Result<Vec<Built>> {
+    let queue = Mutex::new(compiles.iter().collect::<Vec<_>>());
     let results = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -99,7 +171,7 @@ pub fn build_all(zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: &Path, j
                 loop {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
                     let Some(job) = next else { break };
-                    match build_one(&sh, zig, arch, kernels_dir, target_dir, job) {
+                    match build_one(&sh, zig, target_dir, job) {
                         Ok(b) => results.lock().unwrap_or_else(|p| p.into_inner()).push(b),
                         Err(e) => errors.lock().unwrap_or_else(|p| p.into_inner()).push(e),
                     }
@@ -116,22 +188,20 @@ pub fn build_all(zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: &Path, j
     Ok(results.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
-fn build_one(sh: &Shell, zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: &Path, job: &Job<'_>) -> Result<Built> {
-    let rel = output_path(job);
-    let out = target_dir.join(&rel);
-    let (target, flags) = compiler(job.kind, arch);
-    let defines: Vec<String> = match job.dataset {
-        Some(d) => job.kernel.defines(d).iter().map(|(k, v)| format!("-D{k}={v}")).collect(),
-        None => Vec::new(),
-    };
-    let source = job.kernel.source();
-    let inputs = inputs_hash(zig, kernels_dir, target, &flags, &defines, &source)?;
+fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<Built> {
+    let out = target_dir.join(&job.output);
+    let file_hashes = hash_files(job)?;
+    let inputs = inputs_hash(zig, job, &file_hashes);
     let built = |rebuilt| Built {
-        name: job.kernel.name.clone(),
+        name: job.name.clone(),
         dataset: job.dataset,
         kind: job.kind,
-        path: rel.clone(),
+        path: job.output.clone(),
         rebuilt,
+        suite: job.suite.clone().map(|mut s| {
+            s.sources = file_hashes.iter().cloned().collect();
+            s
+        }),
     };
     if stamp::is_current(&out, &inputs) {
         return Ok(built(false));
@@ -139,34 +209,19 @@ fn build_one(sh: &Shell, zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: 
 
     fs::create_dir_all(out.parent().expect("output has a parent"))?;
     stamp::clear(&out);
-    // Relative source paths from the kernels directory keep absolute paths
-    // of this checkout out of the artifacts.
-    let _dir = sh.push_dir(kernels_dir);
+    let _dir = sh.push_dir(&job.dir);
     let partial = stamp::with_suffix(&out, ".partial");
-    let support_c = SUPPORT_FILES[1];
-    let command = zig
-        .cc(sh)
-        .arg("-target")
-        .arg(target)
-        .args(&flags)
-        .arg("-Isupport")
-        .args(&defines)
-        .arg(support_c)
-        .arg(&source)
-        .arg("-lm")
-        .arg("-o")
-        .arg(&partial)
-        .quiet()
-        .ignore_status();
+    let command =
+        zig.cc(sh).arg("-target").arg(job.target).args(&job.args).arg("-o").arg(&partial).quiet().ignore_status();
     let shown = command.to_string();
     let output = command.output().with_context(|| format!("running {shown}"))?;
     if !output.status.success() {
         let _ = fs::remove_file(&partial);
         bail!(
-            "compiling kernel `{}`{} failed ({}):\n$ {shown}\n{}{}",
-            job.kernel.name,
-            job.dataset.map(|d| format!(" at {d}")).unwrap_or_default(),
+            "compiling {} failed ({}), in {}:\n$ {shown}\n{}{}",
+            job.what,
             output.status,
+            job.dir.display(),
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
@@ -176,24 +231,26 @@ fn build_one(sh: &Shell, zig: &Zig, arch: Arch, kernels_dir: &Path, target_dir: 
     Ok(built(true))
 }
 
-/// A hash of everything that determines a kernel artifact's bytes.
-fn inputs_hash(
-    zig: &Zig,
-    kernels: &Path,
-    target: &str,
-    flags: &[String],
-    defines: &[String],
-    source: &str,
-) -> Result<String> {
-    let mut text = format!("zig {}\ntarget {target}\nflags {flags:?}\ndefines {defines:?}\n", zig.wheel_sha256);
-    for file in SUPPORT_FILES.iter().copied().chain([source]) {
-        let path = kernels.join(file);
-        let bytes = fs::read(&path).with_context(|| {
-            format!("reading {} (is the kernel listed in suite.yaml missing its source?)", path.display())
-        })?;
-        text.push_str(&format!("{file} {}\n", sha256_hex(&bytes)));
+/// `(file, sha256)` for each file of a compile.
+fn hash_files(job: &Compile) -> Result<Vec<(String, String)>> {
+    job.files
+        .iter()
+        .map(|file| {
+            let path = job.dir.join(file);
+            let bytes =
+                fs::read(&path).with_context(|| format!("reading {}, a source of {}", path.display(), job.what))?;
+            Ok((file.clone(), sha256_hex(&bytes)))
+        })
+        .collect()
+}
+
+/// A hash of everything that determines an artifact's bytes.
+fn inputs_hash(zig: &Zig, job: &Compile, file_hashes: &[(String, String)]) -> String {
+    let mut text = format!("zig {}\ntarget {}\nargs {:?}\n", zig.wheel_sha256, job.target, job.args);
+    for (file, sha256) in file_hashes {
+        text.push_str(&format!("{file} {sha256}\n"));
     }
-    Ok(sha256_hex(text.as_bytes()))
+    sha256_hex(text.as_bytes())
 }
 
 #[cfg(test)]
@@ -201,6 +258,17 @@ mod tests {
     use edgebench_model::suite::Element;
 
     use super::*;
+
+    fn build_kernels(
+        zig: &Zig,
+        arch: Arch,
+        kernels_dir: &Path,
+        target_dir: &Path,
+        jobs: &[Job<'_>],
+    ) -> Result<Vec<Built>> {
+        let compiles: Vec<Compile> = jobs.iter().map(|job| compile(job, arch, kernels_dir)).collect();
+        build_all(zig, target_dir, &compiles)
+    }
 
     /// A kernels directory with the real support code and one kernel `oops`
     /// in category `scratch` with the given source.
@@ -219,6 +287,7 @@ mod tests {
             params: vec![],
             sizes: None,
             reports: true,
+            polybench: None,
         };
         (sources, kernel)
     }
@@ -231,7 +300,7 @@ mod tests {
         let (sources, kernel) = scratch_suite(dir.path(), "int main(void) { return 0; }\n");
         let jobs = [Job { kernel: &kernel, dataset: None, kind: ArtifactKind::Wasm }];
         let out = dir.path().join("out");
-        let build = || build_all(&zig, Arch::host().unwrap(), &sources, &out, &jobs).unwrap()[0].rebuilt;
+        let build = || build_kernels(&zig, Arch::host().unwrap(), &sources, &out, &jobs).unwrap()[0].rebuilt;
         assert!(build());
         assert!(!build());
         fs::write(sources.join("scratch/oops.c"), "int main(void) { return 1; }\n").unwrap();
@@ -248,7 +317,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (sources, kernel) = scratch_suite(dir.path(), "int main(void) { return undeclared_thing; }\n");
         let jobs = [Job { kernel: &kernel, dataset: None, kind: ArtifactKind::Native }];
-        let err = build_all(&zig, Arch::host().unwrap(), &sources, &dir.path().join("out"), &jobs).unwrap_err();
+        let err = build_kernels(&zig, Arch::host().unwrap(), &sources, &dir.path().join("out"), &jobs).unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains("compiling kernel `oops` failed"), "{text}");
         assert!(text.contains("scratch/oops.c"), "the command is shown: {text}");

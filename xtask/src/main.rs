@@ -1,6 +1,7 @@
 //! `cargo xtask <verb>`: the host side of edgebench. One module per verb;
 //! every external process goes through `xshell`.
 
+mod actionlint;
 mod bench;
 mod build;
 mod calibrate;
@@ -12,6 +13,7 @@ mod kernels;
 mod pipeline;
 mod plan;
 mod plot;
+mod polybench;
 mod preflight;
 mod programs;
 mod progress;
@@ -29,6 +31,7 @@ mod summary;
 mod target;
 mod test;
 mod tools;
+mod wheel;
 mod yaml;
 mod zig;
 

@@ -13,13 +13,15 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::runtime::{self, Runtime};
-use crate::{project, suggest, suite, yaml};
+use crate::{polybench, project, suggest, suite, yaml};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PipelineFile {
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    suite: Option<SuiteEntry>,
     kernels: Vec<Spanned<String>>,
     datasets: Vec<Spanned<String>>,
     runtimes: Vec<RuntimeEntry>,
@@ -35,6 +37,14 @@ struct PipelineFile {
     order: Order,
     #[serde(default)]
     seed: Option<u64>,
+}
+
+/// External kernel suites, by path to the user's checkout (relative to the
+/// pipeline's directory).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuiteEntry {
+    polybench: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,14 +152,41 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let file: PipelineFile = yaml::parse(path, text)?;
     let err = |at: serde_saphyr::Location, msg: String| anyhow!("{}: {msg}", yaml::at(path, at));
 
+    let polybench = match &file.suite {
+        None => None,
+        Some(entry) => {
+            let at = &entry.polybench;
+            let given = Path::new(&at.value);
+            // Relative to the pipeline, like any path in it, not to where the command runs.
+            let root = match path.parent() {
+                Some(dir) if given.is_relative() => dir.join(given),
+                _ => given.to_path_buf(),
+            };
+            Some(polybench::open(&root).map_err(|e| err(at.referenced, format!("{e:#}")))?)
+        }
+    };
+
     if file.kernels.is_empty() {
         bail!("{}: `kernels` is empty; name kernels, categories or `all`", path.display());
     }
     let mut kernels: Vec<Kernel> = Vec::new();
     for k in &file.kernels {
-        let chosen =
-            suite::select(suite, std::slice::from_ref(&k.value)).map_err(|e| err(k.referenced, e.to_string()))?;
-        for kernel in chosen {
+        let chosen = if polybench::is_suite_name(&k.value) {
+            let Some(external) = &polybench else {
+                return Err(err(
+                    k.referenced,
+                    format!(
+                        "`{}` names a kernel of the PolyBench/C suite; say where your checkout is with \
+                         `suite: {{ polybench: <path to PolyBenchC-4.2.1> }}`",
+                        k.value
+                    ),
+                ));
+            };
+            polybench::select(external, &k.value)
+        } else {
+            suite::select(suite, std::slice::from_ref(&k.value))
+        };
+        for kernel in chosen.map_err(|e| err(k.referenced, e.to_string()))? {
             if !kernels.iter().any(|c| c.name == kernel.name) {
                 kernels.push(kernel.clone());
             }
@@ -296,6 +333,25 @@ mod tests {
         assert_eq!(p.memory_limit, Some(64 << 20));
         assert_eq!(p.baseline.as_deref(), Some("native/default"));
         assert_eq!(p.order, Order::Interleaved);
+    }
+
+    #[test]
+    fn a_polybench_checkout_is_found_relative_to_the_pipeline_and_its_kernels_beside_ours() {
+        let suite = suite::load().unwrap();
+        let yaml = "suite: { polybench: ../xtask/tests/fixtures/polybench }\nkernels: [polybench/stencils, gemm, polybench/gemm]\n\
+                    datasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 1\ntimeout_s: 5\n";
+        let p = parse(&project::pipelines_dir().join("p.yaml"), yaml, &suite).unwrap();
+        let names: Vec<&str> = p.kernels.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["polybench/jacobi-1d", "gemm", "polybench/gemm"]);
+        let source = p.kernels[0].polybench.as_ref().unwrap();
+        assert_eq!(source.root, project::root().join("xtask/tests/fixtures/polybench"));
+        assert!(p.kernels[1].polybench.is_none());
+
+        let err = parse(Path::new("/elsewhere/p.yaml"), yaml, &suite).unwrap_err().to_string();
+        assert!(
+            err.starts_with("/elsewhere/p.yaml:1:21: /elsewhere/../xtask/tests/fixtures/polybench: no such directory"),
+            "{err}"
+        );
     }
 
     /// The loader never panics, whatever the text: a seeded mutation fuzz

@@ -7,14 +7,19 @@ use anyhow::{Context, Result};
 use edgebench_harness::verify::sha256_hex;
 use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::{Cell, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe};
+use edgebench_model::suite::Kernel;
 
 use crate::pipeline::{Order, Pipeline};
+use crate::polybench;
 use crate::runtime::CellContext;
 
 pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Plan> {
     let mut cells = Vec::new();
     let mut probes: BTreeMap<String, Probe> = BTreeMap::new();
     for kernel in &pipeline.kernels {
+        // A PolyBench/C kernel's dump build, run like the kernel itself.
+        let dump_kernel =
+            kernel.polybench.as_ref().map(|_| Kernel { name: polybench::dump_name(&kernel.name), ..kernel.clone() });
         let datasets: Vec<_> = if kernel.sizes.is_some() {
             pipeline.datasets.clone()
         } else {
@@ -31,10 +36,16 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
                     manifest,
                     memory_limit: pipeline.memory_limit,
                 };
-                let invocation = used
-                    .runtime
-                    .invocation(&context)
-                    .with_context(|| format!("planning {}/{dataset}/{}", kernel.name, used.label()))?;
+                let planning = || format!("planning {}/{dataset}/{}", kernel.name, used.label());
+                let invocation = used.runtime.invocation(&context).with_context(planning)?;
+                let polybench_dump = match &dump_kernel {
+                    Some(dump_kernel) => Some(
+                        used.runtime
+                            .invocation(&CellContext { kernel: dump_kernel, ..context })
+                            .with_context(planning)?,
+                    ),
+                    None => None,
+                };
                 let probe = used.runtime.probe(&used.variant, &used.options, manifest).map(|invocation| {
                     let name = used.label();
                     probes.entry(name.clone()).or_insert(Probe { name: name.clone(), invocation });
@@ -50,6 +61,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
                     expected_checksum: None,
                     probe,
                     invocation,
+                    polybench_dump,
                 });
             }
         }
@@ -76,7 +88,11 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
 /// verify it before running anything.
 fn files_used<'a>(cells: &[Cell], probes: impl Iterator<Item = &'a Probe>, manifest: &Manifest) -> Vec<PlanFile> {
     let mut files: BTreeMap<&str, &str> = BTreeMap::new();
-    let argvs = cells.iter().map(|c| &c.invocation.argv).chain(probes.map(|p| &p.invocation.argv));
+    let argvs = cells
+        .iter()
+        .flat_map(|c| std::iter::once(&c.invocation).chain(&c.polybench_dump))
+        .chain(probes.map(|p| &p.invocation))
+        .map(|invocation| &invocation.argv);
     for argv in argvs {
         for arg in argv {
             if let Some(a) = manifest.artifacts.iter().find(|a| a.path == *arg) {

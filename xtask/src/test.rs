@@ -6,6 +6,7 @@
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
+use crate::actionlint;
 use crate::flags::TestArgs;
 use crate::project;
 use crate::tools::{self, Tool};
@@ -40,6 +41,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
         cmd!(sh, "{cargo} clippy --workspace --all-targets --locked -- -D warnings")
             .run()
             .context("clippy found problems")?;
+        actionlint::check(&sh)?;
     }
     let cargo = cargo();
     let filter = &args.filter;

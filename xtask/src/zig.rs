@@ -3,13 +3,13 @@
 //! wasi-libc and musl, so one download covers wasm32-wasip1 and static
 //! x86-64/aarch64 executables, without root and without a system compiler.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use xshell::{Shell, cmd};
 
 use crate::project;
+use crate::wheel::{self, Pinned};
 
 pub const VERSION: &str = "0.17.1";
 
@@ -26,6 +26,15 @@ const WHEELS: &[(&str, &str, &str)] = &[
         "b7c5f02fccd40f89b999ee16a1f5ddced56e6182370f8affe494bcf8a28cf07e",
     ),
 ];
+
+const PIN: Pinned = Pinned {
+    name: "zig",
+    package: "ziglang",
+    version: VERSION,
+    wheels: WHEELS,
+    executables: &["ziglang/zig"],
+    defined_in: "xtask/src/zig.rs",
+};
 
 pub struct Zig {
     pub exe: PathBuf,
@@ -48,81 +57,10 @@ impl Zig {
 
 /// Returns the pinned zig, downloading and verifying it on first use.
 pub fn ensure(sh: &Shell, quiet: bool) -> Result<Zig> {
-    let arch = std::env::consts::ARCH;
-    let Some(&(_, wheel, sha256)) = WHEELS.iter().find(|(a, _, _)| *a == arch) else {
-        bail!("no pinned zig wheel for a {arch} host; add one to xtask/src/zig.rs");
-    };
-    let home = project::toolchains_dir().join(format!("zig-{VERSION}"));
-    let exe = home.join("ziglang").join("zig");
-    let stamp = home.join(".verified-sha256");
-    let zig =
-        Zig { exe: exe.clone(), cache_dir: project::toolchains_dir().join("zig-cache"), wheel_sha256: sha256.into() };
-    if exe.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(sha256) {
-        return Ok(zig);
-    }
-    // Several builds may start at once (tests do): one provisions, the others
-    // wait and then find it done.
-    fs::create_dir_all(project::toolchains_dir())?;
-    let lock = fs::File::create(project::toolchains_dir().join(".zig.lock"))?;
-    lock.lock().context("locking the toolchains directory")?;
-    if exe.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(sha256) {
-        return Ok(zig);
-    }
-
-    if !quiet {
-        eprintln!("provisioning zig {VERSION} (ziglang wheel from PyPI, verified by sha256)…");
-    }
-    let download = project::toolchains_dir().join("downloads");
-    fs::create_dir_all(&download)?;
-    let wheel_path = download.join(wheel);
-    if !wheel_path.exists() {
-        let python = python(sh)?;
-        let spec = format!("ziglang=={VERSION}");
-        cmd!(sh, "{python} -m pip download --quiet --no-deps --only-binary=:all: --dest {download} {spec}")
-            .run()
-            .context("downloading the ziglang wheel with pip (needs python3 with pip and access to PyPI)")?;
-    }
-    if !wheel_path.exists() {
-        bail!(
-            "pip did not fetch the expected wheel {wheel} into {}; is the PyPI index serving ziglang {VERSION}?",
-            download.display()
-        );
-    }
-    let actual = edgebench_harness::verify::sha256_file(&wheel_path)?;
-    if actual != sha256 {
-        fs::remove_file(&wheel_path)?;
-        bail!("{wheel}: sha256 {actual}, expected {sha256}; the download was removed, refusing to use it");
-    }
-
-    let staging = project::toolchains_dir().join(format!("zig-{VERSION}.partial"));
-    if staging.exists() {
-        fs::remove_dir_all(&staging)?;
-    }
-    let python = python(sh)?;
-    cmd!(sh, "{python} -m zipfile -e {wheel_path} {staging}").run().context("unpacking the ziglang wheel")?;
-    set_executable(&staging.join("ziglang").join("zig"))?;
-    if home.exists() {
-        fs::remove_dir_all(&home)?;
-    }
-    fs::rename(&staging, &home)?;
-    fs::write(&stamp, sha256)?;
-    Ok(zig)
-}
-
-fn python(sh: &Shell) -> Result<&'static str> {
-    for candidate in ["python3", "python"] {
-        if cmd!(sh, "{candidate} --version").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
-            return Ok(candidate);
-        }
-    }
-    bail!("python3 is needed once to fetch the pinned zig toolchain from PyPI; install python3 with pip")
-}
-
-fn set_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut perms =
-        fs::metadata(path).with_context(|| format!("{} missing from the wheel", path.display()))?.permissions();
-    perms.set_mode(0o755);
-    fs::set_permissions(path, perms)?;
-    Ok(())
+    let unpacked = wheel::ensure(sh, &PIN, quiet)?;
+    Ok(Zig {
+        exe: unpacked.home.join("ziglang").join("zig"),
+        cache_dir: project::toolchains_dir().join("zig-cache"),
+        wheel_sha256: unpacked.sha256.into(),
+    })
 }

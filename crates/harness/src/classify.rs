@@ -1,18 +1,31 @@
 //! Turning what a child did into an [`Outcome`].
 
 use edgebench_model::executor::{ExecutorReport, TRAP_EXIT_CODE};
-use edgebench_model::record::{KernelResult, Outcome};
+use edgebench_model::record::{KernelResult, Outcome, polybench};
 
 use crate::measure::{Exit, Measurement};
 
 /// What the harness knows after a run, beside the measurement.
 pub struct Observed<'a> {
     pub measurement: &'a Measurement,
+    pub stdout: &'a str,
     pub stderr: &'a str,
     pub report: Option<&'a ExecutorReport>,
     pub timeout_ms: u64,
-    pub reports_result: bool,
+    pub result: ResultSource<'a>,
     pub expected_checksum: Option<&'a str>,
+}
+
+/// Where a run's kernel-region time and checksum come from.
+#[derive(Debug, Clone, Copy)]
+pub enum ResultSource<'a> {
+    /// Nowhere: the kernel reports nothing (start-up).
+    None,
+    /// Our kernels' `EDGEBENCH_RESULT` line on stderr.
+    ResultLine,
+    /// A PolyBench/C kernel: the `POLYBENCH_TIME` line on stdout, and the
+    /// checksum of the cell's dump run (or why there is none).
+    Polybench { dump_checksum: &'a Result<String, String> },
 }
 
 pub fn classify(o: &Observed<'_>) -> (Outcome, Option<KernelResult>) {
@@ -31,18 +44,30 @@ pub fn classify(o: &Observed<'_>) -> (Outcome, Option<KernelResult>) {
                 }
             }
         }
-        Exit::Code(_) if !o.reports_result => (Outcome::Ok, None),
-        Exit::Code(_) => match KernelResult::parse(o.stderr) {
-            Err(message) => (Outcome::BadOutput { message }, None),
-            Ok(result) => match o.expected_checksum {
-                Some(expected) if expected != result.checksum => (
-                    Outcome::ChecksumMismatch { expected: expected.into(), actual: result.checksum.clone() },
-                    Some(result),
-                ),
-                _ => (Outcome::Ok, Some(result)),
-            },
-        },
+        Exit::Code(_) => {
+            let parsed = match o.result {
+                ResultSource::None => return (Outcome::Ok, None),
+                ResultSource::ResultLine => KernelResult::parse(o.stderr),
+                ResultSource::Polybench { dump_checksum } => polybench_result(o.stdout, dump_checksum),
+            };
+            match parsed {
+                Err(message) => (Outcome::BadOutput { message }, None),
+                Ok(result) => match o.expected_checksum {
+                    Some(expected) if expected != result.checksum => (
+                        Outcome::ChecksumMismatch { expected: expected.into(), actual: result.checksum.clone() },
+                        Some(result),
+                    ),
+                    _ => (Outcome::Ok, Some(result)),
+                },
+            }
+        }
     }
+}
+
+fn polybench_result(stdout: &str, dump_checksum: &Result<String, String>) -> Result<KernelResult, String> {
+    let kernel_ns = polybench::kernel_ns(stdout)?;
+    let checksum = dump_checksum.as_ref().map_err(|e| format!("no checksum: {e}"))?;
+    Ok(KernelResult { kernel_ns, checksum: checksum.clone() })
 }
 
 fn last_line(text: &str) -> String {
@@ -84,10 +109,11 @@ mod tests {
     fn observe<'a>(m: &'a Measurement, stderr: &'a str, report: Option<&'a ExecutorReport>) -> Observed<'a> {
         Observed {
             measurement: m,
+            stdout: "",
             stderr,
             report,
             timeout_ms: 10,
-            reports_result: true,
+            result: ResultSource::ResultLine,
             expected_checksum: Some("00000000000000aa"),
         }
     }
@@ -132,5 +158,35 @@ mod tests {
             classify(&observe(&m, "hog: out of memory after 12 MiB\n", None)).0,
             Outcome::Exit { code: 3, message: "hog: out of memory after 12 MiB".into() }
         );
+    }
+
+    #[test]
+    fn polybench_runs_take_the_time_line_and_the_dump_checksum() {
+        let m = measurement(Exit::Code(0), false);
+        let dumped: Result<String, String> = Ok("00000000000000aa".into());
+        let observed = |stdout, dump_checksum| Observed {
+            stdout,
+            result: ResultSource::Polybench { dump_checksum },
+            ..observe(&m, "", None)
+        };
+        let (outcome, result) = classify(&observed("0.001250\n", &dumped));
+        assert_eq!(outcome, Outcome::Ok);
+        assert_eq!(result, Some(KernelResult { kernel_ns: 1_250_000, checksum: "00000000000000aa".into() }));
+
+        let (outcome, _) = classify(&observed("", &dumped));
+        assert!(matches!(outcome, Outcome::BadOutput { message } if message.contains("POLYBENCH_TIME")));
+
+        let failed: Result<String, String> = Err("the dump run exited with status 1".into());
+        let (outcome, _) = classify(&observed("0.001250\n", &failed));
+        assert!(matches!(outcome, Outcome::BadOutput { message } if message.contains("dump run exited")));
+
+        let other: Result<String, String> = Ok("00000000000000bb".into());
+        let (outcome, _) = classify(&observed("0.001250\n", &other));
+        assert!(matches!(outcome, Outcome::ChecksumMismatch { .. }));
+
+        // A crash is a crash, whatever the dump run found.
+        let crashed = measurement(Exit::Signal(libc::SIGSEGV), false);
+        let o = Observed { result: ResultSource::Polybench { dump_checksum: &dumped }, ..observe(&crashed, "", None) };
+        assert!(matches!(classify(&o).0, Outcome::Signal { .. }));
     }
 }

@@ -2,15 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use edgebench_model::executor::{ExecutorReport, REPORT_ENV};
-use edgebench_model::plan::{Cell, Plan, PlannedRun};
-use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord};
+use edgebench_model::plan::{Cell, Invocation, Plan, PlannedRun};
+use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord, polybench};
 
-use crate::classify::{Observed, classify};
+use crate::classify::{Observed, ResultSource, classify};
 use crate::launcher::{LaunchError, launch};
 use crate::measure::{self, Capture};
 use crate::results::ResultsFile;
@@ -69,6 +69,8 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
 
     let mut executed = 0;
     let mut failed = 0;
+    // Per cell of a PolyBench/C kernel: the checksum of its dump run, or why there is none.
+    let mut dump_checksums: BTreeMap<usize, Result<String, String>> = BTreeMap::new();
     for (index, run) in plan.runs.iter().enumerate() {
         if results.is_done(index) {
             continue;
@@ -77,7 +79,22 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
         let unavailable = cell.probe.as_ref().and_then(|p| probes.get(p.as_str()).cloned().flatten());
         let record = match unavailable {
             Some(reason) => unavailable_record(plan, index, run, cell, reason),
-            None => measure_run(plan, index, run, cell, options, &capture, &report_path)?,
+            None => {
+                if let Some(dump) = &cell.polybench_dump
+                    && !dump_checksums.contains_key(&run.cell)
+                {
+                    let checksum = dump_run(dump, cell, options, &capture, &report_path)?;
+                    if options.progress == Progress::Lines {
+                        match &checksum {
+                            Ok(sum) => eprintln!("dump run {}: checksum {sum}", cell.label()),
+                            Err(e) => eprintln!("dump run {}: FAILED: {e}", cell.label()),
+                        }
+                    }
+                    dump_checksums.insert(run.cell, checksum);
+                }
+                let dump_checksum = dump_checksums.get(&run.cell);
+                measure_run(plan, index, run, cell, dump_checksum, options, &capture, &report_path)?
+            }
         };
         executed += 1;
         if !record.outcome.is_ok() {
@@ -121,12 +138,65 @@ fn run_probes(
     out
 }
 
+/// Runs a PolyBench/C cell's dump build once, unmeasured, and hashes the
+/// arrays it prints. The outer error is the harness's own failure.
+fn dump_run(
+    invocation: &Invocation,
+    cell: &Cell,
+    options: &Options,
+    capture: &Capture<'_>,
+    report_path: &Path,
+) -> Result<Result<String, String>, String> {
+    const WHAT: &str = "the dump run (the kernel built with -DPOLYBENCH_DUMP_ARRAYS)";
+    let _ = fs::remove_file(report_path);
+    let extra_env: Vec<(&str, &Path)> =
+        if invocation.executor_report { vec![(REPORT_ENV, report_path)] } else { Vec::new() };
+    let timeout = Duration::from_millis(cell.timeout_ms);
+    let measurement = match launch(invocation, &options.workdir, &extra_env, capture, timeout) {
+        Ok(m) => m,
+        Err(LaunchError::NotStarted(e)) => {
+            return Ok(Err(format!("cannot start {WHAT}, `{}`: {e}", invocation.argv[0])));
+        }
+        Err(LaunchError::Harness(e)) => return Err(format!("dump run of {}: {e}", cell.label())),
+    };
+    if measurement.timed_out || measurement.exit != measure::Exit::Code(0) {
+        let stderr = String::from_utf8_lossy(&fs::read(capture.stderr).unwrap_or_default()).into_owned();
+        let report: Option<ExecutorReport> = fs::read(report_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let (outcome, _) = classify(&Observed {
+            measurement: &measurement,
+            stdout: "",
+            stderr: &stderr,
+            report: report.as_ref(),
+            timeout_ms: cell.timeout_ms,
+            result: ResultSource::None,
+            expected_checksum: None,
+        });
+        return Ok(Err(format!("{WHAT} failed: {}", describe(&outcome))));
+    }
+    let stderr = fs::File::open(capture.stderr).map_err(|e| format!("{}: {e}", capture.stderr.display()))?;
+    Ok(polybench::dump_checksum(BufReader::new(stderr)).map_err(|e| format!("{WHAT}: {e}")))
+}
+
+/// An outcome in a few words, for a message.
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Exit { code, message } => format!("exit status {code}: {message}"),
+        Outcome::Signal { name, .. } => format!("killed by {name}"),
+        Outcome::Trap { message } => format!("trap: {message}"),
+        Outcome::Timeout { timeout_ms } => format!("no exit within {timeout_ms} ms"),
+        Outcome::BadOutput { message } | Outcome::SpawnFailed { message } => message.clone(),
+        Outcome::Unavailable { reason } => reason.clone(),
+        Outcome::Ok | Outcome::ChecksumMismatch { .. } => outcome.kind().into(),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn measure_run(
     plan: &Plan,
     index: usize,
     run: &PlannedRun,
     cell: &Cell,
+    dump_checksum: Option<&Result<String, String>>,
     options: &Options,
     capture: &Capture<'_>,
     report_path: &Path,
@@ -149,6 +219,16 @@ fn measure_run(
         Err(LaunchError::Harness(e)) => return Err(format!("measuring {}: {e}", cell.label())),
     };
     let stderr = String::from_utf8_lossy(&fs::read(capture.stderr).unwrap_or_default()).into_owned();
+    // Only a PolyBench/C kernel reports on stdout; ours leave it alone.
+    let stdout = match dump_checksum {
+        Some(_) => String::from_utf8_lossy(&fs::read(capture.stdout).unwrap_or_default()).into_owned(),
+        None => String::new(),
+    };
+    let result = match dump_checksum {
+        _ if !cell.reports => ResultSource::None,
+        Some(dump_checksum) => ResultSource::Polybench { dump_checksum },
+        None => ResultSource::ResultLine,
+    };
     let report: Option<ExecutorReport> = if cell.invocation.executor_report {
         fs::read(report_path).ok().and_then(|b| serde_json::from_slice(&b).ok())
     } else {
@@ -156,10 +236,11 @@ fn measure_run(
     };
     let (outcome, result) = classify(&Observed {
         measurement: &measurement,
+        stdout: &stdout,
         stderr: &stderr,
         report: report.as_ref(),
         timeout_ms: cell.timeout_ms,
-        reports_result: cell.reports,
+        result,
         expected_checksum: cell.expected_checksum.as_deref(),
     });
 

@@ -2,6 +2,8 @@
 //! target, with hashes, so the device can verify what it runs and every
 //! figure can be traced to the exact binary that produced it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
@@ -27,6 +29,9 @@ pub struct CompilerInfo {
     pub version: String,
     pub target: String,
     pub flags: Vec<String>,
+    /// The external suite these flags are for (`polybench`); `None` for ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -66,6 +71,22 @@ pub struct Artifact {
     pub path: String,
     pub size: u64,
     pub sha256: String,
+    /// Set for an artifact built from an external suite's sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<SuiteSource>,
+}
+
+/// What an artifact of an external suite was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteSource {
+    /// The suite, e.g. `polybench`.
+    pub suite: String,
+    /// The checkout it was built from, as an absolute path.
+    pub root: String,
+    /// The sha256 of every file compiled or included, by path below `root`.
+    pub sources: BTreeMap<String, String>,
+    /// The suite's own switches it was built with (dataset, timing or array dumps).
+    pub defines: Vec<String>,
 }
 
 impl Manifest {

@@ -65,6 +65,13 @@ pub struct Cell {
     /// The probe this cell depends on, if any.
     pub probe: Option<String>,
     pub invocation: Invocation,
+    /// Set for a kernel of the PolyBench/C suite: the same runtime on the
+    /// kernel built with `-DPOLYBENCH_DUMP_ARRAYS`. Printing is not part of
+    /// the timed build, so the harness runs this once, unmeasured, and the
+    /// hash of the arrays it dumps is the checksum of the cell's runs; their
+    /// kernel-region time is the `POLYBENCH_TIME` line on stdout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub polybench_dump: Option<Invocation>,
 }
 
 impl Cell {
@@ -120,7 +127,7 @@ impl Plan {
             }
         }
         for cell in &self.cells {
-            if cell.invocation.argv.is_empty() {
+            if cell.invocation.argv.is_empty() || cell.polybench_dump.as_ref().is_some_and(|d| d.argv.is_empty()) {
                 return Err(format!("cell {} has an empty command line", cell.label()));
             }
             if let Some(p) = &cell.probe

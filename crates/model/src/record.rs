@@ -116,9 +116,113 @@ impl KernelResult {
     }
 }
 
+/// The output conventions of the original PolyBench/C suite, turned into
+/// the same figures as our [`KernelResult`].
+pub mod polybench {
+    use std::io::BufRead;
+
+    /// The lines around the arrays a `-DPOLYBENCH_DUMP_ARRAYS` build prints on stderr.
+    pub const DUMP_BEGIN: &str = "==BEGIN DUMP_ARRAYS==";
+    pub const DUMP_END: &str = "==END   DUMP_ARRAYS==";
+
+    /// The kernel-region time a `-DPOLYBENCH_TIME` build prints on stdout:
+    /// one line of seconds (`%0.6f`), in nanoseconds.
+    pub fn kernel_ns(stdout: &str) -> Result<u64, String> {
+        let lines: Vec<&str> = stdout.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let line = match lines.as_slice() {
+            [line] => *line,
+            [] => return Err("the kernel printed no POLYBENCH_TIME line on stdout".into()),
+            _ => {
+                return Err(format!(
+                    "the kernel printed {} lines on stdout; a -DPOLYBENCH_TIME build prints one, its time in seconds",
+                    lines.len()
+                ));
+            }
+        };
+        match line.parse::<f64>() {
+            Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Ok((seconds * 1e9).round() as u64),
+            _ => Err(format!("malformed POLYBENCH_TIME line `{line}` (want seconds, e.g. 0.012345)")),
+        }
+    }
+
+    /// The checksum of a dump: 64-bit FNV-1a (as in our kernels) over the
+    /// bytes of every line between [`DUMP_BEGIN`] and [`DUMP_END`], as 16
+    /// hex digits. Read as a stream: a large dataset dumps tens of MB.
+    pub fn dump_checksum(mut stderr: impl BufRead) -> Result<String, String> {
+        let mut line = Vec::new();
+        let mut hash: Option<super::Fnv1a> = None;
+        loop {
+            line.clear();
+            let read = stderr.read_until(b'\n', &mut line).map_err(|e| format!("reading the array dump: {e}"))?;
+            if read == 0 {
+                return Err(match hash {
+                    None => format!("no `{DUMP_BEGIN}` line on stderr; was it built with -DPOLYBENCH_DUMP_ARRAYS?"),
+                    Some(_) => format!("the array dump ends without its `{DUMP_END}` line"),
+                });
+            }
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            match &mut hash {
+                None if text == DUMP_BEGIN.as_bytes() => hash = Some(super::Fnv1a::new()),
+                None => {}
+                Some(h) if text == DUMP_END.as_bytes() => return Ok(format!("{:016x}", h.0)),
+                Some(h) => h.update(&line),
+            }
+        }
+    }
+}
+
+/// 64-bit FNV-1a, the hash behind every checksum.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polybench_time_lines_become_nanoseconds() {
+        assert_eq!(polybench::kernel_ns("0.000004\n"), Ok(4_000));
+        assert_eq!(polybench::kernel_ns("\n12.345678\n"), Ok(12_345_678_000));
+        assert!(polybench::kernel_ns("").unwrap_err().contains("no POLYBENCH_TIME line"));
+        assert!(polybench::kernel_ns("0.1\n0.2\n").unwrap_err().contains("2 lines"));
+        assert!(polybench::kernel_ns("fast\n").unwrap_err().contains("malformed"));
+        assert!(polybench::kernel_ns("-0.5\n").is_err());
+    }
+
+    #[test]
+    fn a_dump_is_hashed_between_its_markers_only() {
+        let dump = |body: &str| format!("noise\n{}\n{body}{}\ntrailing\n", polybench::DUMP_BEGIN, polybench::DUMP_END);
+        let body = "begin dump: C\n1.00 2.00 \nend   dump: C\n";
+        let sum = polybench::dump_checksum(dump(body).as_bytes()).unwrap();
+        // FNV-1a of the body alone, so the markers and the noise around them do not count.
+        let mut expected = Fnv1a::new();
+        expected.update(body.as_bytes());
+        assert_eq!(sum, format!("{:016x}", expected.0));
+        assert_eq!(polybench::dump_checksum(dump("").as_bytes()).unwrap(), "cbf29ce484222325");
+        assert_ne!(sum, polybench::dump_checksum(dump(&body.replace("2.00", "2.01")).as_bytes()).unwrap());
+        // The published FNV-1a test vector, so this is the hash our kernels use.
+        let mut a = Fnv1a::new();
+        a.update(b"a");
+        assert_eq!(a.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn a_missing_or_unfinished_dump_is_an_error() {
+        assert!(polybench::dump_checksum(&b"0.001\n"[..]).unwrap_err().contains("-DPOLYBENCH_DUMP_ARRAYS"));
+        let unfinished = format!("{}\n1.00 ", polybench::DUMP_BEGIN);
+        assert!(polybench::dump_checksum(unfinished.as_bytes()).unwrap_err().contains("without its"));
+    }
 
     #[test]
     fn parses_one_result_line_among_others() {

@@ -3,6 +3,7 @@
 //! the types it deserializes into.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,22 @@ pub struct Kernel {
     /// Whether the kernel prints an `EDGEBENCH_RESULT` line.
     #[serde(default = "yes")]
     pub reports: bool,
+    /// Set for a kernel of the original PolyBench/C suite, compiled from a
+    /// user's checkout instead of `kernels/`. Never read from `suite.yaml`.
+    #[serde(skip)]
+    pub polybench: Option<PolybenchSource>,
+}
+
+/// Where a PolyBench/C kernel's sources are: `<dir>/<name>.c` and
+/// `<dir>/<name>.h` below `root`, built with `utilities/polybench.c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolybenchSource {
+    /// The checkout, as an absolute path.
+    pub root: PathBuf,
+    /// The kernel's directory below `root`, e.g. `linear-algebra/blas/gemm`.
+    pub dir: String,
+    /// The kernel's name in the suite, e.g. `gemm`.
+    pub name: String,
 }
 
 fn yes() -> bool {
