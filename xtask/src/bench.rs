@@ -193,6 +193,7 @@ fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> R
             target: &target,
             device_before,
             device_after,
+            records: &records,
             created_utc: stamp.clone(),
         },
     );
@@ -204,7 +205,7 @@ fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> R
         analysis,
         failed: records.iter().filter(|r| !r.outcome.is_ok()).count(),
         records: records.len(),
-        throttled: provenance.throttled == Some(true),
+        throttled: provenance.throttled == Some(true) || provenance.health.throttled_runs > 0,
         build_time,
         run_time,
     })

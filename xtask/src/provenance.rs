@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use edgebench_model::device::DeviceInfo;
+use edgebench_model::device::{DeviceInfo, HealthSample};
 use edgebench_model::manifest::{CompilerInfo, Manifest};
 use edgebench_model::plan::{Plan, PlanFile};
+use edgebench_model::record::RunRecord;
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
@@ -34,6 +35,43 @@ pub struct Provenance {
     /// Whether the device reported throttling or under-voltage before or
     /// after the runs (Raspberry Pi firmware); `None` where it cannot tell.
     pub throttled: Option<bool>,
+    /// The device's health during the runs, from the samples the harness
+    /// attached to them.
+    #[serde(default)]
+    pub health: RunHealth,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunHealth {
+    /// Distinct samples taken.
+    pub samples: usize,
+    /// The hottest reading of any sample, in °C.
+    pub max_temperature_c: Option<f64>,
+    /// Runs taken while the firmware reported throttling or under-voltage.
+    pub throttled_runs: usize,
+    /// Their cells (`kernel/dataset/runtime/variant`).
+    pub throttled_cells: Vec<String>,
+}
+
+impl RunHealth {
+    pub fn of(records: &[RunRecord]) -> RunHealth {
+        let samples: Vec<&HealthSample> = records.iter().filter_map(|r| r.health.as_ref()).collect();
+        let mut stamps: Vec<u64> = samples.iter().map(|s| s.unix_ms).collect();
+        stamps.sort_unstable();
+        stamps.dedup();
+        let throttled: Vec<&RunRecord> =
+            records.iter().filter(|r| r.health.as_ref().and_then(HealthSample::throttling_now) == Some(true)).collect();
+        let mut cells: Vec<String> =
+            throttled.iter().map(|r| format!("{}/{}/{}/{}", r.kernel, r.dataset, r.runtime, r.variant)).collect();
+        cells.sort();
+        cells.dedup();
+        RunHealth {
+            samples: stamps.len(),
+            max_temperature_c: samples.iter().filter_map(|s| s.max_temperature_c).reduce(f64::max),
+            throttled_runs: throttled.len(),
+            throttled_cells: cells,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +112,7 @@ pub struct Inputs<'a> {
     pub target: &'a Target,
     pub device_before: Option<DeviceInfo>,
     pub device_after: Option<DeviceInfo>,
+    pub records: &'a [RunRecord],
     pub created_utc: String,
 }
 
@@ -117,6 +156,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
         device_before: inputs.device_before,
         device_after: inputs.device_after,
         throttled,
+        health: RunHealth::of(inputs.records),
     }
 }
 
@@ -166,4 +206,56 @@ pub fn engines() -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgebench_model::Dataset;
+    use edgebench_model::record::{Outcome, RECORD_SCHEMA};
+
+    fn record(kernel: &str, unix_ms: u64, temperature: f64, throttled: &str) -> RunRecord {
+        RunRecord {
+            schema: RECORD_SCHEMA,
+            plan_id: "p".into(),
+            run: 0,
+            cell: 0,
+            kernel: kernel.into(),
+            dataset: Dataset::Mini,
+            runtime: "native".into(),
+            variant: "default".into(),
+            repetition: 0,
+            warmup: false,
+            started_unix_ms: unix_ms,
+            outcome: Outcome::Ok,
+            wall_ns: 1,
+            user_ns: 0,
+            sys_ns: 0,
+            max_rss_kib: 1,
+            kernel_ns: None,
+            checksum: None,
+            phases: BTreeMap::new(),
+            peak_memory: None,
+            stderr_tail: None,
+            health: Some(HealthSample {
+                unix_ms,
+                max_temperature_c: Some(temperature),
+                throttled: Some(throttled.into()),
+            }),
+        }
+    }
+
+    #[test]
+    fn runs_under_throttling_are_counted_by_cell() {
+        let records = [
+            record("gemm", 1000, 61.0, "throttled=0x50000"),
+            record("gemm", 1000, 61.0, "throttled=0x50000"),
+            record("atax", 6000, 80.5, "throttled=0x50005"),
+        ];
+        let health = RunHealth::of(&records);
+        assert_eq!(health.samples, 2);
+        assert_eq!(health.max_temperature_c, Some(80.5));
+        assert_eq!(health.throttled_runs, 1);
+        assert_eq!(health.throttled_cells, ["atax/mini/native/default"]);
+    }
 }

@@ -120,10 +120,17 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
             "> **Emulated target** ({emulator} on this host): timings are emulated and say nothing about a real device's speed; checksums and the pipeline are what this snapshot proves.\n"
         );
     }
-    if p.throttled == Some(true) {
+    if p.health.throttled_runs > 0 {
         let _ = writeln!(
             md,
-            "> **Warning: the device reported throttling or under-voltage** during this snapshot (see provenance.json); its timings are suspect.\n"
+            "> **Warning: {} run(s) were taken while the device reported throttling or under-voltage** (cells: {}); their timings are suspect.\n",
+            p.health.throttled_runs,
+            p.health.throttled_cells.join(", ")
+        );
+    } else if p.throttled == Some(true) {
+        let _ = writeln!(
+            md,
+            "> **Warning: the device reported throttling or under-voltage** before or after the runs, now or since boot (see provenance.json); its timings may be suspect.\n"
         );
     }
 
@@ -145,6 +152,15 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
             "- CPU governor: {} · temperatures: {}",
             d.governor.as_deref().unwrap_or("not exposed"),
             temps(d)
+        );
+    }
+    if p.health.samples > 0 {
+        let _ = writeln!(
+            md,
+            "- During the runs: {} health sample(s), hottest {}, {} run(s) under throttling",
+            p.health.samples,
+            p.health.max_temperature_c.map(|t| format!("{t:.1} °C")).unwrap_or_else(|| "no thermal zone".into()),
+            p.health.throttled_runs
         );
     }
     let engines: Vec<String> = p.engines.iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -75,6 +75,11 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
         assert!(!prov["device_before"][key].is_null(), "device_before.{key} missing");
         assert!(!prov["device_after"][key].is_null(), "device_after.{key} missing");
     }
+    // Every run carries the device's health sampled before it.
+    assert!(records.iter().all(|r| r.health.as_ref().is_some_and(|h| h.unix_ms > 0)), "{records:#?}");
+    let samples = prov["health"]["samples"].as_u64().unwrap();
+    assert!((1..=records.len() as u64).contains(&samples), "{}", prov["health"]);
+    assert_eq!(prov["health"]["throttled_runs"], 0);
     let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
     assert!(report.contains("# `snap` on `local`"));
     assert!(

@@ -3,7 +3,7 @@
 use std::fs;
 use std::process::Command;
 
-use edgebench_model::device::DeviceInfo;
+use edgebench_model::device::{DeviceInfo, HealthSample};
 
 pub fn collect() -> DeviceInfo {
     DeviceInfo {
@@ -19,6 +19,18 @@ pub fn collect() -> DeviceInfo {
         throttled: vcgencmd_throttled(),
         memory_cgroup: memory_cgroup(),
         hostname: read_trimmed("/proc/sys/kernel/hostname"),
+    }
+}
+
+/// The device's state now: the hottest thermal zone and the firmware's
+/// throttling flags. Cheap enough to take between runs.
+pub fn health() -> HealthSample {
+    let unix_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    HealthSample {
+        unix_ms,
+        max_temperature_c: temperatures().into_iter().reduce(f64::max),
+        throttled: vcgencmd_throttled(),
     }
 }
 

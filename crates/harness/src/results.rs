@@ -120,6 +120,7 @@ mod tests {
             phases: BTreeMap::new(),
             peak_memory: None,
             stderr_tail: None,
+            health: None,
         }
     }
 

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use edgebench_model::device::HealthSample;
 use edgebench_model::executor::{ExecutorReport, REPORT_ENV};
 use edgebench_model::plan::{Cell, Invocation, Plan, PlannedRun};
 use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord, polybench};
@@ -69,6 +70,7 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
 
     let mut executed = 0;
     let mut failed = 0;
+    let mut health = HealthMonitor::default();
     // Per cell of a PolyBench/C kernel: the checksum of its dump run, or why there is none.
     let mut dump_checksums: BTreeMap<usize, Result<String, String>> = BTreeMap::new();
     for (index, run) in plan.runs.iter().enumerate() {
@@ -77,7 +79,8 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
         }
         let cell = &plan.cells[run.cell];
         let unavailable = cell.probe.as_ref().and_then(|p| probes.get(p.as_str()).cloned().flatten());
-        let record = match unavailable {
+        let health = health.current();
+        let mut record = match unavailable {
             Some(reason) => unavailable_record(plan, index, run, cell, reason),
             None => {
                 if let Some(dump) = &cell.polybench_dump
@@ -96,6 +99,7 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
                 measure_run(plan, index, run, cell, dump_checksum, options, &capture, &report_path)?
             }
         };
+        record.health = Some(health);
         executed += 1;
         if !record.outcome.is_ok() {
             failed += 1;
@@ -104,6 +108,29 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
         report_progress(options.progress, &record, skipped + executed, plan.runs.len(), pending);
     }
     Ok(Summary { executed, skipped, failed })
+}
+
+/// The device's health, sampled again when the last sample is older than
+/// [`HealthMonitor::INTERVAL`]: often enough to catch throttling, rarely
+/// enough that reading it (a `vcgencmd` process on a Pi) costs nothing.
+#[derive(Default)]
+struct HealthMonitor {
+    last: Option<(Instant, HealthSample)>,
+}
+
+impl HealthMonitor {
+    const INTERVAL: Duration = Duration::from_secs(5);
+
+    fn current(&mut self) -> HealthSample {
+        match &self.last {
+            Some((at, sample)) if at.elapsed() < Self::INTERVAL => sample.clone(),
+            _ => {
+                let sample = crate::device::health();
+                self.last = Some((Instant::now(), sample.clone()));
+                sample
+            }
+        }
+    }
 }
 
 /// Runs each needed probe once; maps probe name to `Some(reason)` when the
@@ -286,6 +313,7 @@ fn base_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, started
         phases: BTreeMap::new(),
         peak_memory: None,
         stderr_tail: None,
+        health: None,
     }
 }
 

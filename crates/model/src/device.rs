@@ -31,10 +31,35 @@ impl DeviceInfo {
     /// Whether the Pi's firmware reports throttling or under-voltage, now or
     /// since boot. `None` where the device cannot tell.
     pub fn was_throttled(&self) -> Option<bool> {
-        let raw = self.throttled.as_deref()?;
-        let hex = raw.trim().trim_start_matches("throttled=").trim_start_matches("0x");
-        u64::from_str_radix(hex, 16).ok().map(|bits| bits != 0)
+        throttled_bits(self.throttled.as_deref()?).map(|bits| bits != 0)
     }
+}
+
+/// The device's state at one moment, sampled by the harness between runs
+/// (at most every few seconds) and attached to the runs that follow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HealthSample {
+    pub unix_ms: u64,
+    /// The hottest thermal zone, in °C.
+    pub max_temperature_c: Option<f64>,
+    /// `vcgencmd get_throttled`, as printed.
+    pub throttled: Option<String>,
+}
+
+impl HealthSample {
+    /// Whether the firmware reported under-voltage, a capped frequency,
+    /// throttling or the soft temperature limit *at that moment* (bits 0–3;
+    /// the bits from 16 up only say it happened since boot). `None` where
+    /// the device cannot tell.
+    pub fn throttling_now(&self) -> Option<bool> {
+        throttled_bits(self.throttled.as_deref()?).map(|bits| bits & 0xf != 0)
+    }
+}
+
+/// The bits of `throttled=0x50005` (or `0x50005`).
+fn throttled_bits(raw: &str) -> Option<u64> {
+    let hex = raw.trim().trim_start_matches("throttled=").trim_start_matches("0x");
+    u64::from_str_radix(hex, 16).ok()
 }
 
 #[cfg(test)]
@@ -51,5 +76,14 @@ mod tests {
         assert_eq!(d.was_throttled(), Some(true));
         d.throttled = Some("garbage".into());
         assert_eq!(d.was_throttled(), None);
+    }
+
+    #[test]
+    fn throttling_now_ignores_what_happened_since_boot() {
+        let sample = |raw: &str| HealthSample { throttled: Some(raw.into()), ..Default::default() };
+        assert_eq!(sample("throttled=0x50000").throttling_now(), Some(false));
+        assert_eq!(sample("throttled=0x50005").throttling_now(), Some(true));
+        assert_eq!(sample("throttled=0x8").throttling_now(), Some(true));
+        assert_eq!(HealthSample::default().throttling_now(), None);
     }
 }

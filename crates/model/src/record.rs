@@ -43,6 +43,10 @@ pub struct RunRecord {
     pub peak_memory: Option<PeakMemory>,
     /// The tail of the child's stderr when the run failed.
     pub stderr_tail: Option<String>,
+    /// The device's state sampled just before the run (temperature,
+    /// throttling), where the harness could read it.
+    #[serde(default)]
+    pub health: Option<crate::device::HealthSample>,
 }
 
 /// How a run ended.

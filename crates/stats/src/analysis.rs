@@ -484,6 +484,7 @@ mod tests {
                 phases: BTreeMap::new(),
                 peak_memory: None,
                 stderr_tail: None,
+                health: None,
             });
             let last = self.0.len() - 1;
             &mut self.0[last]
