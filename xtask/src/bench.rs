@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, anyhow, bail};
-use edgebench_model::manifest::{ArtifactKind, Manifest};
+use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::Plan;
 use xshell::Shell;
 
@@ -16,7 +16,7 @@ use crate::pipeline::Pipeline;
 use crate::progress::Progress;
 use crate::session::{ReconnectPolicy, RunDir, Session};
 use crate::target::{self, Target};
-use crate::{pipeline, plan, programs, provenance, snapshot, suite, summary};
+use crate::{pipeline, plan, provenance, snapshot, suite, summary};
 
 /// What a finished bench leaves behind, per target.
 pub struct Finished {
@@ -111,17 +111,7 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
     // Connect and check the device first: a wrong architecture or an
     // unreachable host should not wait for a build.
     let session = Session::open(&target, reconnect)?;
-    let manifest = build::build(&Request {
-        target: &target,
-        kernels: pipeline.kernels.iter().collect(),
-        datasets: pipeline.datasets.clone(),
-        programs: programs::needed(pipeline.runtimes.iter().map(|r| r.runtime)),
-        debian_rootfs: pipeline
-            .runtimes
-            .iter()
-            .any(|r| r.runtime.artifacts(&r.variant).contains(&ArtifactKind::Rootfs)),
-        quiet: args.quiet,
-    })?;
+    let manifest = build::build(&Request::for_pipeline(&target, pipeline, args.quiet))?;
     let build_time = started.elapsed();
 
     let resumed = if args.resume { session.unfinished(&pipeline.name)? } else { None };

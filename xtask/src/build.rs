@@ -15,6 +15,7 @@ use xshell::Shell;
 
 use crate::flags::BuildArgs;
 use crate::kernels::{self, Job};
+use crate::pipeline::Pipeline;
 use crate::target::{self, Target};
 use crate::{images, polybench, programs, project, stamp, suite, zig};
 
@@ -31,13 +32,35 @@ pub struct Request<'a> {
     pub quiet: bool,
 }
 
+impl<'a> Request<'a> {
+    /// What a pipeline needs on a target: its kernels and datasets, the
+    /// programs of its runtimes, the Debian image if a runtime runs it.
+    pub fn for_pipeline(target: &'a Target, pipeline: &'a Pipeline, quiet: bool) -> Request<'a> {
+        Request {
+            target,
+            kernels: pipeline.kernels.iter().collect(),
+            datasets: pipeline.datasets.clone(),
+            programs: programs::needed(pipeline.runtimes.iter().map(|r| r.runtime)),
+            debian_rootfs: pipeline
+                .runtimes
+                .iter()
+                .any(|r| r.runtime.artifacts(&r.variant).contains(&ArtifactKind::Rootfs)),
+            quiet,
+        }
+    }
+}
+
 pub fn run(args: &BuildArgs) -> Result<Manifest> {
     let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
+    if let Some(pipeline) = &args.pipeline {
+        let pipeline = crate::pipeline::load(pipeline, &suite)?;
+        return build(&Request::for_pipeline(&target, &pipeline, args.quiet));
+    }
     if let Some(name) = args.kernels.iter().find(|k| polybench::is_suite_name(k.trim())) {
         bail!(
             "`{name}` is a kernel of the PolyBench/C suite, which is read from the checkout a pipeline names \
-             (`suite: {{ polybench: <path> }}`); build it with `cargo xtask bench --dry-run --pipeline <that pipeline>`"
+             (`suite: {{ polybench: <path> }}`); build it with `cargo xtask build --pipeline <that pipeline>`"
         );
     }
     let mut kernels = suite::select(&suite, &args.kernels)?;
@@ -89,8 +112,9 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
         artifacts
             .push(Artifact { suite: b.suite.clone(), ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)? });
     }
+    let mut program_compiler = None;
     if !req.programs.is_empty() {
-        programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?;
+        program_compiler = Some(programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?);
         for p in &req.programs {
             artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
         }
@@ -104,7 +128,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
             .collect();
         let executor_sha256 = sha256_file(&target_dir.join(programs::path(&programs::WASMTIME)))?;
         for (name, dataset, path, suite) in wasm {
-            let out = precompile_wasmtime(&sh, &target_dir, &path, &executor_sha256)?;
+            let out = precompile_wasmtime(&sh, req.target, &target_dir, &path, &executor_sha256)?;
             let precompiled = artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?;
             artifacts.push(Artifact { suite, ..precompiled });
         }
@@ -121,6 +145,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     if artifacts.iter().any(|a| a.suite.as_ref().is_some_and(|s| s.suite == polybench::SUITE)) {
         compilers.extend(polybench::compiler_info(&version, arch));
     }
+    compilers.extend(program_compiler);
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA,
         target: req.target.name.clone(),
@@ -177,9 +202,16 @@ fn artifact(
     Ok(Artifact { name: name.into(), dataset, kind, path: rel.into(), size, sha256: sha256_file(&path)?, suite: None })
 }
 
-/// Precompiles one module with the target's own Wasmtime executor; skipped
-/// when neither the module nor the executor changed.
-fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str, executor_sha256: &str) -> Result<String> {
+/// Precompiles one module with the target's own Wasmtime executor (under
+/// qemu-user for another architecture: the exact engine the device runs);
+/// skipped when neither the module nor the executor changed.
+fn precompile_wasmtime(
+    sh: &Shell,
+    target: &Target,
+    target_dir: &Path,
+    wasm_rel: &str,
+    executor_sha256: &str,
+) -> Result<String> {
     let out_rel = wasm_rel.replace("kernels/wasm/", "kernels/wasmtime/").replace(".wasm", ".cwasm");
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
@@ -196,7 +228,11 @@ fn precompile_wasmtime(sh: &Shell, target_dir: &Path, wasm_rel: &str, executor_s
         output: out.display().to_string(),
     };
     let args = command.to_args();
-    xshell::cmd!(sh, "{executor} {args...}")
+    let mut argv: Vec<String> = target.emulator_on_host()?.into_iter().collect();
+    argv.push(executor.display().to_string());
+    argv.extend(args);
+    let (program, rest) = (&argv[0], &argv[1..]);
+    xshell::cmd!(sh, "{program} {rest...}")
         .quiet()
         .run()
         .with_context(|| format!("precompiling {wasm_rel} for Wasmtime"))?;

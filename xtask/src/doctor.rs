@@ -9,7 +9,7 @@ use crate::flags::DoctorArgs;
 use crate::preflight::{self, Level};
 use crate::ssh::Ssh;
 use crate::target::{self, Access};
-use crate::{project, tools};
+use crate::{binfmt, project, tools};
 
 pub fn run(args: &DoctorArgs) -> Result<()> {
     let target = target::resolve(&args.target)?;
@@ -24,6 +24,13 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
                     "emulator",
                     if found { "" } else { " not found: install it (Debian: qemu-user-static)" }
                 );
+                match binfmt::status(target.arch) {
+                    Ok(how) => println!("[ok  ] {:<18} {how}", "binfmt_misc"),
+                    Err(why) => println!(
+                        "[warn] {:<18} {why}\n       {:<18} → run the bench as root (it registers it), or install binfmt-support",
+                        "binfmt_misc", ""
+                    ),
+                }
             }
             preflight::local(&project::target_dir(&target.name))?
         }

@@ -77,6 +77,10 @@ pub struct BuildArgs {
     /// Target to build for: `local` (this machine) or a name from pipelines/targets.yaml.
     #[arg(long, default_value = "local")]
     pub target: String,
+    /// Build what this pipeline needs (kernels, datasets, external suite, its runtimes' programs)
+    /// instead of --kernels and --datasets: a name from pipelines/ or a path.
+    #[arg(long, conflicts_with_all = ["kernels", "datasets", "with_faults", "kernels_only"])]
+    pub pipeline: Option<String>,
     /// Kernels to build: `all`, a category (e.g. `stencils`), or names, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     pub kernels: Vec<String>,

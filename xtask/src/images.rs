@@ -16,6 +16,12 @@ pub const DEBIAN_SUITE: &str = "bookworm";
 pub const DEBIAN_ROOTFS: &str = "debian-bookworm-minbase";
 const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 
+/// The Debian mirror debootstrap uses: `EDGEBENCH_DEBIAN_MIRROR`, or
+/// deb.debian.org.
+pub fn mirror() -> String {
+    std::env::var("EDGEBENCH_DEBIAN_MIRROR").unwrap_or_else(|_| DEFAULT_MIRROR.into())
+}
+
 /// Relative path of the Debian root filesystem tarball in a target directory.
 pub fn debian_rootfs_path(arch: Arch) -> String {
     format!("images/{DEBIAN_ROOTFS}-{arch}.tar")
@@ -38,7 +44,7 @@ pub fn debian_rootfs(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool
         Arch::X86_64 => "amd64",
         Arch::Aarch64 => "arm64",
     };
-    let mirror = std::env::var("EDGEBENCH_DEBIAN_MIRROR").unwrap_or_else(|_| DEFAULT_MIRROR.into());
+    let mirror = mirror();
     let rel = debian_rootfs_path(arch);
     let out = target_dir.join(&rel);
     let inputs = format!("debootstrap --variant=minbase --arch={debian_arch} {DEBIAN_SUITE} {mirror}; no apt caches");

@@ -3,9 +3,11 @@
 
 mod actionlint;
 mod bench;
+mod binfmt;
 mod build;
 mod calibrate;
 mod compare;
+mod cross;
 mod doctor;
 mod flags;
 mod images;

@@ -4,7 +4,8 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use edgebench_model::manifest::{ArtifactKind, CompilerInfo};
 use xshell::{Shell, cmd};
 
 use crate::project;
@@ -37,17 +38,37 @@ pub fn path(program: &Program) -> String {
 }
 
 /// Builds `programs` for `target` and copies them into `bin/` of the target
-/// directory. Cargo decides what is stale; a no-op build is quick.
-pub fn build(sh: &Shell, target: &Target, target_dir: &Path, programs: &[&Program], quiet: bool) -> Result<()> {
-    let host = Arch::host()?;
-    if target.arch != host {
-        bail!(
-            "cross-building the device programs for {} is not supported from this {host} host yet: \
-             no {} Rust standard library is installed (build with --kernels-only to get the kernels)",
-            target.arch,
-            target.arch.rust_triple()
-        );
+/// directory; returns the compiler that made them. Cargo decides what is
+/// stale; a no-op build is quick. Another architecture's are cross-built
+/// (see [`crate::cross`]).
+pub fn build(
+    sh: &Shell,
+    target: &Target,
+    target_dir: &Path,
+    programs: &[&Program],
+    quiet: bool,
+) -> Result<CompilerInfo> {
+    let (built_dir, compiler) = if target.arch == Arch::host()? {
+        build_native(sh, programs, quiet)?
+    } else {
+        crate::cross::build(sh, target.arch, programs, quiet)?
+    };
+    let bin = target_dir.join("bin");
+    fs::create_dir_all(&bin)?;
+    for p in programs {
+        let built = built_dir.join(p.binary);
+        let dest = target_dir.join(path(p));
+        if fs::read(&built).ok() != fs::read(&dest).ok() {
+            let partial = crate::stamp::with_suffix(&dest, ".partial");
+            fs::copy(&built, &partial).with_context(|| format!("copying {}", built.display()))?;
+            fs::rename(&partial, &dest)?;
+        }
     }
+    Ok(compiler)
+}
+
+/// Builds for this machine; returns where the binaries are.
+fn build_native(sh: &Shell, programs: &[&Program], quiet: bool) -> Result<(std::path::PathBuf, CompilerInfo)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let cargo_target = project::root().join("target").join("device");
     // The executors are workspaces of their own (see the root Cargo.toml);
@@ -63,17 +84,13 @@ pub fn build(sh: &Shell, target: &Target, target_dir: &Path, programs: &[&Progra
         }
         command.run().with_context(|| format!("building {}", p.binary))?;
     }
-
-    let bin = target_dir.join("bin");
-    fs::create_dir_all(&bin)?;
-    for p in programs {
-        let built = cargo_target.join("release").join(p.binary);
-        let dest = target_dir.join(path(p));
-        if fs::read(&built).ok() != fs::read(&dest).ok() {
-            let partial = crate::stamp::with_suffix(&dest, ".partial");
-            fs::copy(&built, &partial).with_context(|| format!("copying {}", built.display()))?;
-            fs::rename(&partial, &dest)?;
-        }
-    }
-    Ok(())
+    let compiler = CompilerInfo {
+        kind: ArtifactKind::Program,
+        command: format!("{cargo} build --release"),
+        version: cmd!(sh, "rustc --version").quiet().read().unwrap_or_default(),
+        target: Arch::host()?.rust_triple().into(),
+        flags: Vec::new(),
+        suite: None,
+    };
+    Ok((cargo_target.join("release"), compiler))
 }

@@ -42,6 +42,14 @@ impl Arch {
         }
     }
 
+    /// Debian's qemu-user emulator for this architecture.
+    pub fn qemu_user(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "qemu-x86_64-static",
+            Arch::Aarch64 => "qemu-aarch64-static",
+        }
+    }
+
     /// The Rust triple of the device programs.
     pub fn rust_triple(self) -> &'static str {
         match self {
@@ -108,6 +116,17 @@ pub fn targets_file() -> std::path::PathBuf {
     match std::env::var_os("EDGEBENCH_TARGETS") {
         Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
         _ => project::pipelines_dir().join("targets.yaml"),
+    }
+}
+
+impl Target {
+    /// What runs the target's programs on this machine: nothing for this
+    /// machine's architecture, else the target's emulator or qemu-user.
+    pub fn emulator_on_host(&self) -> Result<Option<String>> {
+        if self.arch == Arch::host()? {
+            return Ok(None);
+        }
+        Ok(Some(self.emulator.clone().unwrap_or_else(|| self.arch.qemu_user().to_string())))
     }
 }
 

@@ -166,7 +166,11 @@ fn missing_kernels_are_named() {
     assert!(err.contains("did you mean `polybench/gemm`"), "{err}");
 
     let err = xtask_err(&["build", "--kernels-only", "--kernels", "polybench/gemm"]);
-    assert!(err.contains("cargo xtask bench --dry-run --pipeline"), "{err}");
+    assert!(err.contains("cargo xtask build --pipeline"), "{err}");
+    // And `build --pipeline` builds them, marked with their suite.
+    let example = root().join("pipelines/polybench-example.yaml");
+    xtask_ok(&["build", "--quiet", "--pipeline", example.to_str().unwrap()]);
+    assert!(manifest("local").artifacts.iter().any(|a| a.name == "polybench/gemm" && a.suite.is_some()));
 
     let path = pipeline(
         dir.path(),

@@ -1,5 +1,6 @@
 //! `edgebench-harness`: the device-side program. See the library docs.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,7 +37,9 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some(launcher::LAUNCH_COMMAND) => return launcher::serve(),
         Some("info") => {
-            println!("{}", serde_json::to_string_pretty(&edgebench_harness::device::collect()).unwrap_or_default());
+            let info = serde_json::to_string_pretty(&edgebench_harness::device::collect()).unwrap_or_default();
+            // A reader that went away is not our failure.
+            let _ = writeln!(std::io::stdout(), "{info}");
             return ExitCode::SUCCESS;
         }
         Some("start") => return report(start(&args[1..]).map(|()| ExitCode::SUCCESS)),

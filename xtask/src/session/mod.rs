@@ -75,7 +75,12 @@ impl Session {
     pub fn open(target: &Target, reconnect: ReconnectPolicy) -> Result<Session> {
         let mirror = project::target_dir(&target.name);
         Ok(match &target.access {
-            Access::Local => Session::Local(local::Local { workdir: mirror }),
+            Access::Local => {
+                if target.emulator.is_some() {
+                    crate::binfmt::ensure(&xshell::Shell::new()?, target.arch)?;
+                }
+                Session::Local(local::Local { workdir: mirror })
+            }
             Access::Ssh { destination, workdir, config } => Session::Remote(Box::new(remote::Remote::open(
                 target,
                 destination,
