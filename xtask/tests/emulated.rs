@@ -1,0 +1,94 @@
+//! The cross-built path, proven under emulation: the `emulated-aarch64`
+//! target runs the aarch64 harness, the Wasmtime executor and the kernels
+//! under qemu-user through the whole bench, and every kernel gives the
+//! checksum the x86-64 build gives. Its timings are emulated and mean
+//! nothing. (Wasmer's aarch64 executor builds and checks the same way, but
+//! takes another quarter of an hour to build: it is left to a by-hand run,
+//! to keep CI within its time.)
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use edgebench_model::manifest::ArtifactKind;
+
+const TARGET: &str = "emulated-aarch64";
+
+#[test]
+fn every_kernel_on_emulated_aarch64_checksums_like_x86_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [all, startup]\ndatasets: [mini, small]\nruntimes:\n  - runtime: native\n  \
+                - runtime: wasmtime\n    variants: [jit, aot]\n\
+                repetitions: 1\nwarmups: 0\ntimeout_s: 900\norder: sequential\n";
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "emulated", yaml), &["--target", TARGET]);
+
+    // 30 kernels × 2 datasets + startup (one build for every dataset), under 3 runtimes/variants.
+    assert_eq!(records.len(), 61 * 3);
+    let failed: Vec<_> = records.iter().filter(|r| !r.outcome.is_ok()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+
+    // The same checksums as the x86-64 natives of this machine.
+    xtask_ok(&["build", "--quiet", "--kernels-only", "--kernels", "all", "--datasets", "mini,small"]);
+    let local = manifest("local");
+    let mut expected: BTreeMap<(String, String), String> = BTreeMap::new();
+    for a in local.artifacts.iter().filter(|a| a.kind == ArtifactKind::Native) {
+        let Some(dataset) = a.dataset else { continue };
+        if a.name == "startup" || a.suite.is_some() {
+            continue;
+        }
+        let result = run_kernel(&target_dir("local").join(&a.path), None);
+        expected.insert((a.name.clone(), dataset.to_string()), result.checksum);
+    }
+    let mut compared = 0;
+    for r in records.iter().filter(|r| r.kernel != "startup") {
+        let want = &expected[&(r.kernel.clone(), r.dataset.to_string())];
+        assert_eq!(r.checksum.as_ref(), Some(want), "{}/{}/{}/{}", r.kernel, r.dataset, r.runtime, r.variant);
+        compared += 1;
+    }
+    assert_eq!(compared, 60 * 3);
+
+    // The device programs are aarch64 and static: they run on any arm64 Linux.
+    let emulated = manifest(TARGET);
+    let programs: Vec<_> = emulated.artifacts.iter().filter(|a| a.kind == ArtifactKind::Program).collect();
+    assert!(programs.len() >= 2, "{programs:?}");
+    for p in programs {
+        let elf = Elf::read(&target_dir(TARGET).join(&p.path));
+        assert_eq!(elf.machine, EM_AARCH64, "{} is not aarch64", p.path);
+        assert!(!elf.has_interpreter, "{} asks for a dynamic loader", p.path);
+    }
+
+    // The snapshot names the aarch64 toolchain that built them.
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+    assert_eq!(provenance["target"]["arch"], "aarch64");
+    let compilers = provenance["compilers"].as_array().unwrap();
+    assert!(
+        compilers.iter().any(|c| c["kind"] == "program" && c["target"] == "aarch64-unknown-linux-gnu"),
+        "{compilers:#?}"
+    );
+}
+
+const EM_AARCH64: u16 = 183;
+const PT_INTERP: u32 = 3;
+
+/// What a test needs of a 64-bit little-endian ELF file's header.
+struct Elf {
+    machine: u16,
+    has_interpreter: bool,
+}
+
+impl Elf {
+    fn read(path: &Path) -> Elf {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(&bytes[..4], b"\x7fELF", "{} is not ELF", path.display());
+        assert_eq!((bytes[4], bytes[5]), (2, 1), "{} is not 64-bit little-endian", path.display());
+        let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
+        let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+        let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+        let (phoff, phentsize, phnum) = (u64_at(32) as usize, u16_at(54) as usize, u16_at(56) as usize);
+        let has_interpreter = (0..phnum).any(|i| u32_at(phoff + i * phentsize) == PT_INTERP);
+        Elf { machine: u16_at(18), has_interpreter }
+    }
+}
