@@ -37,7 +37,7 @@ pub fn ensure(sh: &Shell, arch: Arch) -> Result<()> {
     if status(arch).is_ok() {
         return Ok(());
     }
-    let is_root = cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false);
+    let is_root = crate::tools::is_root(sh);
     let description = Path::new("/usr/share/binfmts").join(format!("qemu-{arch}"));
     if !is_root || !description.is_file() {
         bail!(

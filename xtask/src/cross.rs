@@ -43,7 +43,7 @@ enum Route {
 /// holding the binaries, and the compiler that made them.
 pub fn build(sh: &Shell, arch: Arch, programs: &[&Program], quiet: bool) -> Result<(PathBuf, CompilerInfo)> {
     let triple = arch.rust_triple();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = tools::cargo();
     let env_key = triple.to_uppercase().replace('-', "_");
     let route = route(sh, arch)?;
     let target_dir = match &route {
@@ -172,8 +172,7 @@ fn sid_root(sh: &Shell) -> Result<PathBuf> {
     if root.join(READY).is_file() {
         return Ok(root);
     }
-    let is_root = cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false);
-    if !is_root {
+    if !tools::is_root(sh) {
         bail!("making it needs root (debootstrap and chroot); run once as root");
     }
     tools::ensure(

@@ -51,8 +51,7 @@ pub fn debian_rootfs(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool
     if stamp::is_current(&out, &inputs) {
         return Ok(rel);
     }
-    let root = cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false);
-    if !root {
+    if !tools::is_root(sh) {
         bail!(
             "building the Debian image's root filesystem needs root (debootstrap); run as root or use the `scratch` variant"
         );

@@ -69,7 +69,7 @@ pub fn build(
 
 /// Builds for this machine; returns where the binaries are.
 fn build_native(sh: &Shell, programs: &[&Program], quiet: bool) -> Result<(std::path::PathBuf, CompilerInfo)> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = crate::tools::cargo();
     let cargo_target = project::root().join("target").join("device");
     // The executors are workspaces of their own (see the root Cargo.toml);
     // all share one target directory, so common crates build once.

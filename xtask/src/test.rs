@@ -29,7 +29,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
     sh.change_dir(project::root());
     tools::ensure(&sh, TOOLS)?;
     if !args.no_lint {
-        let cargo = cargo();
+        let cargo = tools::cargo();
         cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs; run `cargo fmt --all`")?;
         for manifest in
             ["crates/exec-wasmtime/Cargo.toml", "crates/exec-wasmer/Cargo.toml", "crates/exec-docker/Cargo.toml"]
@@ -43,12 +43,8 @@ pub fn run(args: &TestArgs) -> Result<()> {
             .context("clippy found problems")?;
         actionlint::check(&sh)?;
     }
-    let cargo = cargo();
+    let cargo = tools::cargo();
     let filter = &args.filter;
     cmd!(sh, "{cargo} test --workspace --locked {filter...}").run().context("tests failed")?;
     Ok(())
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }

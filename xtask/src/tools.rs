@@ -16,14 +16,23 @@ pub fn has(sh: &Shell, command: &str) -> bool {
     cmd!(sh, "sh -c 'command -v \"$0\"' {command}").quiet().ignore_stdout().ignore_stderr().run().is_ok()
 }
 
+/// Whether we run as root (and may install packages, mount, chroot).
+pub fn is_root(sh: &Shell) -> bool {
+    cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false)
+}
+
+/// The cargo that runs us (`CARGO`), else the one on PATH.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 pub fn ensure(sh: &Shell, tools: &[Tool]) -> Result<()> {
     let missing: Vec<&Tool> = tools.iter().filter(|t| !has(sh, t.command)).collect();
     if missing.is_empty() {
         return Ok(());
     }
     let packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
-    let root = cmd!(sh, "id -u").quiet().read().map(|u| u.trim() == "0").unwrap_or(false);
-    if root && has(sh, "apt-get") {
+    if is_root(sh) && has(sh, "apt-get") {
         eprintln!("installing Debian packages: {}", packages.join(" "));
         cmd!(sh, "apt-get update -qq").run()?;
         cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
