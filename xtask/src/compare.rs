@@ -1,6 +1,6 @@
 //! `cargo xtask compare OLD [NEW]`: what changed between two snapshots. A
-//! change counts only when Welch's t-test finds it significant and it is
-//! larger than a noise threshold; `--fail-on-regression` turns a counted
+//! change counts only when Welch's t-test finds it significant (adjusted for
+//! the number of tests) and it is larger than a noise threshold; `--fail-on-regression` turns a counted
 //! slowdown (or growth in memory) into a failing exit status, for CI gates.
 
 use std::path::{Path, PathBuf};
@@ -33,19 +33,22 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     } else {
         args.metrics.iter().map(String::as_str).collect()
     };
-    let changes: Vec<Change> = edgebench_stats::compare(&old.analysis, &new.analysis, args.alpha, args.threshold)
-        .into_iter()
-        .filter(|c| metrics.contains(&c.metric.as_str()))
-        .collect();
+    let changes: Vec<Change> =
+        edgebench_stats::compare(&old.analysis, &new.analysis, args.alpha, args.threshold, |m| metrics.contains(&m));
     if changes.is_empty() {
         bail!("the two snapshots have no cell and metric in common");
     }
 
     println!("old: {}\nnew: {}", old_dir.display(), new_dir.display());
-    println!("a change counts when Welch's p < {} and it exceeds {:.1} %\n", args.alpha, args.threshold * 100.0);
     println!(
-        "{:<44} {:<12} {:>12} {:>12} {:>9} {:>10}  verdict",
-        "cell", "metric", "old mean", "new mean", "change", "p"
+        "a change counts when it exceeds {:.1} % and Welch's p, adjusted for all {} tests (Holm), is below {}\n",
+        args.threshold * 100.0,
+        changes.iter().filter(|c| c.p.is_some()).count(),
+        args.alpha
+    );
+    println!(
+        "{:<44} {:<12} {:>12} {:>12} {:>9} {:>10} {:>10}  verdict",
+        "cell", "metric", "old mean", "new mean", "change", "p", "p (Holm)"
     );
     let mut shown = 0;
     for c in &changes {
@@ -54,13 +57,14 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         }
         shown += 1;
         println!(
-            "{:<44} {:<12} {:>12.4} {:>12.4} {:>8.1}% {:>10}  {}",
+            "{:<44} {:<12} {:>12.4} {:>12.4} {:>8.1}% {:>10} {:>10}  {}",
             c.key.label(),
             c.metric,
             c.old.mean,
             c.new.mean,
             c.relative * 100.0,
-            c.p.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into()),
+            p_value(c.p),
+            p_value(c.p_adjusted),
             verdict(c.verdict)
         );
     }
@@ -79,6 +83,10 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         bail!("{regressed} regression(s)");
     }
     Ok(())
+}
+
+fn p_value(p: Option<f64>) -> String {
+    p.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into())
 }
 
 fn verdict(v: Verdict) -> &'static str {

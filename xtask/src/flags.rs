@@ -17,6 +17,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Compare two snapshots (or a snapshot with the newest one beside it).
     Compare(CompareArgs),
+    /// Derive a snapshot's summary, report and plots again from its records, optionally against another baseline.
+    Reanalyse(ReanalyseArgs),
     /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
     Calibrate(CalibrateArgs),
     /// Check a target before a long run: reachable, architecture, disk, Docker, clock; says what to fix.
@@ -112,12 +114,24 @@ pub struct CalibrateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReanalyseArgs {
+    /// The snapshot directory (results/<target>/<pipeline>/<timestamp>).
+    pub snapshot: std::path::PathBuf,
+    /// Baseline of the ratios and geometric means, as runtime/variant (default: the snapshot's own).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Where the derived files go (default: SNAPSHOT/vs-<runtime>-<variant> for another baseline, else SNAPSHOT itself).
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompareArgs {
     /// The older snapshot directory (results/<target>/<pipeline>/<timestamp>).
     pub old: std::path::PathBuf,
     /// The newer snapshot; default: the newest other snapshot beside OLD.
     pub new: Option<std::path::PathBuf>,
-    /// Significance level of Welch's t-test.
+    /// Significance level of Welch's t-test, after Holm's adjustment for the number of tests.
     #[arg(long, default_value_t = 0.01)]
     pub alpha: f64,
     /// Smallest relative change that counts (0.05 = 5 %), above the noise.

@@ -21,6 +21,7 @@ mod programs;
 mod progress;
 mod project;
 mod provenance;
+mod reanalyse;
 mod report;
 mod runtime;
 mod session;
@@ -47,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Calibrate(args) => calibrate::run(&args),
         flags::Command::Compare(args) => compare::run(&args),
         flags::Command::Doctor(args) => doctor::run(&args),
+        flags::Command::Reanalyse(args) => reanalyse::run(&args),
         flags::Command::Test(args) => test::run(&args),
     }
 }

@@ -7,19 +7,21 @@ use std::fmt::Write;
 
 use edgebench_model::Dataset;
 use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE};
-use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, phase_metric};
+use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
 use crate::plot::{Bar, Chart, Series};
 use crate::provenance::Provenance;
-use crate::summary;
 
 const STARTUP: &str = "startup";
-/// Not a recorded metric: the workload's peak (see `summary::workload_peak`).
-const WORKLOAD_PEAK: &str = "workload_peak";
 
-/// Plots by file name.
-pub fn plots(analysis: &Analysis) -> Vec<(String, String)> {
+/// Plots by file name. `emulator` names the emulator of an emulated
+/// target; every title then says its timings are emulated.
+pub fn plots(analysis: &Analysis, emulator: Option<&str>) -> Vec<(String, String)> {
+    let label = |title: String| match emulator {
+        Some(e) => format!("{title} [EMULATED with {e}: not a device's speed]"),
+        None => title,
+    };
     let mut out = Vec::new();
     for dataset in datasets(analysis) {
         let kernels: Vec<String> = kernels(analysis, dataset).into_iter().filter(|k| k != STARTUP).collect();
@@ -31,7 +33,7 @@ pub fn plots(analysis: &Analysis) -> Vec<(String, String)> {
                     dataset,
                     &kernels,
                     WALL_MS,
-                    &format!("Run time per kernel ({dataset}), mean ± 95 % CI"),
+                    &label(format!("Run time per kernel ({dataset}), mean ± 95 % CI")),
                     "wall time (ms)",
                     true,
                 ),
@@ -42,9 +44,9 @@ pub fn plots(analysis: &Analysis) -> Vec<(String, String)> {
                     analysis,
                     dataset,
                     &kernels,
-                    MAX_RSS_MIB,
-                    &format!("Peak memory per kernel ({dataset})"),
-                    "max RSS (MiB)",
+                    WORKLOAD_PEAK_MIB,
+                    &format!("Peak memory of the workload per kernel ({dataset}); docker: the container's"),
+                    "peak memory (MiB)",
                     false,
                 ),
             ));
@@ -59,14 +61,22 @@ pub fn plots(analysis: &Analysis) -> Vec<(String, String)> {
                 dataset,
                 &one,
                 WALL_MS,
-                "Start-up time (empty main), mean ± 95 % CI",
+                &label("Start-up time (empty main), mean ± 95 % CI".into()),
                 "wall time (ms)",
                 true,
             ),
         ));
         out.push((
             "startup-memory.svg".into(),
-            chart(analysis, dataset, &one, MAX_RSS_MIB, "Start-up peak memory (empty main)", "max RSS (MiB)", false),
+            chart(
+                analysis,
+                dataset,
+                &one,
+                WORKLOAD_PEAK_MIB,
+                "Start-up peak memory of the workload (empty main); docker: the container's",
+                "peak memory (MiB)",
+                false,
+            ),
         ));
     }
     out
@@ -88,7 +98,7 @@ fn chart(
                 .iter()
                 .map(|k| {
                     let cell = find(analysis, k, dataset, &rt)?;
-                    let s = if metric == WORKLOAD_PEAK { summary::workload_peak(cell) } else { cell.metric(metric) }?;
+                    let s = cell.metric(metric)?;
                     Some(Bar { value: s.mean, interval: s.ci95 })
                 })
                 .collect(),
@@ -226,7 +236,7 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
     let _ = writeln!(md, "## Method\n");
     let _ = writeln!(
         md,
-        "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from just before the fork to the moment the kernel reports the child's exit; peak memory, user and system time come from that child's own `wait4` rusage. Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels."
+        "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out; peak memory, user and system time come from that child's own `wait4` rusage. Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels."
     );
     md
 }
@@ -348,7 +358,10 @@ fn geomeans(md: &mut String, analysis: &Analysis) {
             g.runtime, g.dataset, g.metric, g.geomean.n, g.geomean.value
         );
     }
-    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "\n`{WORKLOAD_PEAK_MIB}` is the workload's own peak: the container's for `docker` (from its cgroup), the measured process's max RSS for everything else.\n"
+    );
 }
 
 fn failures(md: &mut String, analysis: &Analysis) {

@@ -68,7 +68,7 @@ pub fn render(dir: &Path, analysis: &Analysis, provenance: &Provenance) -> Resul
     };
     fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
     fs::write(dir.join("summary.csv"), csv(analysis))?;
-    let plots = report::plots(analysis);
+    let plots = report::plots(analysis, provenance.target.emulator.as_deref());
     fs::create_dir_all(dir.join("plots"))?;
     for (name, svg) in &plots {
         fs::write(dir.join("plots").join(name), svg)?;

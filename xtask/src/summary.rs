@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
+use edgebench_stats::analysis::{KERNEL_MS, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB};
 use edgebench_stats::{Analysis, CellSummary};
 
 pub fn table(analysis: &Analysis) -> String {
@@ -60,12 +60,13 @@ fn ok_column(cell: &CellSummary) -> String {
 /// max RSS is never shown as the workload's memory (the study's mistake).
 const CLIENT_RUNTIMES: &[&str] = &["docker"];
 
-/// The workload's own peak memory: what the executor measured (a
-/// container's cgroup peak) where it did, else the measured process's max
-/// RSS, except for a client-type runtime, where nothing else stands in.
+/// The workload's own peak memory (see [`WORKLOAD_PEAK_MIB`]); none for a
+/// client-type runtime whose executor could not measure it.
 pub fn workload_peak(cell: &CellSummary) -> Option<&edgebench_stats::Summary> {
-    cell.metric(PEAK_MEMORY_MIB)
-        .or_else(|| if CLIENT_RUNTIMES.contains(&cell.key.runtime.as_str()) { None } else { cell.metric(MAX_RSS_MIB) })
+    if CLIENT_RUNTIMES.contains(&cell.key.runtime.as_str()) && cell.metric(PEAK_MEMORY_MIB).is_none() {
+        return None;
+    }
+    cell.metric(WORKLOAD_PEAK_MIB)
 }
 
 pub fn peak(cell: &CellSummary) -> Option<f64> {

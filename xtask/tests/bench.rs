@@ -87,6 +87,34 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
         "{report}"
     );
     assert!(report.contains("![time-mini.svg](plots/time-mini.svg)"));
+
+    // The same records against another baseline: derived files only, in a
+    // directory of their own; the snapshot is left as it was.
+    let snapshot_arg = snapshot.to_str().unwrap();
+    let before: Vec<_> = ["records.jsonl", "summary.json", "report.md", "provenance.json"]
+        .iter()
+        .map(|f| std::fs::read(snapshot.join(f)).unwrap())
+        .collect();
+    xtask_ok(&["reanalyse", snapshot_arg, "--baseline", "wasmtime/aot"]);
+    let derived = snapshot.join("vs-wasmtime-aot");
+    let rebased: edgebench_stats::Analysis = serde_json::from_value(
+        serde_json::from_str::<Value>(&std::fs::read_to_string(derived.join("summary.json")).unwrap()).unwrap()
+            ["analysis"]
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(rebased, edgebench_stats::analyse(&snapshot_records, Some("wasmtime/aot")));
+    assert!(rebased.ratios.iter().all(|r| r.runtime == "native/default"), "{:?}", rebased.ratios);
+    assert!(std::fs::read_to_string(derived.join("report.md")).unwrap().contains("relative to `wasmtime/aot`"));
+    assert!(!derived.join("records.jsonl").exists());
+    for (f, bytes) in ["records.jsonl", "summary.json", "report.md", "provenance.json"].iter().zip(&before) {
+        assert_eq!(&std::fs::read(snapshot.join(f)).unwrap(), bytes, "{f} changed");
+    }
+    // Without a baseline, the snapshot's own derived files are written again, unchanged.
+    xtask_ok(&["reanalyse", snapshot_arg]);
+    assert_eq!(std::fs::read(snapshot.join("summary.json")).unwrap(), before[1]);
+    let err = xtask_err(&["reanalyse", snapshot_arg, "--baseline", "wasmtime/jot"]);
+    assert!(err.contains("unknown baseline `wasmtime/jot`; did you mean `wasmtime/aot`?"), "{err}");
 }
 
 fn first_error(name: &str, yaml: &str) -> String {

@@ -32,47 +32,81 @@ pub struct Change {
     pub relative: f64,
     /// Welch's two-sided p-value; `None` when no test was possible.
     pub p: Option<f64>,
+    /// `p` adjusted for every test of the comparison (Holm–Bonferroni);
+    /// the verdict is taken on this one.
+    #[serde(default)]
+    pub p_adjusted: Option<f64>,
     pub verdict: Verdict,
 }
 
-/// Compares every metric of every cell present in both analyses, in cell and
-/// metric order.
+/// Compares every metric (those `keep` accepts) of every cell present in
+/// both analyses, in cell and metric order.
 ///
-/// A change counts only when it is both statistically significant (Welch's
-/// p < `alpha`) and practically relevant (|relative| > `threshold`, e.g. 0.02
-/// for 2 %): with many runs, tiny real differences become significant and
-/// would drown the report.
-pub fn compare(old: &Analysis, new: &Analysis, alpha: f64, threshold: f64) -> Vec<Change> {
+/// A change counts only when it is both statistically significant and
+/// practically relevant (|relative| > `threshold`, e.g. 0.02 for 2 %): with
+/// many runs, tiny real differences become significant and would drown the
+/// report. Significance is Welch's p adjusted by Holm's step-down method
+/// over all the tests made, below `alpha`: a matrix of hundreds of cells
+/// tested at 1 % each would otherwise report a few changes between two runs
+/// of the same code by chance alone. Holm bounds the chance of any false
+/// change at `alpha`.
+pub fn compare(old: &Analysis, new: &Analysis, alpha: f64, threshold: f64, keep: impl Fn(&str) -> bool) -> Vec<Change> {
     let mut changes = Vec::new();
     for cell in &new.cells {
         let Some(before) = old.cell(&cell.key) else {
             continue;
         };
-        for (metric, now) in &cell.metrics {
+        for (metric, now) in cell.metrics.iter().filter(|(m, _)| keep(m)) {
             let Some(then) = before.metrics.get(metric) else {
                 continue;
             };
-            changes.push(change(&cell.key, metric, then, now, alpha, threshold));
+            let p = welch(then, now).map(|w| w.p);
+            changes.push(Change {
+                key: cell.key.clone(),
+                metric: metric.to_string(),
+                old: then.clone(),
+                new: now.clone(),
+                relative: relative_change(then.mean, now.mean),
+                p,
+                p_adjusted: None,
+                verdict: Verdict::Inconclusive,
+            });
         }
+    }
+    let adjusted = holm(&changes.iter().map(|c| c.p).collect::<Vec<_>>());
+    for (c, q) in changes.iter_mut().zip(adjusted) {
+        c.p_adjusted = q;
+        c.verdict = match q {
+            None => Verdict::Inconclusive,
+            Some(q) if q < alpha && c.relative.abs() > threshold => {
+                if c.relative > 0.0 {
+                    Verdict::Regressed
+                } else {
+                    Verdict::Improved
+                }
+            }
+            Some(_) => Verdict::Unchanged,
+        };
     }
     changes
 }
 
-fn change(key: &CellKey, metric: &str, old: &Summary, new: &Summary, alpha: f64, threshold: f64) -> Change {
-    let relative = relative_change(old.mean, new.mean);
-    let p = welch(old, new).map(|w| w.p);
-    let verdict = match p {
-        None => Verdict::Inconclusive,
-        Some(p) if p < alpha && relative.abs() > threshold => {
-            if relative > 0.0 {
-                Verdict::Regressed
-            } else {
-                Verdict::Improved
-            }
-        }
-        Some(_) => Verdict::Unchanged,
-    };
-    Change { key: key.clone(), metric: metric.to_string(), old: old.clone(), new: new.clone(), relative, p, verdict }
+/// Holm–Bonferroni adjusted p-values, in the order given; `None` (no test)
+/// stays `None` and does not count as a test. With the p-values sorted
+/// ascending, the i-th (from 0) of m becomes the running maximum of
+/// `(m − i) · p`, capped at 1.
+pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
+    let mut order: Vec<usize> = (0..p.len()).filter(|&i| p[i].is_some()).collect();
+    order.sort_by(|&a, &b| p[a].partial_cmp(&p[b]).unwrap_or(std::cmp::Ordering::Equal));
+    let m = order.len();
+    let mut out = vec![None; p.len()];
+    let mut running = 0.0_f64;
+    for (rank, &i) in order.iter().enumerate() {
+        let scaled = ((m - rank) as f64 * p[i].unwrap_or(1.0)).min(1.0);
+        running = running.max(scaled);
+        out[i] = Some(running);
+    }
+    out
 }
 
 fn relative_change(old: f64, new: f64) -> f64 {
@@ -117,7 +151,7 @@ mod tests {
     }
 
     fn one(old: &[f64], new: &[f64], threshold: f64) -> Change {
-        let changes = compare(&snapshot(&[("k", old)]), &snapshot(&[("k", new)]), ALPHA, threshold);
+        let changes = compare(&snapshot(&[("k", old)]), &snapshot(&[("k", new)]), ALPHA, threshold, |_| true);
         assert_eq!(changes.len(), 1);
         changes.into_iter().next().expect("one change")
     }
@@ -187,9 +221,54 @@ mod tests {
     fn only_cells_and_metrics_on_both_sides() {
         let old = snapshot(&[("gone", &[1.0, 2.0]), ("kept", &[1.0, 1.1]), ("failed", &[])]);
         let new = snapshot(&[("kept", &[1.0, 1.1]), ("added", &[3.0, 3.0]), ("failed", &[2.0, 2.0])]);
-        let changes = compare(&old, &new, ALPHA, THRESHOLD);
+        let changes = compare(&old, &new, ALPHA, THRESHOLD, |_| true);
         let kernels: Vec<&str> = changes.iter().map(|c| c.key.kernel.as_str()).collect();
         assert_eq!(kernels, ["kept"]);
+    }
+
+    #[test]
+    fn holm_adjusts_in_rank_order_and_keeps_monotone() {
+        // By hand: sorted 0.005, 0.01, 0.03, 0.04 (m = 4) scale to 0.02,
+        // 0.03, 0.06, 0.04; the running maximum makes the last 0.06.
+        let q = holm(&[Some(0.01), Some(0.04), None, Some(0.03), Some(0.005)]);
+        let want = [Some(0.03), Some(0.06), None, Some(0.06), Some(0.02)];
+        for (got, want) in q.iter().zip(want) {
+            match (got, want) {
+                (Some(g), Some(w)) => assert!((g - w).abs() < 1e-12, "{q:?}"),
+                (g, w) => assert_eq!(*g, w),
+            }
+        }
+        assert_eq!(holm(&[Some(0.6), Some(0.7)]), [Some(1.0), Some(1.0)]);
+    }
+
+    #[test]
+    fn many_tests_raise_the_bar_for_each() {
+        // Alone, a 17 % change with 0.001 < p < 0.05 counts at alpha 0.05.
+        // Among 49 unchanged cells, Holm multiplies its p by 50: it no longer
+        // counts, while a far clearer change still does.
+        let old = [10.0, 11.0, 9.0, 10.5, 9.5];
+        let new = [11.6, 12.9, 10.5, 12.3, 11.2];
+        let alone = one(&old, &new, THRESHOLD);
+        assert_eq!(alone.verdict, Verdict::Regressed);
+        let p = alone.p.expect("testable");
+        assert!(p > 0.05 / 50.0 && p < 0.05, "{p}");
+
+        let same = [10.0, 10.1, 9.9];
+        let clear_old = [10.0, 10.01, 9.99, 10.0];
+        let clear_new = [20.0, 20.01, 19.99, 20.0];
+        let mut cells: Vec<(String, &[f64], &[f64])> =
+            (0..48).map(|i| (format!("same{i:02}"), &same[..], &same[..])).collect();
+        cells.push(("moved".into(), &old, &new));
+        cells.push(("doubled".into(), &clear_old, &clear_new));
+        let before: Vec<(&str, &[f64])> = cells.iter().map(|(k, o, _)| (k.as_str(), *o)).collect();
+        let after: Vec<(&str, &[f64])> = cells.iter().map(|(k, _, n)| (k.as_str(), *n)).collect();
+        let changes = compare(&snapshot(&before), &snapshot(&after), ALPHA, THRESHOLD, |_| true);
+        assert_eq!(changes.len(), 50);
+        let by = |k: &str| changes.iter().find(|c| c.key.kernel == k).expect("compared");
+        assert_eq!(by("moved").verdict, Verdict::Unchanged);
+        assert!(by("moved").p_adjusted.expect("tested") > 0.05);
+        assert_eq!(by("doubled").verdict, Verdict::Regressed);
+        assert!(changes.iter().filter(|c| c.key.kernel.starts_with("same")).all(|c| c.verdict == Verdict::Unchanged));
     }
 
     #[test]

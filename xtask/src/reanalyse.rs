@@ -1,0 +1,59 @@
+//! `cargo xtask reanalyse SNAPSHOT [--baseline RUNTIME/VARIANT]`: derives a
+//! snapshot's summary, report and plots again from its raw records — against
+//! another baseline (Wasm against Docker rather than native, say), or with
+//! this version's analysis. The records and the provenance are never touched.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use edgebench_stats::analysis::CellKey;
+
+use crate::flags::ReanalyseArgs;
+use crate::provenance::Provenance;
+use crate::snapshot::{self, SummaryFile};
+use crate::{session, suggest};
+
+pub fn run(args: &ReanalyseArgs) -> Result<()> {
+    let dir = &args.snapshot;
+    let records = session::read_records(&dir.join("records.jsonl"))
+        .with_context(|| format!("{} is not a snapshot (no readable records.jsonl)", dir.display()))?;
+    let provenance: Provenance = read_json(&dir.join("provenance.json"))?;
+    let summary: SummaryFile = read_json(&dir.join("summary.json"))?;
+
+    let mut labels: Vec<String> = records.iter().map(|r| CellKey::of(r).runtime_label()).collect();
+    labels.sort();
+    labels.dedup();
+    let baseline = match &args.baseline {
+        Some(b) if labels.contains(b) => Some(b.clone()),
+        Some(b) => bail!("{} in {}", suggest::unknown("baseline", b, labels.iter().map(String::as_str)), dir.display()),
+        None => summary.analysis.baseline.clone(),
+    };
+    let out = match (&args.out, &args.baseline) {
+        (Some(out), _) => out.clone(),
+        (None, Some(b)) if Some(b) != summary.analysis.baseline.as_ref() => {
+            dir.join(format!("vs-{}", b.replace('/', "-")))
+        }
+        (None, _) => dir.clone(),
+    };
+    if out != *dir && out.join("records.jsonl").exists() {
+        bail!("{} holds a snapshot of its own; name an empty or derived directory with --out", out.display());
+    }
+
+    let analysis = edgebench_stats::analyse(&records, baseline.as_deref());
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    snapshot::render(&out, &analysis, &provenance)?;
+    println!(
+        "{} records of {} analysed against {}: {}",
+        records.len(),
+        dir.display(),
+        baseline.as_deref().unwrap_or("no baseline"),
+        out.join("report.md").display()
+    );
+    Ok(())
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not what this version of edgebench writes", path.display()))
+}
