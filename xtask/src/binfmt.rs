@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
 use crate::target::Arch;
+use crate::tools::Tool;
 
 const BINFMT_DIR: &str = "/proc/sys/fs/binfmt_misc";
 
@@ -32,19 +33,28 @@ pub fn status(arch: Arch) -> Result<String, String> {
     Ok(format!("{interpreter} (flags {flags})"))
 }
 
-/// Registers qemu-user for `arch` unless it is; needs root then.
+/// Registers qemu-user for `arch` unless it is; needs root then (and, as
+/// root on Debian, installs qemu-user-static when it is missing).
 pub fn ensure(sh: &Shell, arch: Arch) -> Result<()> {
     if status(arch).is_ok() {
         return Ok(());
     }
-    let is_root = crate::tools::is_root(sh);
-    let description = Path::new("/usr/share/binfmts").join(format!("qemu-{arch}"));
-    if !is_root || !description.is_file() {
+    if !crate::tools::is_root(sh) {
         bail!(
-            "{} binaries do not run on this machine: qemu-user is not registered with binfmt_misc. \
-             On Debian: `sudo apt-get install qemu-user-static binfmt-support` registers it (with the fix-binary flag); \
-             run as root and edgebench registers it itself",
-            arch
+            "{arch} binaries do not run on this machine: qemu-user is not registered with binfmt_misc. \
+             On Debian: `sudo apt-get install qemu-user-static binfmt-support` registers it (with the fix-binary flag), \
+             or run edgebench as root and it registers it itself"
+        );
+    }
+    crate::tools::ensure(
+        sh,
+        &[Tool { command: arch.qemu_user(), package: "qemu-user-static", why: "runs the emulated target's programs" }],
+    )?;
+    let description = Path::new("/usr/share/binfmts").join(format!("qemu-{arch}"));
+    if !description.is_file() {
+        bail!(
+            "{arch} binaries do not run on this machine, and {} (from qemu-user-static) is missing to register them",
+            description.display()
         );
     }
     if !Path::new(BINFMT_DIR).join("register").exists() {

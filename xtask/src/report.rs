@@ -45,7 +45,9 @@ pub fn plots(analysis: &Analysis, emulator: Option<&str>) -> Vec<(String, String
                     dataset,
                     &kernels,
                     WORKLOAD_PEAK_MIB,
-                    &format!("Peak memory of the workload per kernel ({dataset}); docker: the container's"),
+                    &format!(
+                        "Peak memory per kernel ({dataset}): the container's for docker, else the measured process's"
+                    ),
                     "peak memory (MiB)",
                     false,
                 ),
@@ -73,7 +75,7 @@ pub fn plots(analysis: &Analysis, emulator: Option<&str>) -> Vec<(String, String
                 dataset,
                 &one,
                 WORKLOAD_PEAK_MIB,
-                "Start-up peak memory of the workload (empty main); docker: the container's",
+                "Start-up peak memory (empty main): the container's for docker, else the measured process's",
                 "peak memory (MiB)",
                 false,
             ),
@@ -194,7 +196,7 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
             analysis,
             dataset,
             WALL_MS,
-            "Wall time, spawn to exit (ms): median, and mean ratio to the baseline",
+            "Wall time, spawn to exit (ms): median ± half-width of the mean's 95 % CI, and mean ratio to the baseline",
             true,
         );
         metric_table(
@@ -202,7 +204,7 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
             analysis,
             dataset,
             KERNEL_MS,
-            "Kernel-region time reported by the kernel (ms): median",
+            "Kernel-region time reported by the kernel (ms): median ± half-width of the mean's 95 % CI",
             false,
         );
         metric_table(
@@ -210,7 +212,7 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
             analysis,
             dataset,
             MAX_RSS_MIB,
-            "Peak resident memory of the measured process (MiB): median",
+            "Peak resident memory of the measured process (MiB): median ± half-width of the mean's 95 % CI",
             false,
         );
         if analysis.cells.iter().any(|c| c.key.dataset == dataset && c.metrics.contains_key(PEAK_MEMORY_MIB)) {
@@ -219,7 +221,7 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
                 analysis,
                 dataset,
                 PEAK_MEMORY_MIB,
-                "Peak memory measured by the executor (container cgroup, MiB): median",
+                "Peak memory measured by the executor (container cgroup, MiB): median ± half-width of the mean's 95 % CI",
                 false,
             );
         }

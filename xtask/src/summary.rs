@@ -13,7 +13,7 @@ pub fn table(analysis: &Analysis) -> String {
         "runtime".into(),
         "ok".into(),
         "wall ms (median)".into(),
-        "±95% CI".into(),
+        "± mean's 95% CI".into(),
         "kernel ms".into(),
         "peak MiB".into(),
         format!("wall ÷ {}", analysis.baseline.as_deref().unwrap_or("baseline")),

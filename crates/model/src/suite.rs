@@ -12,6 +12,9 @@ use crate::Dataset;
 /// Categories whose kernels are not benchmarks.
 pub const STARTUP_CATEGORY: &str = "startup";
 pub const FAULTS_CATEGORY: &str = "faults";
+/// The kernel whose `main` returns at once: it measures a runtime's
+/// start-up, not code, so it is never averaged with the benchmarks.
+pub const STARTUP_KERNEL: &str = "startup";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
