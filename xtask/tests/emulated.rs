@@ -1,10 +1,8 @@
 //! The cross-built path, proven under emulation: the `emulated-aarch64`
-//! target runs the aarch64 harness, the Wasmtime executor and the kernels
-//! under qemu-user through the whole bench, and every kernel gives the
-//! checksum the x86-64 build gives. Its timings are emulated and mean
-//! nothing. (Wasmer's aarch64 executor builds and checks the same way, but
-//! takes another quarter of an hour to build: it is left to a by-hand run,
-//! to keep CI within its time.)
+//! target runs the aarch64 harness, the Wasmtime and Wasmer executors and
+//! the kernels under qemu-user through the whole bench, and every kernel
+//! gives the checksum the x86-64 build gives. Its timings are emulated and
+//! mean nothing.
 
 mod common;
 
@@ -20,12 +18,13 @@ const TARGET: &str = "emulated-aarch64";
 fn every_kernel_on_emulated_aarch64_checksums_like_x86_64() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [all, startup]\ndatasets: [mini, small]\nruntimes:\n  - runtime: native\n  \
-                - runtime: wasmtime\n    variants: [jit, aot]\n\
+                - runtime: wasmtime\n    variants: [jit, aot]\n  \
+                - runtime: wasmer\n    variants: [cranelift, singlepass]\n\
                 repetitions: 1\nwarmups: 0\ntimeout_s: 900\norder: sequential\n";
     let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "emulated", yaml), &["--target", TARGET]);
 
-    // 30 kernels × 2 datasets + startup (one build for every dataset), under 3 runtimes/variants.
-    assert_eq!(records.len(), 61 * 3);
+    // 30 kernels × 2 datasets + startup (one build for every dataset), under 5 runtimes/variants.
+    assert_eq!(records.len(), 61 * 5);
     let failed: Vec<_> = records.iter().filter(|r| !r.outcome.is_ok()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
 
@@ -47,12 +46,13 @@ fn every_kernel_on_emulated_aarch64_checksums_like_x86_64() {
         assert_eq!(r.checksum.as_ref(), Some(want), "{}/{}/{}/{}", r.kernel, r.dataset, r.runtime, r.variant);
         compared += 1;
     }
-    assert_eq!(compared, 60 * 3);
+    assert_eq!(compared, 60 * 5);
 
     // The device programs are aarch64 and static: they run on any arm64 Linux.
     let emulated = manifest(TARGET);
     let programs: Vec<_> = emulated.artifacts.iter().filter(|a| a.kind == ArtifactKind::Program).collect();
-    assert!(programs.len() >= 2, "{programs:?}");
+    // The harness and both engines' executors.
+    assert!(programs.len() >= 3, "{programs:?}");
     for p in programs {
         let elf = Elf::read(&target_dir(TARGET).join(&p.path));
         assert_eq!(elf.machine, EM_AARCH64, "{} is not aarch64", p.path);
