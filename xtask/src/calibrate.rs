@@ -74,7 +74,11 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
     let manifest: edgebench_model::manifest::Manifest = serde_json::from_slice(&std::fs::read(&manifest)?)?;
     let native = manifest.find(STARTUP, None, ArtifactKind::Native).context("no native start-up binary was built")?;
     let exe = project::target_dir("local").join(&native.path);
-    let export = tempfile_path("hyperfine.json");
+    // Kept in the snapshot beside the harness's records, so both sides of
+    // the comparison can be traced.
+    let calibration = finished.snapshot_dir.join("calibration");
+    std::fs::create_dir_all(&calibration).with_context(|| format!("creating {}", calibration.display()))?;
+    let export = calibration.join("hyperfine.json");
     let runs = args.hyperfine_runs.to_string();
     cmd!(sh, "hyperfine --style none --shell=none --warmup 5 --runs {runs} --export-json {export} {exe}")
         .quiet()
@@ -84,21 +88,17 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
     let export: HyperfineExport = serde_json::from_slice(&std::fs::read(&export)?)?;
     let h = export.results.first().context("hyperfine reported nothing")?;
     let harness = native_wall.context("the start-up pipeline has no native cell")?;
-    println!("\nThe native start-up binary, harness vs hyperfine ({} runs, no shell):", args.hyperfine_runs);
-    println!(
-        "  harness median {harness:.3} ms; hyperfine median {:.3} ms (mean {:.3} ± {:.3}); harness ÷ hyperfine = {:.3}",
+    let comparison = format!(
+        "The native start-up binary, harness vs hyperfine ({} runs, no shell):\n  harness median {harness:.3} ms; hyperfine median {:.3} ms (mean {:.3} ± {:.3}); harness ÷ hyperfine = {:.3}\n",
+        args.hyperfine_runs,
         h.median * 1e3,
         h.mean * 1e3,
         h.stddev.unwrap_or(0.0) * 1e3,
         harness / (h.median * 1e3)
     );
+    std::fs::write(calibration.join("harness-vs-hyperfine.txt"), &comparison)?;
+    print!("\n{comparison}");
     println!("results: {}", finished.run_dir.display());
     println!("snapshot: {}", finished.snapshot_dir.display());
     Ok(())
-}
-
-fn tempfile_path(name: &str) -> std::path::PathBuf {
-    let dir = project::out_dir().join("calibrate");
-    let _ = std::fs::create_dir_all(&dir);
-    dir.join(name)
 }
