@@ -14,7 +14,7 @@ use crate::bench;
 use crate::flags::{BenchArgs, CalibrateArgs};
 use crate::project;
 
-const STARTUP: &str = "startup";
+use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
 
 #[derive(Deserialize)]
 struct HyperfineExport {

@@ -1,7 +1,8 @@
 //! `cargo xtask compare OLD [NEW]`: what changed between two snapshots. A
 //! change counts only when Welch's t-test finds it significant (adjusted for
-//! the number of tests) and it is larger than a noise threshold; `--fail-on-regression` turns a counted
-//! slowdown (or growth in memory) into a failing exit status, for CI gates.
+//! the number of tests) and it is larger than a noise threshold;
+//! `--fail-on-regression` turns a counted slowdown (or growth in memory) into
+//! a failing exit status, for CI gates.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS
 use edgebench_stats::{Change, Verdict};
 
 use crate::flags::CompareArgs;
-use crate::snapshot::SummaryFile;
+use crate::snapshot;
 
 const DEFAULT_METRICS: &[&str] = &[WALL_MS, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB];
 
@@ -20,8 +21,8 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         Some(dir) => dir.clone(),
         None => latest_sibling(old_dir)?,
     };
-    let old = load(old_dir)?;
-    let new = load(&new_dir)?;
+    let old = snapshot::read_summary(old_dir)?;
+    let new = snapshot::read_summary(&new_dir)?;
     if old.pipeline != new.pipeline || old.target != new.target {
         eprintln!(
             "note: comparing `{}` on `{}` with `{}` on `{}`; only cells present in both count",
@@ -96,13 +97,6 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Unchanged => "unchanged",
         Verdict::Inconclusive => "inconclusive",
     }
-}
-
-fn load(dir: &Path) -> Result<SummaryFile> {
-    let path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{} is not a snapshot (no summary.json)", dir.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a summary this version can read", path.display()))
 }
 
 /// The newest other snapshot beside `dir` (same target and pipeline).

@@ -3,22 +3,19 @@
 //! another baseline (Wasm against Docker rather than native, say), or with
 //! this version's analysis. The records and the provenance are never touched.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, bail};
 use edgebench_stats::analysis::CellKey;
 
 use crate::flags::ReanalyseArgs;
-use crate::provenance::Provenance;
-use crate::snapshot::{self, SummaryFile};
+use crate::snapshot;
 use crate::{session, suggest};
 
 pub fn run(args: &ReanalyseArgs) -> Result<()> {
     let dir = &args.snapshot;
     let records = session::read_records(&dir.join("records.jsonl"))
         .with_context(|| format!("{} is not a snapshot (no readable records.jsonl)", dir.display()))?;
-    let provenance: Provenance = read_json(&dir.join("provenance.json"))?;
-    let summary: SummaryFile = read_json(&dir.join("summary.json"))?;
+    let provenance = snapshot::read_provenance(dir)?;
+    let summary = snapshot::read_summary(dir)?;
 
     let mut labels: Vec<String> = records.iter().map(|r| CellKey::of(r).runtime_label()).collect();
     labels.sort();
@@ -50,10 +47,4 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
         out.join("report.md").display()
     );
     Ok(())
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not what this version of edgebench writes", path.display()))
 }

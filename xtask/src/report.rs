@@ -13,7 +13,7 @@ use edgebench_stats::{Analysis, CellSummary, Summary};
 use crate::plot::{Bar, Chart, Series};
 use crate::provenance::Provenance;
 
-const STARTUP: &str = "startup";
+use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
 
 /// Plots by file name. `emulator` names the emulator of an emulated
 /// target; every title then says its timings are emulated.

@@ -57,6 +57,22 @@ pub fn write(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance
     Ok(dir)
 }
 
+/// A snapshot's `summary.json`.
+pub fn read_summary(dir: &Path) -> Result<SummaryFile> {
+    read_json(dir, "summary.json")
+}
+
+/// A snapshot's `provenance.json`.
+pub fn read_provenance(dir: &Path) -> Result<Provenance> {
+    read_json(dir, "provenance.json")
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T> {
+    let path = dir.join(file);
+    let text = fs::read_to_string(&path).with_context(|| format!("{} is not a snapshot (no {file})", dir.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not what this version of edgebench reads", path.display()))
+}
+
 /// Writes the derived files of a snapshot: summary, report, plots.
 pub fn render(dir: &Path, analysis: &Analysis, provenance: &Provenance) -> Result<()> {
     let summary = SummaryFile {
