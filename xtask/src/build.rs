@@ -40,7 +40,7 @@ impl<'a> Request<'a> {
             target,
             kernels: pipeline.kernels.iter().collect(),
             datasets: pipeline.datasets.clone(),
-            programs: programs::needed(pipeline.runtimes.iter().map(|r| r.runtime)),
+            programs: programs::needed(pipeline.runtimes.iter().map(|r| (r.runtime, r.variant.as_str()))),
             debian_rootfs: pipeline
                 .runtimes
                 .iter()
@@ -68,7 +68,7 @@ pub fn run(args: &BuildArgs) -> Result<Manifest> {
         kernels.extend(suite::faults(&suite));
     }
     let datasets = suite::datasets(&args.datasets)?;
-    let programs = if args.kernels_only { Vec::new() } else { programs::ALL.to_vec() };
+    let programs = if args.kernels_only { Vec::new() } else { programs::DEFAULT.to_vec() };
     let request =
         Request { target: &target, kernels, datasets, programs, debian_rootfs: args.debian_rootfs, quiet: args.quiet };
     build(&request)
@@ -112,9 +112,9 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
         artifacts
             .push(Artifact { suite: b.suite.clone(), ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)? });
     }
-    let mut program_compiler = None;
+    let mut program_compilers = Vec::new();
     if !req.programs.is_empty() {
-        program_compiler = Some(programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?);
+        program_compilers = programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?;
         for p in &req.programs {
             artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
         }
@@ -145,7 +145,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     if artifacts.iter().any(|a| a.suite.as_ref().is_some_and(|s| s.suite == polybench::SUITE)) {
         compilers.extend(polybench::compiler_info(&version, arch));
     }
-    compilers.extend(program_compiler);
+    compilers.extend(program_compilers);
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA,
         target: req.target.name.clone(),

@@ -1,12 +1,22 @@
 //! `cargo xtask calibrate`: the start-up benchmark. Runs the start-up
 //! pipeline (every runtime on a kernel whose `main` returns 0) on this
 //! machine, prints median wall time and peak memory per runtime variant, and
-//! measures the same native binary with hyperfine, so the harness's own
-//! overhead is visible as a ratio of medians.
+//! measures the same native binary with the harness's launcher and with
+//! hyperfine in alternating rounds, so the harness's own overhead is visible
+//! as a ratio of medians. Alternating matters: on a shared machine the
+//! start-up time of one binary drifts by half over a minute, and back-to-back
+//! blocks would compare the drift, not the tools.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use edgebench_harness::launcher;
+use edgebench_harness::measure::{Capture, Exit};
 use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::plan::Invocation;
 use edgebench_stats::analysis::WALL_MS;
+use edgebench_stats::summary::Summary;
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
@@ -23,10 +33,14 @@ struct HyperfineExport {
 
 #[derive(Deserialize)]
 struct HyperfineResult {
-    median: f64,
-    mean: f64,
-    stddev: Option<f64>,
+    /// Wall time of each run, seconds.
+    times: Vec<f64>,
 }
+
+/// Rounds of the harness-vs-hyperfine comparison; each side does a share of
+/// the runs in every round, after warm-up runs of its own.
+const ROUNDS: u32 = 10;
+const WARMUP_RUNS: u32 = 5;
 
 pub fn run(args: &CalibrateArgs) -> Result<()> {
     let sh = Shell::new()?;
@@ -70,35 +84,94 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         );
     }
 
-    let manifest = crate::build::manifest_path("local");
-    let manifest: edgebench_model::manifest::Manifest = serde_json::from_slice(&std::fs::read(&manifest)?)?;
-    let native = manifest.find(STARTUP, None, ArtifactKind::Native).context("no native start-up binary was built")?;
-    let exe = project::target_dir("local").join(&native.path);
-    // Kept in the snapshot beside the harness's records, so both sides of
-    // the comparison can be traced.
     let calibration = finished.snapshot_dir.join("calibration");
-    std::fs::create_dir_all(&calibration).with_context(|| format!("creating {}", calibration.display()))?;
-    let export = calibration.join("hyperfine.json");
-    let runs = args.hyperfine_runs.to_string();
-    cmd!(sh, "hyperfine --style none --shell=none --warmup 5 --runs {runs} --export-json {export} {exe}")
-        .quiet()
-        .ignore_stdout()
-        .run()
-        .context("running hyperfine")?;
-    let export: HyperfineExport = serde_json::from_slice(&std::fs::read(&export)?)?;
-    let h = export.results.first().context("hyperfine reported nothing")?;
-    let harness = native_wall.context("the start-up pipeline has no native cell")?;
-    let comparison = format!(
-        "The native start-up binary, harness vs hyperfine ({} runs, no shell):\n  harness median {harness:.3} ms; hyperfine median {:.3} ms (mean {:.3} ± {:.3}); harness ÷ hyperfine = {:.3}\n",
-        args.hyperfine_runs,
-        h.median * 1e3,
-        h.mean * 1e3,
-        h.stddev.unwrap_or(0.0) * 1e3,
-        harness / (h.median * 1e3)
-    );
-    std::fs::write(calibration.join("harness-vs-hyperfine.txt"), &comparison)?;
+    let comparison = compare_with_hyperfine(&sh, args.hyperfine_runs, &calibration)?;
     print!("\n{comparison}");
     println!("results: {}", finished.run_dir.display());
     println!("snapshot: {}", finished.snapshot_dir.display());
     Ok(())
+}
+
+/// Measures the native start-up binary with the harness's launcher (exactly
+/// as a bench run is measured) and with hyperfine, `runs` each, in
+/// alternating rounds; keeps both sides' times in `calibration/` of the
+/// snapshot and returns the comparison.
+fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<String> {
+    let manifest = crate::build::manifest_path("local");
+    let manifest: edgebench_model::manifest::Manifest = serde_json::from_slice(&std::fs::read(&manifest)?)?;
+    let native = manifest.find(STARTUP, None, ArtifactKind::Native).context("no native start-up binary was built")?;
+    let workdir = project::target_dir("local");
+    let exe = workdir.join(&native.path);
+    let harness = workdir.join(crate::programs::path(&crate::programs::HARNESS));
+    std::fs::create_dir_all(calibration).with_context(|| format!("creating {}", calibration.display()))?;
+    let capture_dir = tempfile_dir(calibration)?;
+    let stdout = capture_dir.join("stdout");
+    let stderr = capture_dir.join("stderr");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    let invocation = Invocation { argv: vec![exe.display().to_string()], ..Default::default() };
+    let per_round = runs.div_ceil(ROUNDS).max(1);
+    let hyperfine_runs = per_round.to_string();
+    let warmup = WARMUP_RUNS.to_string();
+
+    let (mut harness_ms, mut hyperfine_ms, mut floors_kib) = (Vec::new(), Vec::new(), Vec::new());
+    let mut round_ratios = Vec::new();
+    for round in 0..ROUNDS {
+        let mut round_harness = Vec::new();
+        for i in 0..WARMUP_RUNS + per_round {
+            let m = launcher::launch_with(&harness, &invocation, &workdir, &[], &capture, Duration::from_secs(60))
+                .map_err(|e| anyhow::anyhow!("the harness's launcher: {e}"))?;
+            if m.exit != Exit::Code(0) {
+                bail!("the native start-up binary ended with {:?}", m.exit);
+            }
+            if i >= WARMUP_RUNS {
+                round_harness.push(m.wall.as_secs_f64() * 1e3);
+                floors_kib.push(m.rss_floor_kib as f64);
+            }
+        }
+        let export = calibration.join(format!("hyperfine-round-{round}.json"));
+        cmd!(
+            sh,
+            "hyperfine --style none --shell=none --warmup {warmup} --runs {hyperfine_runs} --export-json {export} {exe}"
+        )
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .context("running hyperfine")?;
+        let export: HyperfineExport = serde_json::from_slice(&std::fs::read(&export)?)?;
+        let round_hyperfine: Vec<f64> =
+            export.results.first().context("hyperfine reported nothing")?.times.iter().map(|t| t * 1e3).collect();
+        round_ratios.push(median(&round_harness) / median(&round_hyperfine));
+        harness_ms.extend(round_harness);
+        hyperfine_ms.extend(round_hyperfine);
+    }
+    std::fs::remove_dir_all(&capture_dir)?;
+    let harness_json = serde_json::json!({ "wall_ms": harness_ms, "max_rss_floor_kib": floors_kib });
+    std::fs::write(calibration.join("harness.json"), serde_json::to_string_pretty(&harness_json)? + "\n")?;
+
+    let (h, f) = (median(&harness_ms), median(&hyperfine_ms));
+    let (low, high) = round_ratios.iter().fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
+    let comparison = format!(
+        "The native start-up binary, harness vs hyperfine ({ROUNDS} alternating rounds of {per_round} runs each, \
+         after {WARMUP_RUNS} warm-up runs; no shell):\n  harness median {h:.3} ms; hyperfine median {f:.3} ms; \
+         harness ÷ hyperfine = {:.3} (rounds: {low:.3}–{high:.3})\n  the launcher's share of each run's peak memory: \
+         {:.2} MiB (median)\n",
+        h / f,
+        median(&floors_kib) / 1024.0
+    );
+    std::fs::write(calibration.join("harness-vs-hyperfine.txt"), &comparison)?;
+    Ok(comparison)
+}
+
+fn median(values: &[f64]) -> f64 {
+    Summary::of(values).map_or(f64::NAN, |s| s.median)
+}
+
+/// A fresh directory for the runs' captured output.
+fn tempfile_dir(parent: &Path) -> Result<PathBuf> {
+    let dir = parent.join("capture");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

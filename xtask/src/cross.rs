@@ -1,8 +1,9 @@
-//! Building the device programs for another architecture.
+//! Building the device programs, for this machine or another architecture.
 //!
-//! Where the Rust toolchain has the target's standard library (rustup, the
-//! Nix devShell) and a cross linker is at hand, the programs are built the
-//! standard way, `cargo build --target <triple>`. Where it has not — rustup
+//! Where the Rust toolchain has the target's standard library (always for
+//! this machine's; for another, with rustup or the Nix devShell) and a
+//! linker is at hand, the programs are built the standard way,
+//! `cargo build --target <triple>`. Where it has not — rustup
 //! cannot add targets without a network — Debian's packages alone do it:
 //! sid ships rustc with a multiarch standard library for arm64
 //! (`libstd-rust-dev:arm64`) and the aarch64 cross gcc. A sid root made once
@@ -10,8 +11,12 @@
 //! runs chrooted into it, in a private mount namespace (so no mount outlives
 //! it) that sees the project and the host's cargo registry, offline.
 //!
-//! Either way the programs are linked statically (`+crt-static`): they run
-//! on any arm64 Linux, whatever its C library, with nothing installed.
+//! Either way the programs are linked statically and not position
+//! independent (`+crt-static`, `relocation-model=static`): they run on any
+//! Linux of their architecture, whatever its C library, with nothing
+//! installed, and start without a dynamic loader or relocations, so an
+//! executor's start-up is its engine's, not `ld.so`'s. Passing `--target`
+//! even for this machine keeps these flags off build scripts and proc macros.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,40 +34,105 @@ const SID: &str = "sid";
 /// What the sid root needs to cross-build for arm64.
 const PACKAGES: &[&str] =
     &["rustc", "cargo", "libstd-rust-dev:arm64", "gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross", "ca-certificates"];
-const STATIC: &str = "-C target-feature=+crt-static";
+const STATIC: &str = "-C target-feature=+crt-static -C relocation-model=static";
 
 /// How the programs for a target are built.
 enum Route {
-    /// This toolchain has the target's standard library.
-    Host { linker: String },
+    /// This toolchain has the target's standard library; the linker is
+    /// cargo's default for this machine's own.
+    Host { linker: Option<String> },
     /// A Debian sid root (see the module docs).
     SidRoot(PathBuf),
 }
 
-/// Builds `programs` for `arch` (not this host's) and returns the directory
-/// holding the binaries, and the compiler that made them.
-pub fn build(sh: &Shell, arch: Arch, programs: &[&Program], quiet: bool) -> Result<(PathBuf, CompilerInfo)> {
+/// Programs built the same way: where the binaries are, and the compiler.
+pub struct Built {
+    pub programs: Vec<&'static Program>,
+    pub dir: PathBuf,
+    pub compiler: CompilerInfo,
+}
+
+/// Builds `programs` for `arch`. Those that need system libraries (see
+/// [`SystemNeeds`]) are built in the sid root, whatever this toolchain has.
+pub fn build(sh: &Shell, arch: Arch, programs: &[&'static Program], quiet: bool) -> Result<Vec<Built>> {
+    let (plain, with_needs): (Vec<&'static Program>, Vec<&'static Program>) =
+        programs.iter().copied().partition(|p| p.system.is_none());
+    let mut built = Vec::new();
+    if !plain.is_empty() {
+        let route = route(sh, arch)?;
+        built.push(build_with(sh, arch, &route, &plain, quiet)?);
+    }
+    for program in with_needs {
+        let needs = program.system.expect("partitioned on it");
+        let host = Arch::host()?;
+        if arch != host {
+            bail!(
+                "{} is built only for {host} (this machine): its build links {}'s libraries, and the Debian \
+                 sid root holds them for its own architecture only; drop its runtime variant from the \
+                 pipeline for an {arch} target",
+                program.binary,
+                needs.what
+            );
+        }
+        let root = sid_root(sh).with_context(|| format!("{} is built in a Debian sid root", program.binary))?;
+        install_needs(sh, &root, program.binary, needs)?;
+        built.push(build_with(sh, arch, &Route::SidRoot(root), &[program], quiet)?);
+    }
+    Ok(built)
+}
+
+/// What a program's build needs beyond Rust: Debian sid packages, and how
+/// to link their libraries into a static executable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SystemNeeds {
+    /// What the packages are, for messages.
+    pub what: &'static str,
+    /// Installed into the sid root when the program is first built there.
+    pub packages: &'static [&'static str],
+    /// The environment of its cargo build.
+    pub env: &'static [(&'static str, &'static str)],
+    /// Libraries its build scripts ask for as shared ones; they are linked
+    /// from their static archives instead (see [`install_needs`]).
+    pub static_libs: &'static [&'static str],
+    /// Libraries listed by a build script but not needed by the program,
+    /// with no static archive to be had: an empty archive stands in.
+    pub unused_libs: &'static [&'static str],
+    /// Linker arguments put last: the C++ runtime's own dependencies on the
+    /// C library come after the C library in rustc's order.
+    pub link_tail: &'static [&'static str],
+}
+
+/// Where the static archives of a program's [`SystemNeeds`] are, in the root.
+fn static_lib_dir(binary: &str) -> String {
+    format!("/opt/edgebench/static-libs/{binary}")
+}
+
+fn build_with(sh: &Shell, arch: Arch, route: &Route, programs: &[&'static Program], quiet: bool) -> Result<Built> {
     let triple = arch.rust_triple();
     let cargo = tools::cargo();
     let env_key = triple.to_uppercase().replace('-', "_");
-    let route = route(sh, arch)?;
-    let target_dir = match &route {
+    let target_dir = match route {
         Route::Host { .. } => project::root().join("target/device"),
         // Another rustc: its own directory, so neither invalidates the other.
         Route::SidRoot(_) => project::root().join("target/device-sid"),
     };
+    let mut flags = vec![STATIC.to_string()];
+    let mut versions = Vec::new();
     for p in programs {
         let manifest = project::root().join(p.manifest);
         let bin = p.binary;
-        match &route {
+        let select = p.cargo_args();
+        match route {
             Route::Host { linker } => {
                 let mut command = cmd!(
                     sh,
-                    "{cargo} build --release --locked --manifest-path {manifest} --bin {bin} --target {triple}"
+                    "{cargo} build --release --locked --manifest-path {manifest} {select...} --target {triple}"
                 )
                 .env("CARGO_TARGET_DIR", &target_dir)
-                .env(format!("CARGO_TARGET_{env_key}_LINKER"), linker)
                 .env(format!("CARGO_TARGET_{env_key}_RUSTFLAGS"), STATIC);
+                if let Some(linker) = linker {
+                    command = command.env(format!("CARGO_TARGET_{env_key}_LINKER"), linker);
+                }
                 if quiet {
                     command = command.arg("--quiet");
                 }
@@ -77,19 +147,32 @@ pub fn build(sh: &Shell, arch: Arch, programs: &[&Program], quiet: bool) -> Resu
                 let project = project::root();
                 let linker = format!("{}-linux-gnu-gcc", arch.as_str());
                 let quiet_flag: &[&str] = if quiet { &["--quiet"] } else { &[] };
-                let env = [
+                let mut rustflags = STATIC.to_string();
+                let mut env = vec![
                     "PATH=/usr/bin:/bin".to_string(),
                     "HOME=/root".to_string(),
                     "CARGO_HOME=/cargo-home".to_string(),
                     format!("CARGO_TARGET_{env_key}_LINKER={linker}"),
                     format!("CC_{}={linker}", triple.replace('-', "_")),
-                    format!("CARGO_TARGET_{env_key}_RUSTFLAGS={STATIC}"),
                 ];
+                if let Some(needs) = p.system {
+                    // Searched first, so the linker finds these archives
+                    // before the shared libraries beside their originals.
+                    let mut extra = vec![format!("-L native={}", static_lib_dir(bin))];
+                    extra.extend(needs.link_tail.iter().map(|arg| format!("-C link-arg={arg}")));
+                    for flag in extra {
+                        rustflags = format!("{rustflags} {flag}");
+                        flags.push(flag);
+                    }
+                    env.extend(needs.env.iter().map(|(k, v)| format!("{k}={v}")));
+                    versions.push(fs::read_to_string(root.join(needs_stamp(bin))).unwrap_or_default());
+                }
+                env.push(format!("CARGO_TARGET_{env_key}_RUSTFLAGS={rustflags}"));
                 cmd!(
                     sh,
                     "unshare --mount --propagation private -- sh -c {IN_ROOT_WITH_PROJECT} edgebench {root} {project} {registry}
                      /usr/bin/env -i {env...} cargo build --release --locked --offline {quiet_flag...}
-                     --manifest-path {manifest} --bin {bin} --target {triple} --target-dir {target_dir}"
+                     --manifest-path {manifest} {select...} --target {triple} --target-dir {target_dir}"
                 )
                 .quiet()
                 .run()
@@ -97,25 +180,111 @@ pub fn build(sh: &Shell, arch: Arch, programs: &[&Program], quiet: bool) -> Resu
             }
         }
     }
-    let compiler = match &route {
+    let compiler = match route {
         Route::Host { linker } => CompilerInfo {
             kind: ArtifactKind::Program,
-            command: format!("cargo build --release --target {triple} (linker {linker})"),
+            command: match linker {
+                Some(linker) => format!("cargo build --release --target {triple} (linker {linker})"),
+                None => format!("cargo build --release --target {triple}"),
+            },
             version: cmd!(sh, "rustc --version").quiet().read().unwrap_or_default(),
             target: triple.into(),
-            flags: vec![STATIC.into()],
+            flags,
             suite: None,
         },
-        Route::SidRoot(root) => CompilerInfo {
-            kind: ArtifactKind::Program,
-            command: format!("cargo build --release --target {triple} in a Debian sid root"),
-            version: fs::read_to_string(root.join(READY)).unwrap_or_default().trim().replace('\n', "; "),
-            target: triple.into(),
-            flags: vec![STATIC.into()],
-            suite: None,
-        },
+        Route::SidRoot(root) => {
+            let mut version = fs::read_to_string(root.join(READY)).unwrap_or_default();
+            version.extend(versions);
+            CompilerInfo {
+                kind: ArtifactKind::Program,
+                command: format!(
+                    "cargo build --release --target {triple} in a Debian sid root ({})",
+                    programs.iter().map(|p| p.binary).collect::<Vec<_>>().join(", ")
+                ),
+                version: version.trim().replace('\n', "; "),
+                target: triple.into(),
+                flags,
+                suite: None,
+            }
+        }
     };
-    Ok((target_dir.join(triple).join("release"), compiler))
+    Ok(Built { programs: programs.to_vec(), dir: target_dir.join(triple).join("release"), compiler })
+}
+
+/// Written into the root once a program's packages are in: their versions.
+fn needs_stamp(binary: &str) -> String {
+    format!(".edgebench-ready-{binary}")
+}
+
+/// Installs a program's packages into the sid root, once, and puts its
+/// static archives in a directory of their own: the build scripts of such
+/// libraries (llvm-sys) ask for shared libraries even for a static
+/// executable, and a linker looking for `libz.so` in that directory first
+/// finds only `libz.a` there.
+fn install_needs(sh: &Shell, root: &Path, binary: &str, needs: &SystemNeeds) -> Result<()> {
+    let stamp = root.join(needs_stamp(binary));
+    if stamp.is_file() {
+        return Ok(());
+    }
+    if !tools::is_root(sh) {
+        bail!("installing {} into the Debian sid root needs root; run the build once as root", needs.what);
+    }
+    eprintln!("installing {} into the Debian sid root for {binary} (once)…", needs.what);
+    let run_in = |args: &[&str]| -> Result<()> {
+        cmd!(sh, "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} {args...}")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .with_context(|| format!("in the sid root: {}", args.join(" ")))
+    };
+    run_in(&["apt-get", "update", "-qq"])?;
+    let mut install = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
+    install.extend_from_slice(needs.packages);
+    run_in(&install)?;
+    run_in(&["apt-get", "clean"])?;
+
+    let dir = root.join(static_lib_dir(binary).trim_start_matches('/'));
+    if dir.exists() {
+        fs::remove_dir_all(&dir)?;
+    }
+    fs::create_dir_all(&dir)?;
+    for lib in needs.static_libs {
+        let archive = format!("lib{lib}.a");
+        let found = find_archive(root, &archive)
+            .with_context(|| format!("no static {archive} in the sid root after installing {}", needs.what))?;
+        std::os::unix::fs::symlink(&found, dir.join(&archive))?;
+    }
+    for lib in needs.unused_libs {
+        fs::write(dir.join(format!("lib{lib}.a")), "!<arch>\n")?;
+    }
+    let format = "${binary:Package}=${Version}\n";
+    let packages = needs.packages;
+    let versions = cmd!(
+        sh,
+        "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} dpkg-query -W --showformat {format} {packages...}"
+    )
+    .quiet()
+    .read()
+    .context("reading the sid root's package versions")?;
+    fs::write(&stamp, versions + "\n")?;
+    Ok(())
+}
+
+/// The path (as seen inside the root) of a static archive of this
+/// machine's architecture: its multiarch library directory, or GCC's.
+fn find_archive(root: &Path, archive: &str) -> Option<PathBuf> {
+    let multiarch = format!("{}-linux-gnu", Arch::host().ok()?.as_str());
+    let gcc = root.join("usr/lib/gcc").join(&multiarch);
+    let mut dirs = vec![Path::new("/usr/lib").join(&multiarch)];
+    let mut versions: Vec<PathBuf> = fs::read_dir(&gcc)
+        .ok()?
+        .flatten()
+        .map(|e| Path::new("/usr/lib/gcc").join(&multiarch).join(e.file_name()))
+        .collect();
+    versions.sort();
+    dirs.extend(versions.into_iter().rev());
+    dirs.into_iter().map(|d| d.join(archive)).find(|p| root.join(p.strip_prefix("/").unwrap_or(p)).is_file())
 }
 
 /// Mounts /proc into the root, binds the project and the cargo registry
@@ -142,6 +311,9 @@ exec chroot "$root" "$@"
 const READY: &str = ".edgebench-ready";
 
 fn route(sh: &Shell, arch: Arch) -> Result<Route> {
+    if arch == Arch::host()? {
+        return Ok(Route::Host { linker: None });
+    }
     let triple = arch.rust_triple();
     let sysroot = cmd!(sh, "rustc --print sysroot").quiet().read().unwrap_or_default();
     let has_std = Path::new(sysroot.trim()).join("lib/rustlib").join(triple).join("lib").is_dir();
@@ -150,7 +322,7 @@ fn route(sh: &Shell, arch: Arch) -> Result<Route> {
         .ok()
         .or_else(|| tools::has(sh, &format!("{arch}-linux-gnu-gcc")).then(|| format!("{arch}-linux-gnu-gcc")));
     if has_std && let Some(linker) = linker {
-        return Ok(Route::Host { linker });
+        return Ok(Route::Host { linker: Some(linker) });
     }
     if arch != Arch::Aarch64 {
         bail!("no {triple} standard library in this Rust toolchain: `rustup target add {triple}`");

@@ -105,8 +105,8 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
-    /// Runs of the native start-up binary under hyperfine.
-    #[arg(long, default_value_t = 200)]
+    /// Runs of the native start-up binary under each of the harness and hyperfine (in alternating rounds).
+    #[arg(long, default_value_t = 500)]
     pub hyperfine_runs: u32,
     /// Pipeline of the start-up experiment.
     #[arg(long, default_value = "startup")]

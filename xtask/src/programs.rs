@@ -1,15 +1,15 @@
-//! The device programs: the harness and one executor per embedded engine,
-//! built in release mode into their own cargo target directory.
+//! The device programs: the harness and the executors of the embedded
+//! engines, built in release mode into their own cargo target directory.
 
 use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use edgebench_model::manifest::{ArtifactKind, CompilerInfo};
-use xshell::{Shell, cmd};
+use edgebench_model::manifest::CompilerInfo;
+use xshell::Shell;
 
-use crate::project;
-use crate::target::{Arch, Target};
+use crate::cross::SystemNeeds;
+use crate::target::Target;
 
 /// A device program: its cargo package and binary name.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,18 +17,86 @@ pub struct Program {
     /// Its Cargo.toml, relative to the workspace root.
     pub manifest: &'static str,
     pub binary: &'static str,
+    /// The cargo features it is built with; `None`: the package's defaults.
+    pub features: Option<&'static [&'static str]>,
+    /// System libraries its build needs; such a program is built in the
+    /// Debian sid root (see [`crate::cross`]).
+    pub system: Option<&'static SystemNeeds>,
 }
 
-pub const HARNESS: Program = Program { manifest: "crates/harness/Cargo.toml", binary: "edgebench-harness" };
-pub const WASMTIME: Program = Program { manifest: "crates/exec-wasmtime/Cargo.toml", binary: "edgebench-wasmtime" };
-pub const WASMER: Program = Program { manifest: "crates/exec-wasmer/Cargo.toml", binary: "edgebench-wasmer" };
-pub const DOCKER: Program = Program { manifest: "crates/exec-docker/Cargo.toml", binary: "edgebench-docker" };
+impl Program {
+    /// Cargo's arguments selecting this program and its features.
+    pub fn cargo_args(&self) -> Vec<String> {
+        let mut args = vec!["--bin".to_string(), self.binary.to_string()];
+        if let Some(features) = self.features {
+            args.push("--no-default-features".into());
+            if !features.is_empty() {
+                args.extend(["--features".into(), features.join(",")]);
+            }
+        }
+        args
+    }
+}
 
-pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMER, &DOCKER];
+pub const HARNESS: Program =
+    Program { manifest: "crates/harness/Cargo.toml", binary: "edgebench-harness", features: None, system: None };
+/// Wasmtime with Cranelift: `jit`, and precompiling for `aot`.
+pub const WASMTIME: Program =
+    Program { manifest: "crates/exec-wasmtime/Cargo.toml", binary: "edgebench-wasmtime", features: None, system: None };
+/// Wasmtime's runtime without a compiler: `aot`.
+pub const WASMTIME_AOT: Program = Program {
+    manifest: "crates/exec-wasmtime/Cargo.toml",
+    binary: "edgebench-wasmtime-aot",
+    features: Some(&[]),
+    system: None,
+};
+pub const WASMER: Program =
+    Program { manifest: "crates/exec-wasmer/Cargo.toml", binary: "edgebench-wasmer", features: None, system: None };
+pub const DOCKER: Program =
+    Program { manifest: "crates/exec-docker/Cargo.toml", binary: "edgebench-docker", features: None, system: None };
 
-/// The harness and every program the given runtimes need, in `ALL` order.
-pub fn needed<'a>(runtimes: impl IntoIterator<Item = &'a dyn crate::runtime::Runtime>) -> Vec<&'static Program> {
-    let wanted: Vec<&'static Program> = runtimes.into_iter().flat_map(|r| r.programs().iter().copied()).collect();
+/// Wasmer with its LLVM backend only: built when a pipeline runs
+/// `wasmer/llvm`, in the Debian sid root, which has LLVM 22 (see
+/// [`crate::cross`]).
+pub const WASMER_LLVM: Program = Program {
+    manifest: "crates/exec-wasmer/Cargo.toml",
+    binary: "edgebench-wasmer-llvm",
+    features: Some(&["llvm"]),
+    system: Some(&LLVM_22),
+};
+
+/// LLVM 22, which wasmer 7.4's LLVM backend (through inkwell and llvm-sys
+/// 221) needs; of Debian's suites only sid has it.
+const LLVM_22: SystemNeeds = SystemNeeds {
+    what: "LLVM 22",
+    packages: &[
+        "llvm-22-dev",
+        "libpolly-22-dev",
+        "libzstd-dev",
+        "zlib1g-dev",
+        "libffi-dev",
+        "libxml2-dev",
+        "libstdc++-16-dev",
+    ],
+    env: &[("LLVM_SYS_221_PREFIX", "/usr/lib/llvm-22")],
+    static_libs: &["stdc++", "z", "zstd", "xml2", "ffi", "m", "rt", "dl"],
+    // `llvm-config --system-libs` lists Z3 (clang's static analyser uses
+    // it; code generation does not), and Debian ships no static libz3: that
+    // the executor links without it shows nothing needed it.
+    unused_libs: &["z3"],
+    link_tail: &["-Wl,-Bstatic", "-Wl,--start-group", "-lstdc++", "-lm", "-lc", "-lgcc_eh", "-lgcc", "-Wl,--end-group"],
+};
+
+/// What `cargo xtask build` builds without a pipeline.
+pub const DEFAULT: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &DOCKER];
+pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &WASMER_LLVM, &DOCKER];
+
+/// The harness and every program the given runtime variants need, in `ALL` order.
+pub fn needed<'a>(
+    variants: impl IntoIterator<Item = (&'a dyn crate::runtime::Runtime, &'a str)>,
+) -> Vec<&'static Program> {
+    let wanted: Vec<&'static Program> =
+        variants.into_iter().flat_map(|(r, variant)| r.programs(variant).iter().copied()).collect();
     ALL.iter().copied().filter(|p| **p == HARNESS || wanted.contains(p)).collect()
 }
 
@@ -38,59 +106,29 @@ pub fn path(program: &Program) -> String {
 }
 
 /// Builds `programs` for `target` and copies them into `bin/` of the target
-/// directory; returns the compiler that made them. Cargo decides what is
-/// stale; a no-op build is quick. Another architecture's are cross-built
-/// (see [`crate::cross`]).
+/// directory; returns the compilers that made them. Cargo decides what is
+/// stale; a no-op build is quick. See [`crate::cross`] for how.
 pub fn build(
     sh: &Shell,
     target: &Target,
     target_dir: &Path,
-    programs: &[&Program],
+    programs: &[&'static Program],
     quiet: bool,
-) -> Result<CompilerInfo> {
-    let (built_dir, compiler) = if target.arch == Arch::host()? {
-        build_native(sh, programs, quiet)?
-    } else {
-        crate::cross::build(sh, target.arch, programs, quiet)?
-    };
+) -> Result<Vec<CompilerInfo>> {
     let bin = target_dir.join("bin");
     fs::create_dir_all(&bin)?;
-    for p in programs {
-        let built = built_dir.join(p.binary);
-        let dest = target_dir.join(path(p));
-        if fs::read(&built).ok() != fs::read(&dest).ok() {
-            let partial = crate::stamp::with_suffix(&dest, ".partial");
-            fs::copy(&built, &partial).with_context(|| format!("copying {}", built.display()))?;
-            fs::rename(&partial, &dest)?;
+    let mut compilers = Vec::new();
+    for built in crate::cross::build(sh, target.arch, programs, quiet)? {
+        for p in &built.programs {
+            let from = built.dir.join(p.binary);
+            let dest = target_dir.join(path(p));
+            if fs::read(&from).ok() != fs::read(&dest).ok() {
+                let partial = crate::stamp::with_suffix(&dest, ".partial");
+                fs::copy(&from, &partial).with_context(|| format!("copying {}", from.display()))?;
+                fs::rename(&partial, &dest)?;
+            }
         }
+        compilers.push(built.compiler);
     }
-    Ok(compiler)
-}
-
-/// Builds for this machine; returns where the binaries are.
-fn build_native(sh: &Shell, programs: &[&Program], quiet: bool) -> Result<(std::path::PathBuf, CompilerInfo)> {
-    let cargo = crate::tools::cargo();
-    let cargo_target = project::root().join("target").join("device");
-    // The executors are workspaces of their own (see the root Cargo.toml);
-    // all share one target directory, so common crates build once.
-    let _dir = sh.push_dir(project::root());
-    for p in programs {
-        let manifest = project::root().join(p.manifest);
-        let bin = p.binary;
-        let mut command = cmd!(sh, "{cargo} build --release --locked --manifest-path {manifest} --bin {bin}")
-            .env("CARGO_TARGET_DIR", &cargo_target);
-        if quiet {
-            command = command.arg("--quiet");
-        }
-        command.run().with_context(|| format!("building {}", p.binary))?;
-    }
-    let compiler = CompilerInfo {
-        kind: ArtifactKind::Program,
-        command: format!("{cargo} build --release"),
-        version: cmd!(sh, "rustc --version").quiet().read().unwrap_or_default(),
-        target: Arch::host()?.rust_triple().into(),
-        flags: Vec::new(),
-        suite: None,
-    };
-    Ok((cargo_target.join("release"), compiler))
+    Ok(compilers)
 }

@@ -232,6 +232,7 @@ mod tests {
             user_ns: 0,
             sys_ns: 0,
             max_rss_kib: 1,
+            max_rss_floor_kib: None,
             kernel_ns: None,
             checksum: None,
             phases: BTreeMap::new(),

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use edgebench_model::Dataset;
+use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::record::{Outcome, RunRecord};
 
 const WASM_RUNTIMES: &str = "
   - runtime: wasmtime
     variants: [jit, aot]
   - runtime: wasmer
-    variants: [cranelift, singlepass]";
+    variants: [cranelift, singlepass, llvm]";
 
 #[test]
 fn every_runtime_reproduces_the_native_checksum_of_every_kernel() {
@@ -24,8 +25,8 @@ fn every_runtime_reproduces_the_native_checksum_of_every_kernel() {
          repetitions: 1\ntimeout_s: 300\nbaseline: native\n"
     );
     let (_, records) = bench(&pipeline(dir.path(), "checksums", &yaml), &[]);
-    // 30 kernels at two datasets and the start-up kernel once, under five runtime variants.
-    assert_eq!(records.len(), (30 * 2 + 1) * 5);
+    // 30 kernels at two datasets and the start-up kernel once, under six runtime variants.
+    assert_eq!(records.len(), (30 * 2 + 1) * 6);
     let failed: Vec<String> = records
         .iter()
         .filter(|r| !r.outcome.is_ok())
@@ -49,6 +50,16 @@ fn every_runtime_reproduces_the_native_checksum_of_every_kernel() {
             }
         }
     }
+
+    // The device programs are static, position-dependent executables, so an
+    // executor's start-up is its engine's, not the dynamic loader's.
+    let programs: Vec<_> =
+        manifest("local").artifacts.into_iter().filter(|a| a.kind == ArtifactKind::Program).collect();
+    assert!(programs.len() >= 5, "{programs:?}");
+    for p in programs {
+        let elf = Elf::read(&target_dir("local").join(&p.path));
+        assert!(elf.is_static_executable(), "{} is not a static, position-dependent executable", p.path);
+    }
 }
 
 #[test]
@@ -59,7 +70,7 @@ fn failures_are_recorded_for_what_they_are_and_later_runs_still_happen() {
          repetitions: 1\ntimeout_s: 2\nmemory_limit_mib: 64\norder: sequential\n"
     );
     let (_, records) = bench(&pipeline(dir.path(), "faults", &yaml), &[]);
-    assert_eq!(records.len(), 5 * 5);
+    assert_eq!(records.len(), 5 * 6);
     let of = |kernel: &str| -> Vec<&RunRecord> { records.iter().filter(|r| r.kernel == kernel).collect() };
 
     for r in of("trap") {

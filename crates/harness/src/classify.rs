@@ -103,6 +103,7 @@ mod tests {
             user: Duration::ZERO,
             sys: Duration::ZERO,
             max_rss_kib: 1,
+            rss_floor_kib: 0,
         }
     }
 

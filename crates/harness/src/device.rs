@@ -19,6 +19,7 @@ pub fn collect() -> DeviceInfo {
         throttled: vcgencmd_throttled(),
         memory_cgroup: memory_cgroup(),
         hostname: read_trimmed("/proc/sys/kernel/hostname"),
+        docker_engine: docker_engine(),
     }
 }
 
@@ -107,6 +108,14 @@ fn temperatures() -> Vec<f64> {
 fn vcgencmd_throttled() -> Option<String> {
     let output = Command::new("vcgencmd").arg("get_throttled").output().ok()?;
     output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// The server version the `docker` client reports, if there is a client and
+/// it reaches an engine.
+fn docker_engine() -> Option<String> {
+    let output = Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output().ok()?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    (output.status.success() && !version.is_empty()).then_some(version)
 }
 
 /// cgroup v2 with the memory controller enabled at the root.

@@ -1,14 +1,14 @@
 //! Measuring from a small process.
 //!
-//! A forked child starts with a copy of its parent's memory map, and Linux
+//! A forked child starts with a copy of its parent's memory, and Linux
 //! carries that copy's resident size into the child's peak (`ru_maxrss`)
-//! even across `exec`. A child forked by the harness itself, which holds the
-//! plan and its bookkeeping, would report the harness's size as its own
-//! floor: on a small program like the start-up kernel that doubles the
-//! figure (and with `vfork`/`posix_spawn` the whole parent counts). So each
-//! run is forked from a fresh, nearly empty launcher — the harness binary in
-//! its `__launch` mode — which measures the child and reports back on a pipe.
-//! Starting the launcher is outside the measured span.
+//! even across `exec` (see [`crate::spawn`]). Forked by the harness itself,
+//! which holds the plan and its bookkeeping, a small program like the
+//! start-up kernel would report the harness's size as its own, and the fork
+//! would take longer. So each run is forked from a fresh, nearly empty
+//! launcher — the harness binary in its `__launch` mode — which measures
+//! the child and reports back on a pipe. Starting the launcher is outside
+//! the measured span.
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;

@@ -14,4 +14,5 @@ pub mod launcher;
 pub mod measure;
 pub mod results;
 pub mod runner;
+pub mod spawn;
 pub mod verify;

@@ -1,24 +1,25 @@
 //! Running one child process and measuring it. The harness does this in a
 //! launcher process (see [`crate::launcher`]), not in itself.
 //!
-//! Wall time runs on the monotonic clock from the child's last instruction
-//! before `exec` (it writes the time to a pipe) to the moment the kernel
-//! reports the child's exit (`waitid` with `WNOWAIT`): the program's own
-//! life, without the cost of forking it, which belongs to the harness.
+//! Wall time runs on the monotonic clock from right before the child is
+//! forked (see [`crate::spawn`]) to the moment the kernel reports its exit
+//! (its pidfd turns readable, or `waitid` with `WNOWAIT`), as hyperfine
+//! measures from before its spawn to after its wait.
 //! Max RSS and CPU times come from the child's own `wait4` rusage, never from
 //! the cumulative `RUSAGE_CHILDREN`, which is a maximum over every child ever
 //! waited for.
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use edgebench_model::plan::Invocation;
+
+use crate::spawn;
 
 /// How long a child gets between SIGTERM and SIGKILL after its timeout, so an
 /// executor can clean up (a container executor removes its container).
@@ -38,6 +39,9 @@ pub struct Measurement {
     pub user: Duration,
     pub sys: Duration,
     pub max_rss_kib: u64,
+    /// The launcher's anonymous memory that the child started with, below
+    /// which `max_rss_kib` does not go (see [`crate::spawn`]).
+    pub rss_floor_kib: u64,
 }
 
 /// Where a child's output goes: files, so that no reader thread competes
@@ -91,59 +95,9 @@ pub fn run_with(
     watchdog: &Watchdog,
     prefer_pidfd: bool,
 ) -> Result<Measurement, Error> {
-    let mut command = command(invocation, workdir);
-    for (key, value) in extra_env {
-        command.env(key, value);
-    }
-    let stdout = File::create(capture.stdout).map_err(Error::Harness)?;
-    let stderr = File::create(capture.stderr).map_err(Error::Harness)?;
-    command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
-    let limit = invocation.address_space_limit;
-    // SAFETY: getpid is always safe.
-    let harness_pid = unsafe { libc::getpid() };
-    let (start_read, start_write) = start_pipe().map_err(Error::Harness)?;
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(move || {
-            // Own process group, so a timeout kills the whole tree.
-            if libc::setpgid(0, 0) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // A child must not outlive a killed harness: it would keep
-            // running unmeasured and disturb every later run.
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if libc::getppid() != harness_pid {
-                libc::_exit(1);
-            }
-            if let Some(bytes) = limit {
-                let rl = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
-                if libc::setrlimit(libc::RLIMIT_AS, &rl) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            // Last: the start of the measured span, right before exec.
-            let now = monotonic_ns().to_ne_bytes();
-            if libc::write(start_write, now.as_ptr().cast(), now.len()) != now.len() as isize {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-
-    let spawned = command.spawn();
-    // SAFETY: our copy of the write end; the child's closes at exec.
-    unsafe { libc::close(start_write) };
-    let child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            // SAFETY: closing our own descriptor.
-            unsafe { libc::close(start_read) };
-            return Err(Error::Spawn(e));
-        }
-    };
-    let pid = child.id() as libc::pid_t;
+    let spec = spec(invocation, workdir, extra_env, capture)?;
+    let spawned = spawn::spawn(&spec).map_err(Error::Spawn)?;
+    let pid = spawned.pid;
     let (end, timed_out) = match pidfd_open(pid).filter(|_| prefer_pidfd) {
         // The child's exit makes its pidfd readable: one thread waits for
         // exit and deadline alike, and nothing else wakes while it runs.
@@ -158,14 +112,11 @@ pub fn run_with(
             (end, watchdog.disarm())
         }
     };
-    let start = read_start(start_read);
-    let wall = Duration::from_nanos(end.saturating_sub(start.unwrap_or(end)));
+    let wall = Duration::from_nanos(end.saturating_sub(spawned.started_ns));
     // Whatever the child left running in its group dies with it; the leader
     // is still a zombie here, so the group id cannot have been reused.
     signal_group(pid, libc::SIGKILL);
     let (status, usage) = reap(pid).map_err(Error::Harness)?;
-    // `child` is dropped without `wait`; it was reaped above.
-    drop(child);
 
     let exit = if libc::WIFSIGNALED(status) {
         Exit::Signal(libc::WTERMSIG(status))
@@ -180,24 +131,46 @@ pub fn run_with(
         sys: timeval(usage.ru_stime),
         // Linux reports ru_maxrss in KiB.
         max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        rss_floor_kib: spawned.rss_floor_kib,
     })
 }
 
-/// The command for `invocation`: a program path with a `/` is taken relative
-/// to `workdir`, a bare name is looked up on `PATH`; `{workdir}` in an
-/// argument becomes the work directory's absolute path.
-pub fn command(invocation: &Invocation, workdir: &Path) -> Command {
+/// The child's spec for `invocation`: a program path with a `/` is taken
+/// relative to `workdir`, a bare name is looked up on `PATH`; `{workdir}` in
+/// an argument becomes the work directory's absolute path. The child gets
+/// this process's environment with the invocation's and `extra_env` on top,
+/// stdin from `/dev/null`, and its output in the capture files.
+fn spec(
+    invocation: &Invocation,
+    workdir: &Path,
+    extra_env: &[(&str, &Path)],
+    capture: &Capture<'_>,
+) -> Result<spawn::Spec, Error> {
     // Absolute, because a relative program path would be resolved against
     // the child's new working directory.
-    let workdir = std::path::absolute(workdir).unwrap_or_else(|_| workdir.to_path_buf());
+    let workdir = std::path::absolute(workdir).map_err(Error::Harness)?;
     let program = &invocation.argv[0];
-    let mut command = if program.contains('/') { Command::new(workdir.join(program)) } else { Command::new(program) };
+    let program: OsString =
+        if program.contains('/') { workdir.join(program).into_os_string() } else { OsString::from(program) };
     let shown = workdir.to_string_lossy();
-    command
-        .args(invocation.argv[1..].iter().map(|a| a.replace("{workdir}", &shown)))
-        .current_dir(&workdir)
-        .envs(&invocation.env);
-    command
+    let args: Vec<OsString> = invocation.argv[1..].iter().map(|a| a.replace("{workdir}", &shown).into()).collect();
+    let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    env.extend(invocation.env.iter().map(|(k, v)| (k.into(), v.into())));
+    env.extend(extra_env.iter().map(|(k, v)| (k.into(), v.as_os_str().to_os_string())));
+    // Later entries win, as with `Command::env`.
+    let mut seen = std::collections::BTreeSet::new();
+    env.reverse();
+    env.retain(|(k, _)| seen.insert(k.clone()));
+    env.reverse();
+    let open = || -> io::Result<[std::os::fd::OwnedFd; 3]> {
+        Ok([
+            File::open("/dev/null")?.into(),
+            File::create(capture.stdout)?.into(),
+            File::create(capture.stderr)?.into(),
+        ])
+    };
+    let stdio = open().map_err(Error::Harness)?;
+    spawn::Spec::new(&program, &args, &env, &workdir, stdio, invocation.address_space_limit).map_err(Error::Spawn)
 }
 
 fn pidfd_open(pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {
@@ -247,31 +220,8 @@ fn wait_with_pidfd(pidfd: &std::os::fd::OwnedFd, pid: libc::pid_t, timeout: Dura
     Ok((monotonic_ns(), true))
 }
 
-/// A pipe for the child's start time; the read end is ours, the write end
-/// is closed in the child by exec.
-fn start_pipe() -> io::Result<(libc::c_int, libc::c_int)> {
-    let mut fds = [0; 2];
-    // SAFETY: a valid two-element array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok((fds[0], fds[1]))
-}
-
-fn read_start(fd: libc::c_int) -> Option<u64> {
-    let mut buf = [0u8; 8];
-    // SAFETY: reading into a buffer of the stated size, then closing our fd.
-    let n = unsafe {
-        let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
-        libc::close(fd);
-        n
-    };
-    (n == buf.len() as isize).then(|| u64::from_ne_bytes(buf))
-}
-
-/// CLOCK_MONOTONIC in nanoseconds; async-signal-safe, so the child may call
-/// it between fork and exec.
-fn monotonic_ns() -> u64 {
+/// CLOCK_MONOTONIC in nanoseconds.
+pub(crate) fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: a valid out-parameter.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };

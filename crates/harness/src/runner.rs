@@ -275,6 +275,7 @@ fn measure_run(
     record.user_ns = nanos(measurement.user);
     record.sys_ns = nanos(measurement.sys);
     record.max_rss_kib = measurement.max_rss_kib;
+    record.max_rss_floor_kib = Some(measurement.rss_floor_kib);
     if let Some(result) = result {
         record.kernel_ns = Some(result.kernel_ns);
         record.checksum = Some(result.checksum);
@@ -308,6 +309,7 @@ fn base_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, started
         user_ns: 0,
         sys_ns: 0,
         max_rss_kib: 0,
+        max_rss_floor_kib: None,
         kernel_ns: None,
         checksum: None,
         phases: BTreeMap::new(),

@@ -127,7 +127,8 @@ fn workdir_placeholder_and_relative_programs_resolve_against_the_work_directory(
 }
 
 /// A child forked from a big process inherits the copy's resident size as
-/// the floor of its `ru_maxrss`; forked from the launcher it does not.
+/// the floor of its `ru_maxrss`; forked from the launcher it does not, and
+/// the launcher's own share is reported with the measurement.
 #[test]
 fn the_launcher_keeps_the_parents_memory_out_of_the_childs_peak() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,5 +155,39 @@ fn the_launcher_keeps_the_parents_memory_out_of_the_childs_peak() {
     .unwrap();
     assert_eq!(launched.exit, Exit::Code(0));
     assert!(launched.max_rss_kib < 10 * 1024, "forked from the launcher: {} KiB", launched.max_rss_kib);
+    // The floor is the launcher's own, small, not the big parent's.
+    assert!(launched.rss_floor_kib > 0 && launched.rss_floor_kib < 10 * 1024, "{launched:?}");
     drop(ballast);
+}
+
+#[test]
+fn a_program_that_cannot_start_is_a_spawn_error_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let stdout = dir.path().join("out");
+    let stderr = dir.path().join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    std::fs::write(dir.path().join("not-executable"), "#!/bin/sh\n").unwrap();
+    for argv in [&["no-such-program-anywhere"][..], &["./missing"], &["./not-executable"]] {
+        let outcome = measure::run(&invocation(argv), dir.path(), &[], &capture, Duration::from_secs(60), &watchdog);
+        match outcome {
+            Err(measure::Error::Spawn(e)) => assert!(!e.to_string().is_empty()),
+            other => panic!("{argv:?}: expected a spawn error, got {other:?}"),
+        }
+    }
+    // The launcher goes on measuring afterwards.
+    assert_eq!(run(&["true"], Duration::from_secs(60), dir.path(), &watchdog).exit, Exit::Code(0));
+}
+
+/// Rust ignores SIGPIPE in its own processes; a measured program must get
+/// the default disposition back, or a pipeline inside it behaves otherwise
+/// than from a shell (`yes` would report a broken pipe instead of dying).
+#[test]
+fn the_child_starts_with_default_signal_dispositions() {
+    let dir = tempfile::tempdir().unwrap();
+    let watchdog = Watchdog::new();
+    let m = run(&["sh", "-c", "yes | head -n 1"], Duration::from_secs(60), dir.path(), &watchdog);
+    assert_eq!(m.exit, Exit::Code(0));
+    assert_eq!(std::fs::read_to_string(dir.path().join("out")).unwrap(), "y\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("err")).unwrap(), "");
 }

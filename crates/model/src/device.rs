@@ -25,6 +25,10 @@ pub struct DeviceInfo {
     /// per-container peak memory needs it).
     pub memory_cgroup: Option<bool>,
     pub hostname: Option<String>,
+    /// The Docker Engine's version, where its client can reach one: the
+    /// `docker` runtime's figures depend on it.
+    #[serde(default)]
+    pub docker_engine: Option<String>,
 }
 
 impl DeviceInfo {

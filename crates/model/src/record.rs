@@ -32,6 +32,11 @@ pub struct RunRecord {
     pub user_ns: u64,
     pub sys_ns: u64,
     pub max_rss_kib: u64,
+    /// The launcher's anonymous memory when it forked the child: the child
+    /// starts with a copy of it, and Linux counts that copy into the child's
+    /// peak across `exec`, so `max_rss_kib` does not go below it.
+    #[serde(default)]
+    pub max_rss_floor_kib: Option<u64>,
     /// The kernel's own timing of its kernel region.
     pub kernel_ns: Option<u64>,
     pub checksum: Option<String>,

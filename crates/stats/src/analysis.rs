@@ -494,6 +494,7 @@ mod tests {
                 user_ns: wall_us * 500,
                 sys_ns: 0,
                 max_rss_kib: 1024,
+                max_rss_floor_kib: None,
                 kernel_ns: None,
                 checksum: checksum.map(str::to_string),
                 phases: BTreeMap::new(),

@@ -36,7 +36,7 @@ pub trait Runtime: Sync {
     /// The kernel artifacts a variant runs.
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind];
     /// The device programs a variant needs.
-    fn programs(&self) -> &'static [&'static Program] {
+    fn programs(&self, _variant: &str) -> &'static [&'static Program] {
         &[]
     }
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation>;

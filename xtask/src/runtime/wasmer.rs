@@ -27,18 +27,19 @@ impl Runtime for Wasmer {
         &[ArtifactKind::Wasm]
     }
 
-    fn programs(&self) -> &'static [&'static Program] {
-        &[&programs::WASMER]
+    /// LLVM has an executor of its own: it is large, and its build needs
+    /// LLVM's development files (see `programs::WASMER_LLVM`).
+    fn programs(&self, variant: &str) -> &'static [&'static Program] {
+        if variant == "llvm" { &[&programs::WASMER_LLVM] } else { &[&programs::WASMER] }
     }
 
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
         let module = cell.artifact(ArtifactKind::Wasm)?;
-        Ok(executor_invocation(&programs::WASMER, cell, module))
+        Ok(executor_invocation(self.programs(cell.variant)[0], cell, module))
     }
 
-    /// The LLVM backend is a build option: the device's executor says
-    /// whether it has it.
+    /// The LLVM executor checks on the device that its backend works there.
     fn probe(&self, variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
-        (variant == "llvm").then(|| executor_probe(&programs::WASMER, variant))
+        (variant == "llvm").then(|| executor_probe(&programs::WASMER_LLVM, variant))
     }
 }

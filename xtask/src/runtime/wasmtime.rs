@@ -1,6 +1,7 @@
-//! `wasmtime`: the module under the embedded Wasmtime executor. `jit`
-//! compiles at start (no cache); `aot` loads a module precompiled at build
-//! time for the target.
+//! `wasmtime`: the module under an embedded Wasmtime executor. `jit`
+//! compiles at start (no cache) in `edgebench-wasmtime`; `aot` loads a
+//! module precompiled at build time for the target in
+//! `edgebench-wasmtime-aot`, which has no compiler.
 
 use anyhow::Result;
 use edgebench_model::manifest::ArtifactKind;
@@ -28,12 +29,14 @@ impl Runtime for Wasmtime {
         if variant == "aot" { &[ArtifactKind::WasmtimePrecompiled] } else { &[ArtifactKind::Wasm] }
     }
 
-    fn programs(&self) -> &'static [&'static Program] {
-        &[&programs::WASMTIME]
+    /// `aot` needs the compiler too: it precompiles at build time.
+    fn programs(&self, variant: &str) -> &'static [&'static Program] {
+        if variant == "aot" { &[&programs::WASMTIME, &programs::WASMTIME_AOT] } else { &[&programs::WASMTIME] }
     }
 
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
         let module = cell.artifact(self.artifacts(cell.variant)[0])?;
-        Ok(executor_invocation(&programs::WASMTIME, cell, module))
+        let executor = if cell.variant == "aot" { &programs::WASMTIME_AOT } else { &programs::WASMTIME };
+        Ok(executor_invocation(executor, cell, module))
     }
 }

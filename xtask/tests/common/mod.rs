@@ -116,3 +116,36 @@ pub fn dry_run(pipeline: &Path) -> (String, edgebench_model::plan::Plan) {
     let plan = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     (path, plan)
 }
+
+pub const EM_AARCH64: u16 = 183;
+pub const EM_X86_64: u16 = 62;
+const PT_INTERP: u32 = 3;
+const ET_EXEC: u16 = 2;
+
+/// What a test needs of a 64-bit little-endian ELF file's header.
+pub struct Elf {
+    pub machine: u16,
+    /// `ET_EXEC` or `ET_DYN` (a position-independent executable).
+    pub kind: u16,
+    pub has_interpreter: bool,
+}
+
+impl Elf {
+    pub fn read(path: &Path) -> Elf {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(&bytes[..4], b"\x7fELF", "{} is not ELF", path.display());
+        assert_eq!((bytes[4], bytes[5]), (2, 1), "{} is not 64-bit little-endian", path.display());
+        let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
+        let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+        let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+        let (phoff, phentsize, phnum) = (u64_at(32) as usize, u16_at(54) as usize, u16_at(56) as usize);
+        let has_interpreter = (0..phnum).any(|i| u32_at(phoff + i * phentsize) == PT_INTERP);
+        Elf { machine: u16_at(18), kind: u16_at(16), has_interpreter }
+    }
+
+    /// Statically linked and not position independent: no dynamic loader
+    /// and no relocations at start.
+    pub fn is_static_executable(&self) -> bool {
+        !self.has_interpreter && self.kind == ET_EXEC
+    }
+}

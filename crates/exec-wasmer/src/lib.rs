@@ -1,0 +1,165 @@
+//! The Wasmer executors: run one WASI module under Wasmer and report its
+//! phases to the harness (see `edgebench_model::executor`).
+//!
+//! Variants pick the compiler: `cranelift` (Wasmer's default) and
+//! `singlepass` (fast compile, slower code) in `edgebench-wasmer`; `llvm` in
+//! `edgebench-wasmer-llvm`. Each run compiles the module at start, without
+//! a cache.
+
+mod limits;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use edgebench_model::executor::{
+    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
+};
+use wasmer::sys::NativeEngineExt;
+use wasmer::{Engine, Module, Store};
+use wasmer_wasix::{WasiEnv, WasiError};
+
+use crate::limits::LimitingTunables;
+
+const ENGINE: &str = "wasmer";
+
+/// One of the two executor binaries: its name and the variants it runs.
+pub struct Executor {
+    name: &'static str,
+    variants: &'static [&'static str],
+}
+
+impl Executor {
+    /// `edgebench-wasmer`: Cranelift and Singlepass.
+    #[cfg(all(feature = "cranelift", feature = "singlepass"))]
+    pub const DEFAULT: Executor = Executor { name: "edgebench-wasmer", variants: &["cranelift", "singlepass"] };
+    /// `edgebench-wasmer-llvm`: LLVM alone.
+    #[cfg(feature = "llvm")]
+    pub const LLVM: Executor = Executor { name: "edgebench-wasmer-llvm", variants: &["llvm"] };
+
+    pub fn main(&self) -> ExitCode {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let command = match ExecutorCommand::parse(&args) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{}: {e}", self.name);
+                return ExitCode::from(2);
+            }
+        };
+        match command {
+            ExecutorCommand::Run { variant, max_memory, module, args, .. } => {
+                self.run(&variant, max_memory, &module, &args)
+            }
+            ExecutorCommand::Precompile { .. } => {
+                eprintln!("{}: precompiled modules are not supported by this executor", self.name);
+                ExitCode::from(2)
+            }
+            ExecutorCommand::Probe { variant, .. } => match self.engine(&variant) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{}: {e}", self.name);
+                    ExitCode::FAILURE
+                }
+            },
+        }
+    }
+
+    fn engine(&self, variant: &str) -> Result<Engine, String> {
+        if !self.variants.contains(&variant) {
+            return Err(format!("{} runs variants {}, not `{variant}`", self.name, self.variants.join(", ")));
+        }
+        compiler(variant)
+    }
+
+    fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+        let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
+        let code =
+            match self.engine(variant).and_then(|engine| execute(engine, max_memory, module_path, args, &mut report)) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("{}: {e}", self.name);
+                    report.error = Some(e);
+                    LOAD_FAILURE_EXIT_CODE
+                }
+            };
+        report.finish(self.name, code)
+    }
+}
+
+/// The engine of a compiler this build has.
+fn compiler(variant: &str) -> Result<Engine, String> {
+    match variant {
+        #[cfg(feature = "cranelift")]
+        "cranelift" => Ok(wasmer::sys::Cranelift::default().into()),
+        #[cfg(feature = "singlepass")]
+        "singlepass" => Ok(wasmer::sys::Singlepass::default().into()),
+        #[cfg(feature = "llvm")]
+        "llvm" => Ok(wasmer::sys::LLVM::default().into()),
+        other => Err(format!("this build has no compiler `{other}`")),
+    }
+}
+
+/// Returns the process exit status; errors are failures to load or link.
+fn execute(
+    mut engine: Engine,
+    max_memory: Option<u64>,
+    module_path: &str,
+    args: &[String],
+    report: &mut ExecutorReport,
+) -> Result<i32, String> {
+    let start = Instant::now();
+    // wasmer-wasix drives its syscalls through a Tokio runtime.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the Tokio runtime: {e}"))?;
+    let _guard = runtime.enter();
+
+    if let Some(bytes) = max_memory {
+        engine.set_tunables(LimitingTunables::new(bytes));
+    }
+    let mut store = Store::new(engine);
+    report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
+    let wasm = std::fs::read(module_path).map_err(|e| format!("{module_path}: {e}"))?;
+
+    let start = Instant::now();
+    let module = Module::new(&store, wasm).map_err(|e| format!("compiling {module_path}: {e}"))?;
+    report.phases.insert(PHASE_COMPILE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let program =
+        std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string();
+    // Only stdio and arguments: no preopened directories, no environment, no network.
+    let (instance, wasi_env) = WasiEnv::builder(program)
+        .args(args)
+        .engine(store.engine().clone())
+        .instantiate(module, &mut store)
+        .map_err(|e| format!("instantiating {module_path}: {e}"))?;
+    let start_fn =
+        instance.exports.get_function("_start").map_err(|e| format!("{module_path} has no `_start`: {e}"))?.clone();
+    report.phases.insert(PHASE_INSTANTIATE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let outcome = start_fn.call(&mut store, &[]);
+    report.phases.insert(PHASE_EXECUTE.into(), elapsed_ns(start));
+
+    let code = match outcome {
+        Ok(_) => 0,
+        Err(e) => match e.downcast_ref::<WasiError>() {
+            Some(WasiError::Exit(code)) => code.raw(),
+            _ => {
+                let message = format!("trap: {}", e.message());
+                eprintln!("edgebench-wasmer: {message}");
+                report.error = Some(message);
+                TRAP_EXIT_CODE
+            }
+        },
+    };
+    wasi_env.on_exit(&mut store, None);
+    report.exit_code = Some(code);
+    Ok(code)
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}

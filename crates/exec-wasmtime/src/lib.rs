@@ -1,0 +1,193 @@
+//! The Wasmtime executors: run one WASI preview-1 module under Wasmtime and
+//! report its phases to the harness (see `edgebench_model::executor`).
+//!
+//! Variants: `jit` compiles the module at start with Cranelift at full
+//! optimisation and no compilation cache (the study's cold start); `aot`
+//! loads a module precompiled by `precompile`. Two binaries share this code
+//! (see Cargo.toml): [`Executor::COMPILER`] runs `jit` and precompiles;
+//! [`Executor::RUNTIME`], built without a compiler, runs `aot`.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use edgebench_model::executor::{
+    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
+};
+use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
+
+const ENGINE: &str = "wasmtime";
+
+struct State {
+    wasi: WasiP1Ctx,
+    limits: StoreLimits,
+}
+
+/// One of the two executor binaries: its name and the variants it runs.
+pub struct Executor {
+    name: &'static str,
+    variant: &'static str,
+}
+
+impl Executor {
+    /// `edgebench-wasmtime`: Cranelift compiles at start; also precompiles.
+    #[cfg(feature = "compiler")]
+    pub const COMPILER: Executor = Executor { name: "edgebench-wasmtime", variant: "jit" };
+    /// `edgebench-wasmtime-aot`: loads precompiled modules only.
+    pub const RUNTIME: Executor = Executor { name: "edgebench-wasmtime-aot", variant: "aot" };
+
+    pub fn main(&self) -> ExitCode {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let command = match ExecutorCommand::parse(&args) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{}: {e}", self.name);
+                return ExitCode::from(2);
+            }
+        };
+        let outcome = match command {
+            ExecutorCommand::Run { variant, max_memory, module, args, .. } => {
+                return self.run(&variant, max_memory, &module, &args);
+            }
+            ExecutorCommand::Precompile { target, module, output, .. } => self
+                .precompile(target.as_deref(), &module, &output)
+                .map_err(|e| format!("precompiling {module}: {e:#}")),
+            ExecutorCommand::Probe { variant, .. } => {
+                self.check(&variant).and_then(|()| engine(None).map(drop)).map_err(|e| format!("{e:#}"))
+            }
+        };
+        match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}: {e}", self.name);
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn check(&self, variant: &str) -> wasmtime::Result<()> {
+        if variant != self.variant {
+            wasmtime::bail!("{} runs variant `{}`, not `{variant}`", self.name, self.variant);
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "compiler")]
+    fn precompile(&self, target: Option<&str>, module: &str, output: &str) -> wasmtime::Result<()> {
+        let engine = engine(target)?;
+        let wasm = std::fs::read(module)?;
+        let bytes = engine.precompile_module(&wasm)?;
+        std::fs::write(output, bytes)?;
+        Ok(())
+    }
+
+    #[cfg(not(feature = "compiler"))]
+    fn precompile(&self, _target: Option<&str>, _module: &str, _output: &str) -> wasmtime::Result<()> {
+        wasmtime::bail!("{} has no compiler; edgebench-wasmtime precompiles", self.name)
+    }
+
+    fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+        let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
+        let code = match self.check(variant).and_then(|()| execute(variant, max_memory, module_path, args, &mut report))
+        {
+            Ok(code) => code,
+            Err(e) => {
+                report.error = Some(format!("{e:#}"));
+                eprintln!("{}: {e:#}", self.name);
+                LOAD_FAILURE_EXIT_CODE
+            }
+        };
+        report.finish(self.name, code)
+    }
+}
+
+/// The engine; its settings are the same for precompiling and loading, so
+/// that a precompiled module is compatible with it.
+fn engine(target: Option<&str>) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    #[cfg(feature = "compiler")]
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    if let Some(triple) = target {
+        config.target(triple)?;
+    }
+    Engine::new(&config)
+}
+
+/// Returns the process exit status; errors are failures to load or link.
+fn execute(
+    variant: &str,
+    max_memory: Option<u64>,
+    module_path: &str,
+    args: &[String],
+    report: &mut ExecutorReport,
+) -> wasmtime::Result<i32> {
+    let start = Instant::now();
+    let engine = engine(None)?;
+    report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let module = if variant == "aot" {
+        // SAFETY: the harness verified the artifact's sha256 against the
+        // manifest, and it was produced by `precompile` of this same source
+        // and Wasmtime version; Wasmtime checks the settings match.
+        unsafe { Module::deserialize_file(&engine, module_path)? }
+    } else {
+        compile(&engine, module_path)?
+    };
+    report.phases.insert(PHASE_COMPILE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let mut linker: Linker<State> = Linker::new(&engine);
+    p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi)?;
+    let program =
+        std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string();
+    // Only stdio and arguments: no preopened directories, no environment, no network.
+    let wasi = WasiCtxBuilder::new().arg(&program).args(args).inherit_stdout().inherit_stderr().build_p1();
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(bytes) = max_memory {
+        limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    let mut store = Store::new(&engine, State { wasi, limits: limits.build() });
+    store.limiter(|s| &mut s.limits);
+    let instance = linker.instantiate(&mut store, &module)?;
+    let start_fn = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+    report.phases.insert(PHASE_INSTANTIATE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let outcome = start_fn.call(&mut store, ());
+    report.phases.insert(PHASE_EXECUTE.into(), elapsed_ns(start));
+
+    let code = match outcome {
+        Ok(()) => 0,
+        Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => exit.0,
+            None => {
+                let message = match e.downcast_ref::<wasmtime::Trap>() {
+                    Some(trap) => format!("trap: {trap}"),
+                    None => format!("{e:#}"),
+                };
+                eprintln!("edgebench-wasmtime: {message}");
+                report.error = Some(message);
+                TRAP_EXIT_CODE
+            }
+        },
+    };
+    report.exit_code = Some(code);
+    Ok(code)
+}
+
+#[cfg(feature = "compiler")]
+fn compile(engine: &Engine, module_path: &str) -> wasmtime::Result<Module> {
+    Module::from_file(engine, module_path)
+}
+
+#[cfg(not(feature = "compiler"))]
+fn compile(_engine: &Engine, _module_path: &str) -> wasmtime::Result<Module> {
+    wasmtime::bail!("built without a compiler: only precompiled modules (variant `aot`)")
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
