@@ -57,6 +57,18 @@ pub struct Built {
 pub fn build(sh: &Shell, arch: Arch, programs: &[&'static Program], quiet: bool) -> Result<Vec<Built>> {
     let (plain, with_needs): (Vec<&'static Program>, Vec<&'static Program>) =
         programs.iter().copied().partition(|p| p.system.is_none());
+    // Before anything is built: a program with system needs builds for
+    // this machine only.
+    let host = Arch::host()?;
+    if let Some(program) = with_needs.iter().find(|_| arch != host) {
+        bail!(
+            "{} is built only for {host} (this machine): its build links {}'s libraries, and the Debian \
+             sid root holds them for its own architecture only; drop its runtime variant from the \
+             pipeline for an {arch} target",
+            program.binary,
+            program.system.map_or("system", |n| n.what)
+        );
+    }
     let mut built = Vec::new();
     if !plain.is_empty() {
         let route = route(sh, arch)?;
@@ -64,16 +76,6 @@ pub fn build(sh: &Shell, arch: Arch, programs: &[&'static Program], quiet: bool)
     }
     for program in with_needs {
         let needs = program.system.expect("partitioned on it");
-        let host = Arch::host()?;
-        if arch != host {
-            bail!(
-                "{} is built only for {host} (this machine): its build links {}'s libraries, and the Debian \
-                 sid root holds them for its own architecture only; drop its runtime variant from the \
-                 pipeline for an {arch} target",
-                program.binary,
-                needs.what
-            );
-        }
         let root = sid_root(sh).with_context(|| format!("{} is built in a Debian sid root", program.binary))?;
         install_needs(sh, &root, program.binary, needs)?;
         built.push(build_with(sh, arch, &Route::SidRoot(root), &[program], quiet)?);
