@@ -115,9 +115,9 @@ fn build_with(sh: &Shell, arch: Arch, route: &Route, programs: &[&'static Progra
     let env_key = triple.to_uppercase().replace('-', "_");
     let target_dir = match route {
         Route::Host { .. } => project::root().join("target/device"),
-        // Programs with system needs build with flags of their own, which
-        // cargo also applies to build scripts for this machine: in a shared
-        // directory those would be rebuilt every time the other builds run.
+        // Programs with system needs build with flags and an environment of
+        // their own; sharing a directory with the other sid builds, each
+        // kind recompiled most of its crates after the other had run.
         Route::SidRoot(_) if programs.iter().any(|p| p.system.is_some()) => {
             project::root().join("target/device-sid-system")
         }
