@@ -6,7 +6,7 @@
 //! memory map a process had before `exec` into its peak (`ru_maxrss`), and a
 //! shared map is the launcher's whole map, binary and all (about 1.9 MiB),
 //! more than the native start-up kernel's own peak. A forked child starts
-//! with a copy of the launcher's anonymous pages only (about 0.6 MiB), and
+//! with a copy of the launcher's anonymous pages only (about 0.1 MiB), and
 //! the copy is cheap because the launcher is small and, like every device
 //! program, a static, position-dependent executable (no relocated pages).
 //! Measured on a 2-core VM: forking costs about 0.04 ms more than
