@@ -104,7 +104,7 @@ fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<S
     let exe = workdir.join(&native.path);
     let harness = workdir.join(crate::programs::path(&crate::programs::HARNESS));
     std::fs::create_dir_all(calibration).with_context(|| format!("creating {}", calibration.display()))?;
-    let capture_dir = tempfile_dir(calibration)?;
+    let capture_dir = fresh_dir(calibration)?;
     let stdout = capture_dir.join("stdout");
     let stderr = capture_dir.join("stderr");
     let capture = Capture { stdout: &stdout, stderr: &stderr };
@@ -167,7 +167,7 @@ fn median(values: &[f64]) -> f64 {
 }
 
 /// A fresh directory for the runs' captured output.
-fn tempfile_dir(parent: &Path) -> Result<PathBuf> {
+fn fresh_dir(parent: &Path) -> Result<PathBuf> {
     let dir = parent.join("capture");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;

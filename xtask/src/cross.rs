@@ -238,19 +238,7 @@ fn install_needs(sh: &Shell, root: &Path, binary: &str, needs: &SystemNeeds) -> 
         bail!("installing {} into the Debian sid root needs root; run the build once as root", needs.what);
     }
     eprintln!("installing {} into the Debian sid root for {binary} (once)…", needs.what);
-    let run_in = |args: &[&str]| -> Result<()> {
-        cmd!(sh, "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} {args...}")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .quiet()
-            .ignore_stdout()
-            .run()
-            .with_context(|| format!("in the sid root: {}", args.join(" ")))
-    };
-    run_in(&["apt-get", "update", "-qq"])?;
-    let mut install = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
-    install.extend_from_slice(needs.packages);
-    run_in(&install)?;
-    run_in(&["apt-get", "clean"])?;
+    let versions = install_packages(sh, root, needs.packages)?;
 
     let dir = root.join(static_lib_dir(binary).trim_start_matches('/'));
     if dir.exists() {
@@ -266,16 +254,7 @@ fn install_needs(sh: &Shell, root: &Path, binary: &str, needs: &SystemNeeds) -> 
     for lib in needs.unused_libs {
         fs::write(dir.join(format!("lib{lib}.a")), "!<arch>\n")?;
     }
-    let format = "${binary:Package}=${Version}\n";
-    let packages = needs.packages;
-    let versions = cmd!(
-        sh,
-        "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} dpkg-query -W --showformat {format} {packages...}"
-    )
-    .quiet()
-    .read()
-    .context("reading the sid root's package versions")?;
-    fs::write(&stamp, versions + "\n")?;
+    fs::write(&stamp, versions)?;
     Ok(())
 }
 
@@ -376,31 +355,41 @@ fn sid_root(sh: &Shell) -> Result<PathBuf> {
     // The mirror's sid may be a frozen snapshot whose Release file expired.
     fs::write(partial.join("etc/apt/apt.conf.d/99edgebench"), "Acquire::Check-Valid-Until \"false\";\n")?;
     fs::copy("/etc/resolv.conf", partial.join("etc/resolv.conf")).context("copying /etc/resolv.conf")?;
-    let run_in = |args: &[&str]| -> Result<()> {
-        cmd!(sh, "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {partial} {args...}")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .quiet()
-            .ignore_stdout()
-            .run()
-            .with_context(|| format!("in the sid root: {}", args.join(" ")))
-    };
-    run_in(&["dpkg", "--add-architecture", "arm64"])?;
-    run_in(&["apt-get", "update", "-qq"])?;
+    run_in_root(sh, &partial, &["dpkg", "--add-architecture", "arm64"])?;
+    let versions = install_packages(sh, &partial, PACKAGES)?;
+    fs::write(partial.join(READY), versions)?;
+    fs::rename(&partial, &root)?;
+    Ok(root)
+}
+
+/// Runs a command chrooted into the sid root (with /proc, in a private
+/// mount namespace), for provisioning.
+fn run_in_root(sh: &Shell, root: &Path, args: &[&str]) -> Result<()> {
+    cmd!(sh, "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} {args...}")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .quiet()
+        .ignore_stdout()
+        .run()
+        .with_context(|| format!("in the sid root: {}", args.join(" ")))
+}
+
+/// Installs Debian packages into the sid root; returns their versions, one
+/// `package=version` line each, for the manifest.
+fn install_packages(sh: &Shell, root: &Path, packages: &[&str]) -> Result<String> {
+    run_in_root(sh, root, &["apt-get", "update", "-qq"])?;
     let mut install = vec!["apt-get", "install", "-y", "-qq", "--no-install-recommends"];
-    install.extend_from_slice(PACKAGES);
-    run_in(&install)?;
-    run_in(&["apt-get", "clean"])?;
+    install.extend_from_slice(packages);
+    run_in_root(sh, root, &install)?;
+    run_in_root(sh, root, &["apt-get", "clean"])?;
     let format = "${binary:Package}=${Version}\n";
     let versions = cmd!(
         sh,
-        "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {partial} dpkg-query -W --showformat {format} {PACKAGES...}"
+        "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} dpkg-query -W --showformat {format} {packages...}"
     )
     .quiet()
     .read()
     .context("reading the sid root's package versions")?;
-    fs::write(partial.join(READY), versions + "\n")?;
-    fs::rename(&partial, &root)?;
-    Ok(root)
+    Ok(versions + "\n")
 }
 
 fn cargo_home() -> PathBuf {
