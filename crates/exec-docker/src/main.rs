@@ -38,13 +38,9 @@ const LABEL: &str = "edgebench.executor";
 const OWNER_LABEL: &str = "edgebench.owner-pid";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match ExecutorCommand::parse(&args) {
+    let command = match ExecutorCommand::from_process_args("edgebench-docker") {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("edgebench-docker: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -38,13 +38,9 @@ impl Executor {
     pub const LLVM: Executor = Executor { name: "edgebench-wasmer-llvm", variants: &["llvm"] };
 
     pub fn main(&self) -> ExitCode {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let command = match ExecutorCommand::parse(&args) {
+        let command = match ExecutorCommand::from_process_args(self.name) {
             Ok(c) => c,
-            Err(e) => {
-                eprintln!("{}: {e}", self.name);
-                return ExitCode::from(2);
-            }
+            Err(code) => return code,
         };
         match command {
             ExecutorCommand::Run { variant, max_memory, module, args, .. } => {

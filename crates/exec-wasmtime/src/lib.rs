@@ -39,13 +39,9 @@ impl Executor {
     pub const RUNTIME: Executor = Executor { name: "edgebench-wasmtime-aot", variant: "aot" };
 
     pub fn main(&self) -> ExitCode {
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        let command = match ExecutorCommand::parse(&args) {
+        let command = match ExecutorCommand::from_process_args(self.name) {
             Ok(c) => c,
-            Err(e) => {
-                eprintln!("{}: {e}", self.name);
-                return ExitCode::from(2);
-            }
+            Err(code) => return code,
         };
         let outcome = match command {
             ExecutorCommand::Run { variant, max_memory, module, args, .. } => {

@@ -106,6 +106,16 @@ pub enum ExecutorCommand {
 }
 
 impl ExecutorCommand {
+    /// This process's own command line. A usage error is printed after the
+    /// executor's name and becomes exit status 2, the executors' convention.
+    pub fn from_process_args(executor: &str) -> Result<ExecutorCommand, std::process::ExitCode> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        ExecutorCommand::parse(&args).map_err(|e| {
+            eprintln!("{executor}: {e}");
+            std::process::ExitCode::from(2)
+        })
+    }
+
     /// Parses `args` (without the program name). Hand-rolled so executors stay
     /// free of an argument-parsing dependency.
     pub fn parse(args: &[String]) -> Result<ExecutorCommand, String> {
