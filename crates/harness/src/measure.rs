@@ -96,9 +96,14 @@ pub fn run_with(
     prefer_pidfd: bool,
 ) -> Result<Measurement, Error> {
     let spec = spec(invocation, workdir, extra_env, capture)?;
+    let use_pidfd = prefer_pidfd && pidfds_supported();
+    if !use_pidfd {
+        // Before the child starts, so no thread is created while it runs.
+        watchdog.start();
+    }
     let spawned = spawn::spawn(&spec).map_err(Error::Spawn)?;
     let pid = spawned.pid;
-    let (end, timed_out) = match pidfd_open(pid).filter(|_| prefer_pidfd) {
+    let (end, timed_out) = match pidfd_open(pid).filter(|_| use_pidfd) {
         // The child's exit makes its pidfd readable: one thread waits for
         // exit and deadline alike, and nothing else wakes while it runs.
         Some(pidfd) => wait_with_pidfd(&pidfd, pid, timeout).map_err(Error::Harness)?,
@@ -171,6 +176,12 @@ fn spec(
     };
     let stdio = open().map_err(Error::Harness)?;
     spawn::Spec::new(&program, &args, &env, &workdir, stdio, invocation.address_space_limit).map_err(Error::Spawn)
+}
+
+/// Whether this kernel has pidfds (Linux 5.3 and later).
+fn pidfds_supported() -> bool {
+    // SAFETY: getpid is always safe.
+    pidfd_open(unsafe { libc::getpid() }).is_some()
 }
 
 fn pidfd_open(pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {
@@ -268,10 +279,13 @@ fn timeval(tv: libc::timeval) -> Duration {
     Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
 }
 
-/// Kills a child that outlives its deadline. One thread serves all runs, so
-/// nothing is spawned while a run is measured.
+/// Kills a child that outlives its deadline where the kernel has no pidfds.
+/// One thread serves all runs, started before the first child that needs it,
+/// so no thread is created while a run is measured, and where pidfds serve
+/// the launcher stays a single thread (the child is forked from it).
 pub struct Watchdog {
     shared: Arc<(Mutex<WatchState>, Condvar)>,
+    worker: std::sync::Once,
 }
 
 #[derive(Default)]
@@ -289,13 +303,21 @@ impl Default for Watchdog {
 
 impl Watchdog {
     pub fn new() -> Watchdog {
-        let shared = Arc::new((Mutex::new(WatchState::default()), Condvar::new()));
-        let worker = Arc::clone(&shared);
-        thread::spawn(move || watch(&worker));
-        Watchdog { shared }
+        Watchdog {
+            shared: Arc::new((Mutex::new(WatchState::default()), Condvar::new())),
+            worker: std::sync::Once::new(),
+        }
+    }
+
+    fn start(&self) {
+        self.worker.call_once(|| {
+            let shared = Arc::clone(&self.shared);
+            thread::spawn(move || watch(&shared));
+        });
     }
 
     fn arm(&self, pid: libc::pid_t, deadline: Instant) {
+        self.start();
         let (lock, cv) = &*self.shared;
         let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
         state.armed = Some((pid, deadline));

@@ -155,9 +155,37 @@ fn the_launcher_keeps_the_parents_memory_out_of_the_childs_peak() {
     .unwrap();
     assert_eq!(launched.exit, Exit::Code(0));
     assert!(launched.max_rss_kib < 10 * 1024, "forked from the launcher: {} KiB", launched.max_rss_kib);
-    // The floor is the launcher's own, small, not the big parent's.
+    // The floor is the launcher's own, small, not the big parent's, and the
+    // child's peak includes it.
     assert!(launched.rss_floor_kib > 0 && launched.rss_floor_kib < 10 * 1024, "{launched:?}");
+    assert!(launched.rss_floor_kib <= launched.max_rss_kib, "{launched:?}");
     drop(ballast);
+}
+
+/// Through the launcher, a program that cannot be found or executed comes
+/// back as "not started", not as a run or as a fault of the harness.
+#[test]
+fn the_launcher_reports_a_program_that_cannot_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = dir.path().join("out");
+    let stderr = dir.path().join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    std::fs::write(dir.path().join("not-executable"), "#!/bin/sh\n").unwrap();
+    let harness = Path::new(env!("CARGO_BIN_EXE_edgebench-harness"));
+    for argv in [&["no-such-program-anywhere"][..], &["./missing"], &["./not-executable"]] {
+        let outcome = edgebench_harness::launcher::launch_with(
+            harness,
+            &invocation(argv),
+            dir.path(),
+            &[],
+            &capture,
+            Duration::from_secs(60),
+        );
+        match outcome {
+            Err(edgebench_harness::launcher::LaunchError::NotStarted(e)) => assert!(!e.is_empty()),
+            other => panic!("{argv:?}: expected a program that did not start, got {other:?}"),
+        }
+    }
 }
 
 #[test]
