@@ -38,7 +38,7 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
 
     let analysis = edgebench_stats::analyse(&records, baseline.as_deref());
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    snapshot::render(&out, &analysis, &provenance)?;
+    snapshot::render(&out, &records, &analysis, &provenance)?;
     println!(
         "{} records of {} analysed against {}: {}",
         records.len(),

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use edgebench_model::Dataset;
 use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE};
+use edgebench_model::record::RunRecord;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
@@ -110,7 +111,7 @@ fn chart(
     Chart { title: title.into(), y_label: y_label.into(), categories: kernels.to_vec(), series, log }.to_svg()
 }
 
-pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[String]) -> String {
+pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance, plot_files: &[String]) -> String {
     let mut md = String::new();
     let p = provenance;
     let _ = writeln!(md, "# `{}` on `{}`\n", p.plan.pipeline, p.target.name);
@@ -236,11 +237,48 @@ pub fn markdown(analysis: &Analysis, provenance: &Provenance, plot_files: &[Stri
         }
     }
     let _ = writeln!(md, "## Method\n");
-    let _ = writeln!(
-        md,
-        "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out; peak memory, user and system time come from that child's own `wait4` rusage. Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels."
-    );
+    let floors: Vec<u64> = records.iter().filter_map(|r| r.max_rss_floor_kib).collect();
+    let device = provenance.device_before.as_ref().or(provenance.device_after.as_ref());
+    let kernel = device.and_then(|d| d.kernel.as_deref());
+    let _ = writeln!(md, "{}", method(floors, kernel, device.map_or(1, |d| d.cores)));
     md
+}
+
+/// What the harness that made the records measured (known from whether they
+/// carry the launcher's floor), and how precise their peaks are on the
+/// device's kernel.
+fn method(mut floors: Vec<u64>, kernel: Option<&str>, cpus: usize) -> String {
+    floors.sort_unstable();
+    let spawn = match floors.get(floors.len() / 2) {
+        // Records from before the launcher recorded its floor were timed from the child's `exec`.
+        None => "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out; peak memory, user and system time come from that child's own `wait4` rusage.".to_string(),
+        Some(floor) => format!(
+            "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from right before the fork to the moment the kernel reports the child's exit (the span hyperfine measures); peak memory, user and system time come from that child's own `wait4` rusage. A child's peak includes the launcher's memory it starts with (median {:.2} MiB here, `max_rss_floor_kib` in the records) and the launcher code it runs before `exec`.",
+            *floor as f64 / 1024.0
+        ),
+    };
+    // Linux 6.2 made the per-mm resident counters per-CPU.
+    let counted_in_batches = kernel
+        .and_then(kernel_release)
+        .filter(|release| *release >= (6, 2))
+        .map(|(major, minor)| {
+            format!(
+                " This device's kernel (Linux {major}.{minor}) counts a process's resident pages per CPU and adds them up in batches of 32, so `ru_maxrss` comes in steps of 128 KiB per kind of page and can read up to {} KiB low per kind ({cpus} CPUs): peaks under about 0.5 MiB are not resolved.",
+                124 * cpus
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{spawn}{counted_in_batches} Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels."
+    )
+}
+
+/// `(major, minor)` of a kernel release such as `6.18.44-fc-v509 #1 SMP …`.
+fn kernel_release(kernel: &str) -> Option<(u32, u32)> {
+    let mut parts = kernel.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 fn order_name(p: &Provenance) -> String {
@@ -415,4 +453,29 @@ fn find<'a>(analysis: &'a Analysis, kernel: &str, dataset: Dataset, runtime: &st
         .cells
         .iter()
         .find(|c| c.key.kernel == kernel && c.key.dataset == dataset && c.key.runtime_label() == runtime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_releases_are_read_from_uname_strings() {
+        assert_eq!(kernel_release("6.18.44-fc-v509 #1 SMP PREEMPT_DYNAMIC @0"), Some((6, 18)));
+        assert_eq!(kernel_release("5.15.0-1034-raspi"), Some((5, 15)));
+        assert_eq!(kernel_release("Linux"), None);
+    }
+
+    #[test]
+    fn the_method_follows_the_records_and_the_kernel() {
+        // Records without a floor were timed from `exec`.
+        let old = method(Vec::new(), Some("6.1.21-v8+"), 4);
+        assert!(old.contains("from the child's `exec`"), "{old}");
+        assert!(!old.contains("batches"), "{old}");
+        let new = method(vec![300, 100, 200], Some("6.18.44"), 2);
+        assert!(new.contains("right before the fork"), "{new}");
+        assert!(new.contains("median 0.20 MiB"), "{new}");
+        assert!(new.contains("Linux 6.18") && new.contains("248 KiB low"), "{new}");
+        assert!(!method(vec![100], None, 2).contains("batches"));
+    }
 }

@@ -53,7 +53,7 @@ pub fn write(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance
     }
     fs::write(dir.join("records.jsonl"), raw)?;
     fs::write(dir.join("provenance.json"), serde_json::to_string_pretty(provenance)? + "\n")?;
-    render(&dir, analysis, provenance)?;
+    render(&dir, records, analysis, provenance)?;
     Ok(dir)
 }
 
@@ -74,7 +74,7 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T
 }
 
 /// Writes the derived files of a snapshot: summary, report, plots.
-pub fn render(dir: &Path, analysis: &Analysis, provenance: &Provenance) -> Result<()> {
+pub fn render(dir: &Path, records: &[RunRecord], analysis: &Analysis, provenance: &Provenance) -> Result<()> {
     let summary = SummaryFile {
         schema: SUMMARY_SCHEMA,
         pipeline: provenance.plan.pipeline.clone(),
@@ -90,7 +90,7 @@ pub fn render(dir: &Path, analysis: &Analysis, provenance: &Provenance) -> Resul
         fs::write(dir.join("plots").join(name), svg)?;
     }
     let names: Vec<String> = plots.into_iter().map(|(n, _)| n).collect();
-    fs::write(dir.join("report.md"), report::markdown(analysis, provenance, &names))?;
+    fs::write(dir.join("report.md"), report::markdown(records, analysis, provenance, &names))?;
     Ok(())
 }
 
