@@ -10,8 +10,9 @@
 //! 1.1 MiB, because any path through Rust and libc code pages in much of the
 //! launcher's 2 MiB of code, 64 KiB at a time (the kernel's fault-around);
 //! dropping the launcher's code pages and resetting its peak right before
-//! the spawn (`MADV_DONTNEED`, `/proc/self/clear_refs`) left 0.85–0.98 MiB,
-//! as the few pages touched on the way to `exec` come back in large folios.
+//! the spawn (`MADV_DONTNEED`, `/proc/self/clear_refs`) left 0.85–0.98 MiB:
+//! 0.6 MiB of the executable's pages were resident again at once (not
+//! explained; possibly file pages mapped back in large folios).
 //! A forked child starts with a copy of the launcher's anonymous pages only
 //! (about 0.1 MiB) and pages in only the code it runs before `exec`, which
 //! is why that code is raw system calls. The price is time: on a 2-core VM
