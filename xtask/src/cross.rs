@@ -362,15 +362,17 @@ fn sid_root(sh: &Shell) -> Result<PathBuf> {
     Ok(root)
 }
 
-/// Runs a command chrooted into the sid root (with /proc, in a private
-/// mount namespace), for provisioning.
-fn run_in_root(sh: &Shell, root: &Path, args: &[&str]) -> Result<()> {
+/// A command chrooted into the sid root (with /proc, in a private mount
+/// namespace), for provisioning.
+fn in_root<'a>(sh: &'a Shell, root: &Path, args: &[&str]) -> xshell::Cmd<'a> {
     cmd!(sh, "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} {args...}")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .quiet()
-        .ignore_stdout()
-        .run()
-        .with_context(|| format!("in the sid root: {}", args.join(" ")))
+}
+
+/// Runs [`in_root`] a command whose output is not needed.
+fn run_in_root(sh: &Shell, root: &Path, args: &[&str]) -> Result<()> {
+    in_root(sh, root, args).ignore_stdout().run().with_context(|| format!("in the sid root: {}", args.join(" ")))
 }
 
 /// Installs Debian packages into the sid root; returns their versions, one
@@ -381,14 +383,9 @@ fn install_packages(sh: &Shell, root: &Path, packages: &[&str]) -> Result<String
     install.extend_from_slice(packages);
     run_in_root(sh, root, &install)?;
     run_in_root(sh, root, &["apt-get", "clean"])?;
-    let format = "${binary:Package}=${Version}\n";
-    let versions = cmd!(
-        sh,
-        "unshare --mount --propagation private -- sh -c {IN_ROOT} edgebench {root} dpkg-query -W --showformat {format} {packages...}"
-    )
-    .quiet()
-    .read()
-    .context("reading the sid root's package versions")?;
+    let mut query = vec!["dpkg-query", "-W", "--showformat", "${binary:Package}=${Version}\n"];
+    query.extend_from_slice(packages);
+    let versions = in_root(sh, root, &query).read().context("reading the sid root's package versions")?;
     Ok(versions + "\n")
 }
 

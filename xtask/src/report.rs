@@ -249,14 +249,22 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
 /// device's kernel.
 fn method(mut floors: Vec<u64>, kernel: Option<&str>, cpus: usize) -> String {
     floors.sort_unstable();
-    let spawn = match floors.get(floors.len() / 2) {
+    let median_floor = floors.get(floors.len() / 2).copied();
+    let span = match median_floor {
         // Records from before the launcher recorded its floor were timed from the child's `exec`.
-        None => "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out; peak memory, user and system time come from that child's own `wait4` rusage.".to_string(),
-        Some(floor) => format!(
-            "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from right before the fork to the moment the kernel reports the child's exit (the span hyperfine measures); peak memory, user and system time come from that child's own `wait4` rusage. A child's peak includes the launcher's memory it starts with (median {:.2} MiB here, `max_rss_floor_kib` in the records) and the launcher code it runs before `exec`.",
-            *floor as f64 / 1024.0
-        ),
+        None => {
+            "the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out"
+        }
+        Some(_) => {
+            "right before the fork to the moment the kernel reports the child's exit (the span hyperfine measures)"
+        }
     };
+    let floor = median_floor
+        .map(|kib| format!(" A child's peak includes the launcher's memory it starts with (median {:.2} MiB here, `max_rss_floor_kib` in the records) and the launcher code it runs before `exec`.", kib as f64 / 1024.0))
+        .unwrap_or_default();
+    let spawn = format!(
+        "Every run is a fresh child process, forked from a small launcher process of the harness. Wall time is taken on the monotonic clock from {span}; peak memory, user and system time come from that child's own `wait4` rusage.{floor}"
+    );
     // Linux 6.2 made the per-mm resident counters per-CPU.
     let counted_in_batches = kernel
         .and_then(kernel_release)

@@ -103,7 +103,8 @@ pub fn run_with(
     }
     let spawned = spawn::spawn(&spec).map_err(Error::Spawn)?;
     let pid = spawned.pid;
-    let (end, timed_out) = match pidfd_open(pid).filter(|_| use_pidfd) {
+    // Opened only where it will be used: this is inside the measured span.
+    let (end, timed_out) = match use_pidfd.then(|| pidfd_open(pid)).flatten() {
         // The child's exit makes its pidfd readable: one thread waits for
         // exit and deadline alike, and nothing else wakes while it runs.
         Some(pidfd) => wait_with_pidfd(&pidfd, pid, timeout).map_err(Error::Harness)?,
@@ -178,10 +179,11 @@ fn spec(
     spawn::Spec::new(&program, &args, &env, &workdir, stdio, invocation.address_space_limit).map_err(Error::Spawn)
 }
 
-/// Whether this kernel has pidfds (Linux 5.3 and later).
+/// Whether this kernel has pidfds (Linux 5.3 and later); asked once.
 fn pidfds_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     // SAFETY: getpid is always safe.
-    pidfd_open(unsafe { libc::getpid() }).is_some()
+    *SUPPORTED.get_or_init(|| pidfd_open(unsafe { libc::getpid() }).is_some())
 }
 
 fn pidfd_open(pid: libc::pid_t) -> Option<std::os::fd::OwnedFd> {

@@ -17,6 +17,15 @@ fn run(argv: &[&str], timeout: Duration, dir: &Path, watchdog: &Watchdog) -> mea
     measure::run(&invocation(argv), dir, &[], &capture, timeout, watchdog).expect("the child starts")
 }
 
+/// Measures `argv` in `dir` as the harness does: through a launcher process.
+fn launch(argv: &[&str], dir: &Path) -> Result<measure::Measurement, edgebench_harness::launcher::LaunchError> {
+    let stdout = dir.join("out");
+    let stderr = dir.join("err");
+    let capture = Capture { stdout: &stdout, stderr: &stderr };
+    let harness = Path::new(env!("CARGO_BIN_EXE_edgebench-harness"));
+    edgebench_harness::launcher::launch_with(harness, &invocation(argv), dir, &[], &capture, Duration::from_secs(60))
+}
+
 /// `getrusage(RUSAGE_CHILDREN)` would report the first child's peak for the
 /// second one too; each run must carry its own child's peak.
 #[test]
@@ -140,19 +149,7 @@ fn the_launcher_keeps_the_parents_memory_out_of_the_childs_peak() {
     let direct = run(&["true"], Duration::from_secs(60), dir.path(), &watchdog);
     assert!(direct.max_rss_kib > 100 * 1024, "forked from a big parent: {} KiB", direct.max_rss_kib);
 
-    let stdout = dir.path().join("out");
-    let stderr = dir.path().join("err");
-    let capture = Capture { stdout: &stdout, stderr: &stderr };
-    let harness = Path::new(env!("CARGO_BIN_EXE_edgebench-harness"));
-    let launched = edgebench_harness::launcher::launch_with(
-        harness,
-        &invocation(&["true"]),
-        dir.path(),
-        &[],
-        &capture,
-        Duration::from_secs(60),
-    )
-    .unwrap();
+    let launched = launch(&["true"], dir.path()).unwrap();
     assert_eq!(launched.exit, Exit::Code(0));
     assert!(launched.max_rss_kib < 10 * 1024, "forked from the launcher: {} KiB", launched.max_rss_kib);
     // The floor is the launcher's own, small, not the big parent's, and the
@@ -167,21 +164,9 @@ fn the_launcher_keeps_the_parents_memory_out_of_the_childs_peak() {
 #[test]
 fn the_launcher_reports_a_program_that_cannot_start() {
     let dir = tempfile::tempdir().unwrap();
-    let stdout = dir.path().join("out");
-    let stderr = dir.path().join("err");
-    let capture = Capture { stdout: &stdout, stderr: &stderr };
     std::fs::write(dir.path().join("not-executable"), "#!/bin/sh\n").unwrap();
-    let harness = Path::new(env!("CARGO_BIN_EXE_edgebench-harness"));
     for argv in [&["no-such-program-anywhere"][..], &["./missing"], &["./not-executable"]] {
-        let outcome = edgebench_harness::launcher::launch_with(
-            harness,
-            &invocation(argv),
-            dir.path(),
-            &[],
-            &capture,
-            Duration::from_secs(60),
-        );
-        match outcome {
+        match launch(argv, dir.path()) {
             Err(edgebench_harness::launcher::LaunchError::NotStarted(e)) => assert!(!e.is_empty()),
             other => panic!("{argv:?}: expected a program that did not start, got {other:?}"),
         }
