@@ -11,12 +11,17 @@ use edgebench_model::plan::Plan;
 use xshell::Shell;
 
 use crate::build::{self, Request};
+use crate::device::progress::Progress;
+use crate::device::session::{ReconnectPolicy, RunDir, Session};
+use crate::device::target::{self, Target};
 use crate::flags::BenchArgs;
-use crate::pipeline::Pipeline;
-use crate::progress::Progress;
-use crate::session::{ReconnectPolicy, RunDir, Session};
-use crate::target::{self, Target};
-use crate::{pipeline, plan, provenance, snapshot, suite, summary};
+use crate::planning::pipeline;
+use crate::planning::pipeline::Pipeline;
+use crate::planning::plan;
+use crate::planning::suite;
+use crate::snapshot;
+use crate::snapshot::console;
+use crate::snapshot::provenance;
 
 /// What a finished bench leaves behind, per target.
 pub struct Finished {
@@ -138,7 +143,7 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
             "{}: deployed {} file(s), {} ({} already on the device)",
             target.name,
             deployed.copied,
-            crate::preflight::mib(deployed.bytes),
+            crate::device::preflight::mib(deployed.bytes),
             deployed.present
         );
     }
@@ -205,7 +210,7 @@ fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> R
 fn report(args: &BenchArgs, finished: &[Finished], total: Duration) -> Result<()> {
     let fleet = args.target.len() > 1;
     if args.json {
-        let values: Vec<_> = finished.iter().map(|f| summary::json(&f.analysis, &f.run_dir, &f.snapshot_dir)).collect();
+        let values: Vec<_> = finished.iter().map(|f| console::json(&f.analysis, &f.run_dir, &f.snapshot_dir)).collect();
         let text = match values.as_slice() {
             [one] if !fleet => serde_json::to_string_pretty(one)?,
             _ => serde_json::to_string_pretty(&values)?,
@@ -217,7 +222,7 @@ fn report(args: &BenchArgs, finished: &[Finished], total: Duration) -> Result<()
             if fleet {
                 println!("\n== {}", f.target);
             }
-            print!("{}", summary::table(&f.analysis));
+            print!("{}", console::table(&f.analysis));
         }
         if !args.quiet && !args.json {
             eprintln!(

@@ -13,11 +13,17 @@ use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifes
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
+use crate::device::target::{self, Target};
 use crate::flags::BuildArgs;
-use crate::kernels::{self, Job};
-use crate::pipeline::Pipeline;
-use crate::target::{self, Target};
-use crate::{images, polybench, programs, project, stamp, suite, zig};
+use crate::planning::pipeline::Pipeline;
+use crate::planning::suite;
+use crate::project;
+use crate::toolchain::images;
+use crate::toolchain::kernels::{self, Job};
+use crate::toolchain::polybench;
+use crate::toolchain::up_to_date;
+use crate::toolchain::zig;
+use crate::toolchain::{cross, programs};
 
 /// What to build.
 pub struct Request<'a> {
@@ -40,7 +46,7 @@ impl<'a> Request<'a> {
             target,
             kernels: pipeline.kernels.iter().collect(),
             datasets: pipeline.datasets.clone(),
-            programs: programs::needed(pipeline.runtimes.iter().map(|r| (r.runtime, r.variant.as_str()))),
+            programs: pipeline.programs(),
             debian_rootfs: pipeline
                 .runtimes
                 .iter()
@@ -54,7 +60,7 @@ pub fn run(args: &BuildArgs) -> Result<Manifest> {
     let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
     if let Some(pipeline) = &args.pipeline {
-        let pipeline = crate::pipeline::load(pipeline, &suite)?;
+        let pipeline = crate::planning::pipeline::load(pipeline, &suite)?;
         return build(&Request::for_pipeline(&target, &pipeline, args.quiet));
     }
     if let Some(name) = args.kernels.iter().find(|k| polybench::is_suite_name(k.trim())) {
@@ -114,7 +120,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     }
     let mut program_compilers = Vec::new();
     if !req.programs.is_empty() {
-        program_compilers = programs::build(&sh, req.target, &target_dir, &req.programs, req.quiet)?;
+        program_compilers = cross::install(&sh, req.target.arch, &target_dir, &req.programs, req.quiet)?;
         for p in &req.programs {
             artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
         }
@@ -134,7 +140,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
         }
     }
     if req.debian_rootfs {
-        let rel = images::debian_rootfs(&sh, req.target, &target_dir, req.quiet)?;
+        let rel = images::debian_rootfs(&sh, req.target.arch, &target_dir, req.quiet)?;
         artifacts.push(artifact(&target_dir, images::DEBIAN_ROOTFS, None, ArtifactKind::Rootfs, &rel)?);
     }
     keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
@@ -216,10 +222,10 @@ fn precompile_wasmtime(
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
     let inputs = format!("{}+{executor_sha256}", sha256_file(&target_dir.join(wasm_rel))?);
-    if stamp::is_current(&out, &inputs) {
+    if up_to_date::is_current(&out, &inputs) {
         return Ok(out_rel);
     }
-    stamp::clear(&out);
+    up_to_date::clear(&out);
     fs::create_dir_all(out.parent().expect("has a parent"))?;
     let command = ExecutorCommand::Precompile {
         variant: "aot".into(),
@@ -236,6 +242,6 @@ fn precompile_wasmtime(
         .quiet()
         .run()
         .with_context(|| format!("precompiling {wasm_rel} for Wasmtime"))?;
-    stamp::record(&out, &inputs)?;
+    up_to_date::record(&out, &inputs)?;
     Ok(out_rel)
 }

@@ -72,7 +72,9 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         .map(|s| s.median);
     for cell in finished.analysis.cells.iter().filter(|c| c.key.kernel == STARTUP) {
         // The workload's own peak: for docker the container's, not the client's.
-        let (Some(wall), Some(rss)) = (cell.metric(WALL_MS), crate::summary::workload_peak(cell)) else { continue };
+        let (Some(wall), Some(rss)) = (cell.metric(WALL_MS), crate::snapshot::console::workload_peak(cell)) else {
+            continue;
+        };
         let ratio = native_wall.map(|n| format!("{:.1}", wall.median / n)).unwrap_or_default();
         println!(
             "{:<24} {:>5} {:>12.3} {:>14.2} {:>12}",
@@ -102,7 +104,7 @@ fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<S
     let native = manifest.find(STARTUP, None, ArtifactKind::Native).context("no native start-up binary was built")?;
     let workdir = project::target_dir("local");
     let exe = workdir.join(&native.path);
-    let harness = workdir.join(crate::programs::path(&crate::programs::HARNESS));
+    let harness = workdir.join(crate::toolchain::programs::path(&crate::toolchain::programs::HARNESS));
     std::fs::create_dir_all(calibration).with_context(|| format!("creating {}", calibration.display()))?;
     let capture_dir = fresh_dir(calibration)?;
     let stdout = capture_dir.join("stdout");

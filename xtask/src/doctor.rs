@@ -5,11 +5,13 @@
 use anyhow::{Result, bail};
 use xshell::Shell;
 
+use crate::device::preflight::{self, Level};
+use crate::device::ssh::Ssh;
+use crate::device::target::{self, Access};
 use crate::flags::DoctorArgs;
-use crate::preflight::{self, Level};
-use crate::ssh::Ssh;
-use crate::target::{self, Access};
-use crate::{binfmt, project, tools};
+use crate::project;
+use crate::toolchain::apt;
+use crate::toolchain::binfmt;
 
 pub fn run(args: &DoctorArgs) -> Result<()> {
     let target = target::resolve(&args.target)?;
@@ -17,7 +19,7 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
     let facts = match &target.access {
         Access::Local => {
             if let Some(emulator) = &target.emulator {
-                let found = tools::has(&Shell::new()?, emulator);
+                let found = apt::has(&Shell::new()?, emulator);
                 println!(
                     "[{}] {:<18} {emulator}{}",
                     if found { "ok  " } else { "FAIL" },

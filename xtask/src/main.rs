@@ -1,42 +1,23 @@
-//! `cargo xtask <verb>`: the host side of edgebench. One module per verb;
-//! every external process goes through `xshell`.
+//! `cargo xtask <verb>`: the host side of edgebench. One file per verb at
+//! this level; the rest lives in four wings (see ARCHITECTURE.md):
+//! `planning` (pipeline → plan), `toolchain` (sources → artifacts),
+//! `device` (where a plan runs) and `snapshot` (records → results).
+//! Every external process goes through `xshell`.
 
-mod actionlint;
 mod bench;
-mod binfmt;
 mod build;
 mod calibrate;
 mod compare;
-mod cross;
 mod doctor;
-mod flags;
-mod images;
-mod kernels;
-mod pipeline;
-mod plan;
-mod plot;
-mod polybench;
-mod preflight;
-mod programs;
-mod progress;
-mod project;
-mod provenance;
 mod reanalyse;
-mod report;
-mod runtime;
-mod session;
-mod snapshot;
-mod ssh;
-mod stamp;
-mod suggest;
-mod suite;
-mod summary;
-mod target;
 mod test;
-mod tools;
-mod wheel;
-mod yaml;
-mod zig;
+
+mod device;
+mod flags;
+mod planning;
+mod project;
+mod snapshot;
+mod toolchain;
 
 use clap::Parser;
 

@@ -6,9 +6,10 @@
 use anyhow::{Context, Result, bail};
 use edgebench_stats::analysis::CellKey;
 
+use crate::device::session;
 use crate::flags::ReanalyseArgs;
+use crate::planning::suggestions;
 use crate::snapshot;
-use crate::{session, suggest};
 
 pub fn run(args: &ReanalyseArgs) -> Result<()> {
     let dir = &args.snapshot;
@@ -22,7 +23,9 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
     labels.dedup();
     let baseline = match &args.baseline {
         Some(b) if labels.contains(b) => Some(b.clone()),
-        Some(b) => bail!("{} in {}", suggest::unknown("baseline", b, labels.iter().map(String::as_str)), dir.display()),
+        Some(b) => {
+            bail!("{} in {}", suggestions::unknown("baseline", b, labels.iter().map(String::as_str)), dir.display())
+        }
         None => summary.analysis.baseline.clone(),
     };
     let out = match (&args.out, &args.baseline) {

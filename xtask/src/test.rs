@@ -6,10 +6,10 @@
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
 
-use crate::actionlint;
 use crate::flags::TestArgs;
 use crate::project;
-use crate::tools::{self, Tool};
+use crate::toolchain::actionlint;
+use crate::toolchain::apt::{self, Tool};
 
 /// The system tools the tests use.
 const TOOLS: &[Tool] = &[
@@ -27,9 +27,9 @@ const TOOLS: &[Tool] = &[
 pub fn run(args: &TestArgs) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project::root());
-    tools::ensure(&sh, TOOLS)?;
+    apt::ensure(&sh, TOOLS)?;
     if !args.no_lint {
-        let cargo = tools::cargo();
+        let cargo = apt::cargo();
         cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs; run `cargo fmt --all`")?;
         for manifest in
             ["crates/exec-wasmtime/Cargo.toml", "crates/exec-wasmer/Cargo.toml", "crates/exec-docker/Cargo.toml"]
@@ -43,7 +43,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
             .context("clippy found problems")?;
         actionlint::check(&sh)?;
     }
-    let cargo = tools::cargo();
+    let cargo = apt::cargo();
     let filter = &args.filter;
     cmd!(sh, "{cargo} test --workspace --locked {filter...}").run().context("tests failed")?;
     Ok(())

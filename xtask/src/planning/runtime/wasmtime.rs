@@ -8,7 +8,7 @@ use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::plan::Invocation;
 
 use super::{CellContext, Runtime, executor_invocation};
-use crate::programs::{self, Program};
+use crate::toolchain::programs::{self, Program};
 
 pub struct Wasmtime;
 

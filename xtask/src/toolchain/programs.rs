@@ -1,15 +1,6 @@
-//! The device programs: the harness and the executors of the embedded
-//! engines, built in release mode into their own cargo target directory.
-
-use std::fs;
-use std::path::Path;
-
-use anyhow::{Context, Result};
-use edgebench_model::manifest::CompilerInfo;
-use xshell::Shell;
-
-use crate::cross::SystemNeeds;
-use crate::target::Target;
+//! The device programs — the harness and the executors of the embedded
+//! engines — as a catalogue: each one's package, binary, features and what
+//! its build needs beyond Rust. [`crate::toolchain::cross`] builds them.
 
 /// A device program: its cargo package and binary name.
 #[derive(Debug, PartialEq, Eq)]
@@ -20,7 +11,7 @@ pub struct Program {
     /// The cargo features it is built with; `None`: the package's defaults.
     pub features: Option<&'static [&'static str]>,
     /// System libraries its build needs; such a program is built in the
-    /// Debian sid root (see [`crate::cross`]).
+    /// Debian sid root (see [`crate::toolchain::sid_root`]).
     pub system: Option<&'static SystemNeeds>,
 }
 
@@ -57,7 +48,7 @@ pub const DOCKER: Program =
 
 /// Wasmer with its LLVM backend only: built when a pipeline runs
 /// `wasmer/llvm`, in the Debian sid root, which has LLVM 22 (see
-/// [`crate::cross`]).
+/// [`crate::toolchain::sid_root`]).
 pub const WASMER_LLVM: Program = Program {
     manifest: "crates/exec-wasmer/Cargo.toml",
     binary: "edgebench-wasmer-llvm",
@@ -91,44 +82,28 @@ const LLVM_22: SystemNeeds = SystemNeeds {
 pub const DEFAULT: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &DOCKER];
 pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &WASMER_LLVM, &DOCKER];
 
-/// The harness and every program the given runtime variants need, in `ALL` order.
-pub fn needed<'a>(
-    variants: impl IntoIterator<Item = (&'a dyn crate::runtime::Runtime, &'a str)>,
-) -> Vec<&'static Program> {
-    let wanted: Vec<&'static Program> =
-        variants.into_iter().flat_map(|(r, variant)| r.programs(variant).iter().copied()).collect();
-    ALL.iter().copied().filter(|p| **p == HARNESS || wanted.contains(p)).collect()
-}
-
 /// Relative path of a program in the target directory.
 pub fn path(program: &Program) -> String {
     format!("bin/{}", program.binary)
 }
 
-/// Builds `programs` for `target` and copies them into `bin/` of the target
-/// directory; returns the compilers that made them. Cargo decides what is
-/// stale; a no-op build is quick. See [`crate::cross`] for how.
-pub fn build(
-    sh: &Shell,
-    target: &Target,
-    target_dir: &Path,
-    programs: &[&'static Program],
-    quiet: bool,
-) -> Result<Vec<CompilerInfo>> {
-    let bin = target_dir.join("bin");
-    fs::create_dir_all(&bin)?;
-    let mut compilers = Vec::new();
-    for built in crate::cross::build(sh, target.arch, programs, quiet)? {
-        for p in &built.programs {
-            let from = built.dir.join(p.binary);
-            let dest = target_dir.join(path(p));
-            if fs::read(&from).ok() != fs::read(&dest).ok() {
-                let partial = crate::stamp::with_suffix(&dest, ".partial");
-                fs::copy(&from, &partial).with_context(|| format!("copying {}", from.display()))?;
-                fs::rename(&partial, &dest)?;
-            }
-        }
-        compilers.push(built.compiler);
-    }
-    Ok(compilers)
+/// What a program's build needs beyond Rust: Debian sid packages, and how
+/// to link their libraries into a static executable.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SystemNeeds {
+    /// What the packages are, for messages.
+    pub what: &'static str,
+    /// Installed into the sid root when the program is first built there.
+    pub packages: &'static [&'static str],
+    /// The environment of its cargo build.
+    pub env: &'static [(&'static str, &'static str)],
+    /// Libraries its build scripts ask for as shared ones; they are linked
+    /// from their static archives instead (see [`sid_root::install_needs`](crate::toolchain::sid_root::install_needs)).
+    pub static_libs: &'static [&'static str],
+    /// Libraries listed by a build script but not needed by the program,
+    /// with no static archive to be had: an empty archive stands in.
+    pub unused_libs: &'static [&'static str],
+    /// Linker arguments put last: the C++ runtime's own dependencies on the
+    /// C library come after the C library in rustc's order.
+    pub link_tail: &'static [&'static str],
 }

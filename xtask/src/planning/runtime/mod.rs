@@ -16,7 +16,7 @@ use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 use edgebench_model::suite::Kernel;
 
-use crate::programs::Program;
+use crate::toolchain::programs::Program;
 
 pub trait Runtime: Sync {
     fn name(&self) -> &'static str;
@@ -96,7 +96,7 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
         module: module.path.clone(),
         args: Vec::new(),
     };
-    let mut argv = vec![crate::programs::path(program)];
+    let mut argv = vec![crate::toolchain::programs::path(program)];
     argv.extend(command.to_args());
     Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: true }
 }
@@ -105,7 +105,7 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
 pub fn executor_probe(program: &Program, variant: &str) -> Invocation {
     let command =
         edgebench_model::executor::ExecutorCommand::Probe { variant: variant.to_string(), image: None, rootfs: None };
-    let mut argv = vec![crate::programs::path(program)];
+    let mut argv = vec![crate::toolchain::programs::path(program)];
     argv.extend(command.to_args());
     Invocation { argv, ..Default::default() }
 }

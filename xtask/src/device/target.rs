@@ -2,68 +2,16 @@
 //! `pipelines/targets.yaml`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
-use crate::{project, suggest, yaml};
+use crate::planning::suggestions;
+use crate::planning::yaml;
+use crate::project;
+use crate::toolchain::arch::Arch;
 
 pub const LOCAL: &str = "local";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arch {
-    X86_64,
-    Aarch64,
-}
-
-impl Arch {
-    pub fn host() -> Result<Arch> {
-        match std::env::consts::ARCH {
-            "x86_64" => Ok(Arch::X86_64),
-            "aarch64" => Ok(Arch::Aarch64),
-            other => bail!("edgebench does not support {other} hosts yet (x86_64 and aarch64 are supported)"),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Aarch64 => "aarch64",
-        }
-    }
-
-    /// The C target for statically linked native kernels.
-    pub fn zig_native_target(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-linux-musl",
-            Arch::Aarch64 => "aarch64-linux-musl",
-        }
-    }
-
-    /// Debian's qemu-user emulator for this architecture.
-    pub fn qemu_user(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "qemu-x86_64-static",
-            Arch::Aarch64 => "qemu-aarch64-static",
-        }
-    }
-
-    /// The Rust triple of the device programs.
-    pub fn rust_triple(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64-unknown-linux-gnu",
-            Arch::Aarch64 => "aarch64-unknown-linux-gnu",
-        }
-    }
-}
-
-impl fmt::Display for Arch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,7 +86,7 @@ pub fn resolve(name: &str) -> Result<Target> {
     let file: TargetsFile = yaml::read(&path)?;
     let Some(entry) = file.targets.get(name) else {
         let names = std::iter::once(LOCAL).chain(file.targets.keys().map(String::as_str));
-        bail!("{} (targets are defined in {})", suggest::unknown("target", name, names), path.display());
+        bail!("{} (targets are defined in {})", suggestions::unknown("target", name, names), path.display());
     };
     let access = match (&entry.ssh, &entry.workdir) {
         (Some(destination), Some(workdir)) => Access::Ssh {

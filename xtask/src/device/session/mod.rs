@@ -21,8 +21,8 @@ use edgebench_model::plan::Plan;
 use edgebench_model::record::RunRecord;
 use serde::Deserialize;
 
+use crate::device::target::{Access, Target};
 use crate::project;
-use crate::target::{Access, Target};
 
 pub use remote::ReconnectPolicy;
 
@@ -77,7 +77,7 @@ impl Session {
         Ok(match &target.access {
             Access::Local => {
                 if target.emulator.is_some() {
-                    crate::binfmt::ensure(&xshell::Shell::new()?, target.arch)?;
+                    crate::toolchain::binfmt::ensure(&xshell::Shell::new()?, target.arch)?;
                 }
                 Session::Local(local::Local { workdir: mirror })
             }

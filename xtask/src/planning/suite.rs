@@ -6,7 +6,9 @@ use anyhow::{Result, bail};
 use edgebench_model::Dataset;
 use edgebench_model::suite::{FAULTS_CATEGORY, Kernel, Suite};
 
-use crate::{project, suggest, yaml};
+use crate::planning::suggestions;
+use crate::planning::yaml;
+use crate::project;
 
 pub fn path() -> PathBuf {
     project::kernels_dir().join("suite.yaml")
@@ -43,7 +45,7 @@ pub fn select<'a>(suite: &'a Suite, names: &[String]) -> Result<Vec<&'a Kernel>>
                 let categories = categories(suite);
                 valid.extend(categories.iter().map(String::as_str));
                 valid.push("all");
-                bail!(suggest::unknown("kernel or category", name, valid.iter().copied()));
+                bail!(suggestions::unknown("kernel or category", name, valid.iter().copied()));
             }
             in_category
         };
@@ -88,7 +90,9 @@ pub fn datasets(names: &[String]) -> Result<Vec<Dataset>> {
         }
         match name.parse::<Dataset>() {
             Ok(d) => out.push(d),
-            Err(_) => bail!(suggest::unknown("dataset", name, Dataset::ALL.iter().map(|d| d.as_str()).chain(["all"]))),
+            Err(_) => {
+                bail!(suggestions::unknown("dataset", name, Dataset::ALL.iter().map(|d| d.as_str()).chain(["all"])))
+            }
         }
     }
     out.sort();

@@ -6,7 +6,7 @@ use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
 use super::{CellContext, Options, Runtime, executor_invocation, executor_probe};
-use crate::programs::{self, Program};
+use crate::toolchain::programs::{self, Program};
 
 pub struct Wasmer;
 

@@ -9,8 +9,9 @@ use std::fmt;
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::ssh::Ssh;
-use crate::target::{Arch, Target};
+use crate::device::ssh::Ssh;
+use crate::device::target::Target;
+use crate::toolchain::arch::Arch;
 
 /// Prints `key=value` lines. `$1` is the work directory, created if missing.
 const FACTS_SCRIPT: &str = r#"
@@ -308,7 +309,7 @@ pub fn mib(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::Access;
+    use crate::device::target::Access;
 
     fn target(arch: Arch) -> Target {
         Target { name: "t".into(), arch, access: Access::Local, emulator: None }

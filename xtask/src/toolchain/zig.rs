@@ -9,7 +9,7 @@ use anyhow::Result;
 use xshell::{Shell, cmd};
 
 use crate::project;
-use crate::wheel::{self, Pinned};
+use crate::toolchain::wheels::{self, Pinned};
 
 pub const VERSION: &str = "0.17.1";
 
@@ -57,7 +57,7 @@ impl Zig {
 
 /// Returns the pinned zig, downloading and verifying it on first use.
 pub fn ensure(sh: &Shell, quiet: bool) -> Result<Zig> {
-    let unpacked = wheel::ensure(sh, &PIN, quiet)?;
+    let unpacked = wheels::ensure(sh, &PIN, quiet)?;
     Ok(Zig {
         exe: unpacked.home.join("ziglang").join("zig"),
         cache_dir: project::toolchains_dir().join("zig-cache"),

@@ -14,8 +14,8 @@ use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
 use super::{CellContext, Options, Runtime};
-use crate::images;
-use crate::programs::{self, Program};
+use crate::toolchain::images;
+use crate::toolchain::programs::{self, Program};
 
 pub struct Docker;
 

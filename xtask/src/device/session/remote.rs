@@ -20,10 +20,10 @@ use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::Plan;
 
 use super::{Deployed, ProgressLine, RunDir};
-use crate::preflight::{self, Facts};
-use crate::programs;
-use crate::ssh::Ssh;
-use crate::target::Target;
+use crate::device::preflight::{self, Facts};
+use crate::device::ssh::Ssh;
+use crate::device::target::Target;
+use crate::toolchain::programs;
 
 /// How long to keep trying when the connection drops during a run.
 #[derive(Debug, Clone, Copy)]

@@ -11,8 +11,8 @@ use edgebench_model::record::RunRecord;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
-use crate::plot::{Bar, Chart, Series};
-use crate::provenance::Provenance;
+use crate::snapshot::plot::{Bar, Chart, Series};
+use crate::snapshot::provenance::Provenance;
 
 use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow};
 use serde::de::DeserializeOwned;
 
-use crate::suggest;
+use crate::planning::suggestions;
 
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -41,7 +41,7 @@ fn message(raw: &str) -> String {
         && let Some((field, expected)) = rest.split_once("`, expected one of ")
     {
         let valid: Vec<&str> = expected.split(", ").map(|s| s.trim_matches('`')).collect();
-        if let Some(best) = suggest::closest(field, valid.iter().copied()) {
+        if let Some(best) = suggestions::closest(field, valid.iter().copied()) {
             return format!("unknown field `{field}`; did you mean `{best}`? (valid: {})", valid.join(", "));
         }
         return format!("unknown field `{field}`; valid: {}", valid.join(", "));

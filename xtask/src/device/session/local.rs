@@ -10,7 +10,7 @@ use edgebench_model::device::DeviceInfo;
 use xshell::{Shell, cmd};
 
 use super::{ProgressLine, RunDir};
-use crate::programs;
+use crate::toolchain::programs;
 
 pub struct Local {
     pub workdir: PathBuf,

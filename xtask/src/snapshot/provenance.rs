@@ -11,9 +11,9 @@ use edgebench_model::record::RunRecord;
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
-use crate::pipeline::Pipeline;
+use crate::device::target::{Access, Target};
+use crate::planning::pipeline::Pipeline;
 use crate::project;
-use crate::target::{Access, Target};
 
 pub const PROVENANCE_SCHEMA: u32 = 1;
 
@@ -86,7 +86,7 @@ pub struct PlanInfo {
     pub pipeline: String,
     pub pipeline_sha256: String,
     pub seed: u64,
-    pub order: crate::pipeline::Order,
+    pub order: crate::planning::pipeline::Order,
     pub repetitions: u32,
     pub warmups: u32,
     pub timeout_ms: u64,

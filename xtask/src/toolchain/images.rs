@@ -8,9 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::stamp;
-use crate::target::{Arch, Target};
-use crate::tools::{self, Tool};
+use crate::toolchain::apt::{self, Tool};
+use crate::toolchain::arch::Arch;
+use crate::toolchain::up_to_date;
 
 pub const DEBIAN_SUITE: &str = "bookworm";
 pub const DEBIAN_ROOTFS: &str = "debian-bookworm-minbase";
@@ -31,13 +31,13 @@ pub fn debian_rootfs_path(arch: Arch) -> String {
 /// kernels in `debian`), unless the same inputs already built it. The
 /// tarball is not byte-reproducible (debootstrap writes dates); its hash in
 /// the manifest names exactly what ran.
-pub fn debian_rootfs(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool) -> Result<String> {
+pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bool) -> Result<String> {
     let arch = Arch::host()?;
-    if target.arch != arch {
+    if target_arch != arch {
         bail!(
             "building a Debian root filesystem for {} on this {arch} host is not supported yet \
              (it needs debootstrap --foreign and a second stage under qemu)",
-            target.arch
+            target_arch
         );
     }
     let debian_arch = match arch {
@@ -48,22 +48,22 @@ pub fn debian_rootfs(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool
     let rel = debian_rootfs_path(arch);
     let out = target_dir.join(&rel);
     let inputs = format!("debootstrap --variant=minbase --arch={debian_arch} {DEBIAN_SUITE} {mirror}; no apt caches");
-    if stamp::is_current(&out, &inputs) {
+    if up_to_date::is_current(&out, &inputs) {
         return Ok(rel);
     }
-    if !tools::is_root(sh) {
+    if !apt::is_root(sh) {
         bail!(
             "building the Debian image's root filesystem needs root (debootstrap); run as root or use the `scratch` variant"
         );
     }
-    tools::ensure(
+    apt::ensure(
         sh,
         &[Tool { command: "debootstrap", package: "debootstrap", why: "building the Debian image's root filesystem" }],
     )?;
     if !quiet {
         eprintln!("building the Debian {DEBIAN_SUITE} minbase root filesystem with debootstrap ({mirror})…");
     }
-    stamp::clear(&out);
+    up_to_date::clear(&out);
     let staging = target_dir.join("images/debian-root.partial");
     if staging.exists() {
         fs::remove_dir_all(&staging)?;
@@ -74,7 +74,7 @@ pub fn debian_rootfs(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool
         .ignore_stdout()
         .run()
         .context("debootstrap failed")?;
-    let partial = stamp::with_suffix(&out, ".partial");
+    let partial = up_to_date::with_suffix(&out, ".partial");
     // Without the downloaded packages and index files: they are not part of
     // the system, only of how it was made.
     cmd!(
@@ -85,6 +85,6 @@ pub fn debian_rootfs(sh: &Shell, target: &Target, target_dir: &Path, quiet: bool
     .context("packing the root filesystem")?;
     fs::remove_dir_all(&staging)?;
     fs::rename(&partial, &out)?;
-    stamp::record(&out, &inputs)?;
+    up_to_date::record(&out, &inputs)?;
     Ok(rel)
 }

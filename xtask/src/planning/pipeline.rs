@@ -12,8 +12,13 @@ use edgebench_model::suite::{Kernel, Suite};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::runtime::{self, Runtime};
-use crate::{polybench, project, suggest, suite, yaml};
+use crate::planning::runtime::{self, Runtime};
+use crate::planning::suggestions;
+use crate::planning::suite;
+use crate::planning::yaml;
+use crate::project;
+use crate::toolchain::polybench;
+use crate::toolchain::programs::{self, Program};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +114,16 @@ impl RuntimeUse {
     }
 }
 
+impl Pipeline {
+    /// The harness and every device program the pipeline's runtime variants
+    /// need, in [`programs::ALL`] order.
+    pub fn programs(&self) -> Vec<&'static Program> {
+        let wanted: Vec<&'static Program> =
+            self.runtimes.iter().flat_map(|r| r.runtime.programs(&r.variant).iter().copied()).collect();
+        programs::ALL.iter().copied().filter(|p| **p == programs::HARNESS || wanted.contains(p)).collect()
+    }
+}
+
 /// Finds a pipeline by name (`pipelines/<name>.yaml`) or path.
 pub fn locate(name_or_path: &str) -> Result<PathBuf> {
     let as_path = Path::new(name_or_path);
@@ -123,7 +138,7 @@ pub fn locate(name_or_path: &str) -> Result<PathBuf> {
         return Ok(path);
     }
     let names = available()?;
-    bail!(suggest::unknown("pipeline", name_or_path, names.iter().map(String::as_str)))
+    bail!(suggestions::unknown("pipeline", name_or_path, names.iter().map(String::as_str)))
 }
 
 /// The pipelines shipped in `pipelines/`.
@@ -210,14 +225,18 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     for entry in &file.runtimes {
         let name = &entry.runtime;
         let rt = runtime::find(&name.value)
-            .ok_or_else(|| err(name.referenced, suggest::unknown("runtime", &name.value, runtime::names())))?;
+            .ok_or_else(|| err(name.referenced, suggestions::unknown("runtime", &name.value, runtime::names())))?;
         let mut options = runtime::Options::new();
         for (key, value) in &entry.options {
             if !rt.options().contains(&key.as_str()) {
                 let msg = if rt.options().is_empty() {
                     format!("runtime `{}` takes no options, but `{key}` is set", rt.name())
                 } else {
-                    suggest::unknown(&format!("option of runtime `{}`", rt.name()), key, rt.options().iter().copied())
+                    suggestions::unknown(
+                        &format!("option of runtime `{}`", rt.name()),
+                        key,
+                        rt.options().iter().copied(),
+                    )
                 };
                 return Err(err(value.referenced, msg));
             }
@@ -240,7 +259,11 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
             if !rt.variants().is_empty() && !rt.variants().contains(&variant.as_str()) {
                 return Err(err(
                     at,
-                    suggest::unknown(&format!("variant of `{}`", rt.name()), &variant, rt.variants().iter().copied()),
+                    suggestions::unknown(
+                        &format!("variant of `{}`", rt.name()),
+                        &variant,
+                        rt.variants().iter().copied(),
+                    ),
                 ));
             }
             if variant.is_empty() || variant.contains('/') || variant.contains(char::is_whitespace) {
@@ -285,7 +308,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
                         b.referenced,
                         format!(
                             "{} (the baseline must be one of the pipeline's runtimes)",
-                            suggest::unknown("baseline", &b.value, labels.iter().map(String::as_str))
+                            suggestions::unknown("baseline", &b.value, labels.iter().map(String::as_str))
                         ),
                     ));
                 }

@@ -19,8 +19,8 @@ use edgebench_model::Dataset;
 use edgebench_model::manifest::{ArtifactKind, CompilerInfo, SuiteSource};
 use edgebench_model::suite::{Element, Kernel, PolybenchSource, Suite};
 
-use crate::kernels::{self, Compile};
-use crate::target::Arch;
+use crate::toolchain::arch::Arch;
+use crate::toolchain::kernels::{self, Compile};
 
 /// The suite's name in pipelines and in the manifest.
 pub const SUITE: &str = "polybench";
@@ -144,7 +144,7 @@ fn element(header: &Path) -> Element {
 pub fn select<'a>(suite: &'a Suite, name: &str) -> Result<Vec<&'a Kernel>> {
     match name.strip_prefix(PREFIX) {
         None | Some("all") => Ok(suite.kernels.iter().collect()),
-        Some(_) => crate::suite::select(suite, &[name.to_string()]),
+        Some(_) => crate::planning::suite::select(suite, &[name.to_string()]),
     }
 }
 
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn aarch64_builds_dump_the_same_arrays_as_the_host_builds() {
         let sh = xshell::Shell::new().unwrap();
-        let zig = crate::zig::ensure(&sh, true).unwrap();
+        let zig = crate::toolchain::zig::ensure(&sh, true).unwrap();
         let suite = open(&fixture()).unwrap();
         let out = tempfile::tempdir().unwrap();
         let dumps = |arch: Arch, emulator: Option<&str>| -> BTreeMap<String, String> {

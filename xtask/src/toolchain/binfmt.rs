@@ -12,8 +12,8 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use xshell::{Shell, cmd};
 
-use crate::target::Arch;
-use crate::tools::Tool;
+use crate::toolchain::apt::Tool;
+use crate::toolchain::arch::Arch;
 
 const BINFMT_DIR: &str = "/proc/sys/fs/binfmt_misc";
 
@@ -39,14 +39,14 @@ pub fn ensure(sh: &Shell, arch: Arch) -> Result<()> {
     if status(arch).is_ok() {
         return Ok(());
     }
-    if !crate::tools::is_root(sh) {
+    if !crate::toolchain::apt::is_root(sh) {
         bail!(
             "{arch} binaries do not run on this machine: qemu-user is not registered with binfmt_misc. \
              On Debian: `sudo apt-get install qemu-user-static binfmt-support` registers it (with the fix-binary flag), \
              or run edgebench as root and it registers it itself"
         );
     }
-    crate::tools::ensure(
+    crate::toolchain::apt::ensure(
         sh,
         &[Tool { command: arch.qemu_user(), package: "qemu-user-static", why: "runs the emulated target's programs" }],
     )?;

@@ -13,9 +13,9 @@ use edgebench_model::manifest::{ArtifactKind, CompilerInfo, SuiteSource};
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
-use crate::stamp;
-use crate::target::Arch;
-use crate::zig::Zig;
+use crate::toolchain::arch::Arch;
+use crate::toolchain::up_to_date;
+use crate::toolchain::zig::Zig;
 use edgebench_harness::verify::sha256_hex;
 
 /// Flags shared by every kernel build. `-ffp-contract=off` keeps the compiler
@@ -203,14 +203,14 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
             s
         }),
     };
-    if stamp::is_current(&out, &inputs) {
+    if up_to_date::is_current(&out, &inputs) {
         return Ok(built(false));
     }
 
     fs::create_dir_all(out.parent().expect("output has a parent"))?;
-    stamp::clear(&out);
+    up_to_date::clear(&out);
     let _dir = sh.push_dir(&job.dir);
-    let partial = stamp::with_suffix(&out, ".partial");
+    let partial = up_to_date::with_suffix(&out, ".partial");
     let command =
         zig.cc(sh).arg("-target").arg(job.target).args(&job.args).arg("-o").arg(&partial).quiet().ignore_status();
     let shown = command.to_string();
@@ -227,7 +227,7 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
         );
     }
     fs::rename(&partial, &out)?;
-    stamp::record(&out, &inputs)?;
+    up_to_date::record(&out, &inputs)?;
     Ok(built(true))
 }
 
@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn a_changed_source_is_rebuilt_and_an_unchanged_one_is_not() {
         let sh = Shell::new().unwrap();
-        let zig = crate::zig::ensure(&sh, true).unwrap();
+        let zig = crate::toolchain::zig::ensure(&sh, true).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (sources, kernel) = scratch_suite(dir.path(), "int main(void) { return 0; }\n");
         let jobs = [Job { kernel: &kernel, dataset: None, kind: ArtifactKind::Wasm }];
@@ -313,7 +313,7 @@ mod tests {
     #[test]
     fn a_compiler_failure_shows_the_command_and_the_diagnostics() {
         let sh = Shell::new().unwrap();
-        let zig = crate::zig::ensure(&sh, true).unwrap();
+        let zig = crate::toolchain::zig::ensure(&sh, true).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (sources, kernel) = scratch_suite(dir.path(), "int main(void) { return undeclared_thing; }\n");
         let jobs = [Job { kernel: &kernel, dataset: None, kind: ArtifactKind::Native }];

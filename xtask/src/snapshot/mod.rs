@@ -1,7 +1,15 @@
-//! Snapshots: `results/<target>/<pipeline>/<UTC timestamp>/` with the raw
-//! records, the summary (JSON and CSV), the report, the plots and the
-//! provenance. Everything but the records is derived, and can be derived
-//! again from them.
+//! The snapshot wing: `results/<target>/<pipeline>/<UTC timestamp>/` with
+//! the raw records, the plan that made them, the summary (JSON and CSV), the
+//! report, the plots and the provenance. Everything but the records, the
+//! plan and the provenance is derived, and can be derived again from them.
+//! Also the console table a bench prints.
+//!
+//! Depends on `device` (the target a snapshot describes).
+
+pub mod console;
+pub mod plot;
+pub mod provenance;
+pub mod report;
 
 use std::fmt::Write;
 use std::fs;
@@ -13,8 +21,7 @@ use edgebench_stats::Analysis;
 use serde::{Deserialize, Serialize};
 
 use crate::project;
-use crate::provenance::Provenance;
-use crate::report;
+use provenance::Provenance;
 
 pub const SUMMARY_SCHEMA: u32 = 1;
 

@@ -9,9 +9,9 @@ use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::{Cell, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe};
 use edgebench_model::suite::Kernel;
 
-use crate::pipeline::{Order, Pipeline};
-use crate::polybench;
-use crate::runtime::CellContext;
+use crate::planning::pipeline::{Order, Pipeline};
+use crate::planning::runtime::CellContext;
+use crate::toolchain::polybench;
 
 pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Plan> {
     let mut cells = Vec::new();
