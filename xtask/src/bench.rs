@@ -83,10 +83,8 @@ pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
 
     let fleet = prepared.len() > 1;
     let outcomes: Vec<(String, Result<Finished>)> = std::thread::scope(|scope| {
-        let running: Vec<_> = prepared
-            .into_iter()
-            .map(|p| (p.target.name.clone(), scope.spawn(|| execute(args, &pipeline, p, fleet))))
-            .collect();
+        let running: Vec<_> =
+            prepared.into_iter().map(|p| (p.target.name.clone(), scope.spawn(|| execute(args, p, fleet)))).collect();
         running
             .into_iter()
             .map(|(name, handle)| {
@@ -150,8 +148,10 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
     Ok(Prepared { target, session, manifest, plan, run_dir, resumed, build_time })
 }
 
-/// Runs a prepared target's plan and writes its snapshot.
-fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> Result<Finished> {
+/// Runs a prepared target's plan and writes its snapshot. From here on the
+/// plan is the only source of what the run is: the pipeline file may have
+/// been edited since the plan was made (a `--resume`).
+fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
     let Prepared { target, session, manifest, plan, run_dir, resumed, build_time } = p;
     let quiet = args.quiet || args.json;
     if !quiet {
@@ -159,7 +159,7 @@ fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> R
             "{}: running {} run(s) of `{}` on {} ({} cells, seed {})",
             target.name,
             plan.runs.len(),
-            pipeline.name,
+            plan.pipeline,
             session.describe(),
             plan.cells.len(),
             plan.seed
@@ -175,14 +175,11 @@ fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> R
     let run_time = run_started.elapsed();
     let device_after = session.device_info();
     let records = session.records(&run_dir)?;
-    let analysis = edgebench_stats::analyse(&records, pipeline.baseline.as_deref());
-    let pipeline_text = std::fs::read_to_string(pipeline::locate(&args.pipeline)?)?;
+    let analysis = edgebench_stats::analyse(&records, plan.settings.baseline.as_deref());
     let stamp = utc_stamp();
     let provenance = provenance::collect(
         &Shell::new()?,
         provenance::Inputs {
-            pipeline,
-            pipeline_text: &pipeline_text,
             plan: &plan,
             manifest: &manifest,
             target: &target,
@@ -192,7 +189,7 @@ fn execute(args: &BenchArgs, pipeline: &Pipeline, p: Prepared, fleet: bool) -> R
             created_utc: stamp.clone(),
         },
     );
-    let snapshot_dir = snapshot::write(&records, &analysis, &provenance, &stamp)?;
+    let snapshot_dir = snapshot::write(&plan, &records, &analysis, &provenance, &stamp)?;
     Ok(Finished {
         target: target.name,
         run_dir: session.mirror().join(&run_dir.rel),

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use edgebench_harness::verify::sha256_file;
 use edgebench_model::Dataset;
+use edgebench_model::digest::sha256_file;
 use edgebench_model::executor::ExecutorCommand;
 use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest, SuiteSource};
 use edgebench_model::suite::Kernel;

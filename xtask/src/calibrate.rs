@@ -8,21 +8,21 @@
 //! blocks would compare the drift, not the tools.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use edgebench_harness::launcher;
-use edgebench_harness::measure::{Capture, Exit};
-use edgebench_model::manifest::ArtifactKind;
-use edgebench_model::plan::Invocation;
+use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_stats::analysis::WALL_MS;
 use edgebench_stats::summary::Summary;
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
 use crate::bench;
+use crate::device::session;
+use crate::device::target::LOCAL;
 use crate::flags::{BenchArgs, CalibrateArgs};
+use crate::planning::{pipeline, plan, suite};
 use crate::project;
+use crate::toolchain::programs;
 
 use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
 
@@ -48,7 +48,7 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         bail!("hyperfine is needed to calibrate the harness: apt-get install hyperfine");
     }
     let finished = bench::run(&BenchArgs {
-        target: vec!["local".into()],
+        target: vec![LOCAL.into()],
         pipeline: args.pipeline.clone(),
         seed: None,
         resume: false,
@@ -94,23 +94,17 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Measures the native start-up binary with the harness's launcher (exactly
-/// as a bench run is measured) and with hyperfine, `runs` each, in
-/// alternating rounds; keeps both sides' times in `calibration/` of the
-/// snapshot and returns the comparison.
+/// Measures the native start-up binary with the harness (exactly as a bench
+/// run is measured: `edgebench-harness run` on a plan of that one cell) and
+/// with hyperfine, `runs` each, in alternating rounds; keeps both sides'
+/// times in `calibration/` of the snapshot and returns the comparison.
 fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<String> {
-    let manifest = crate::build::manifest_path("local");
-    let manifest: edgebench_model::manifest::Manifest = serde_json::from_slice(&std::fs::read(&manifest)?)?;
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(crate::build::manifest_path(LOCAL))?)?;
     let native = manifest.find(STARTUP, None, ArtifactKind::Native).context("no native start-up binary was built")?;
-    let workdir = project::target_dir("local");
+    let workdir = project::target_dir(LOCAL);
     let exe = workdir.join(&native.path);
-    let harness = workdir.join(crate::toolchain::programs::path(&crate::toolchain::programs::HARNESS));
     std::fs::create_dir_all(calibration).with_context(|| format!("creating {}", calibration.display()))?;
-    let capture_dir = fresh_dir(calibration)?;
-    let stdout = capture_dir.join("stdout");
-    let stderr = capture_dir.join("stderr");
-    let capture = Capture { stdout: &stdout, stderr: &stderr };
-    let invocation = Invocation { argv: vec![exe.display().to_string()], ..Default::default() };
+    let scratch = fresh_dir(calibration)?;
     let per_round = runs.div_ceil(ROUNDS).max(1);
     let hyperfine_runs = per_round.to_string();
     let warmup = WARMUP_RUNS.to_string();
@@ -118,18 +112,7 @@ fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<S
     let (mut harness_ms, mut hyperfine_ms, mut floors_kib) = (Vec::new(), Vec::new(), Vec::new());
     let mut round_ratios = Vec::new();
     for round in 0..ROUNDS {
-        let mut round_harness = Vec::new();
-        for i in 0..WARMUP_RUNS + per_round {
-            let m = launcher::launch_with(&harness, &invocation, &workdir, &[], &capture, Duration::from_secs(60))
-                .map_err(|e| anyhow::anyhow!("the harness's launcher: {e}"))?;
-            if m.exit != Exit::Code(0) {
-                bail!("the native start-up binary ended with {:?}", m.exit);
-            }
-            if i >= WARMUP_RUNS {
-                round_harness.push(m.wall.as_secs_f64() * 1e3);
-                floors_kib.push(m.rss_floor_kib as f64);
-            }
-        }
+        let round_harness = harness_round(sh, &manifest, &scratch, round, per_round, &mut floors_kib)?;
         let export = calibration.join(format!("hyperfine-round-{round}.json"));
         cmd!(
             sh,
@@ -146,7 +129,7 @@ fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<S
         harness_ms.extend(round_harness);
         hyperfine_ms.extend(round_hyperfine);
     }
-    std::fs::remove_dir_all(&capture_dir)?;
+    std::fs::remove_dir_all(&scratch)?;
     let harness_json = serde_json::json!({ "wall_ms": harness_ms, "max_rss_floor_kib": floors_kib });
     std::fs::write(calibration.join("harness.json"), serde_json::to_string_pretty(&harness_json)? + "\n")?;
 
@@ -164,13 +147,51 @@ fn compare_with_hyperfine(sh: &Shell, runs: u32, calibration: &Path) -> Result<S
     Ok(comparison)
 }
 
+/// One round of the harness's side: a plan of the native start-up cell,
+/// planned from a pipeline as any bench is, run by the harness binary.
+/// Returns the measured runs' wall times in ms; adds their floors.
+fn harness_round(
+    sh: &Shell,
+    manifest: &Manifest,
+    scratch: &Path,
+    round: u32,
+    runs: u32,
+    floors_kib: &mut Vec<f64>,
+) -> Result<Vec<f64>> {
+    let text = format!(
+        "kernels: [{STARTUP}]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: {runs}\n\
+         warmups: {WARMUP_RUNS}\ntimeout_s: 60\norder: sequential\nseed: {round}\n"
+    );
+    let pipeline_path = scratch.join(format!("calibrate-round-{round}.yaml"));
+    let pipeline = pipeline::parse(&pipeline_path, &text, &suite::load()?)?;
+    let plan = plan::expand(&pipeline, manifest, u64::from(round))?;
+    let plan_path = scratch.join(format!("plan-round-{round}.json"));
+    std::fs::write(&plan_path, serde_json::to_vec_pretty(&plan)?)?;
+    let results = scratch.join(format!("results-round-{round}.jsonl"));
+    let workdir = project::target_dir(LOCAL);
+    let harness = workdir.join(programs::path(&programs::HARNESS));
+    cmd!(sh, "{harness} run {plan_path} --workdir {workdir} --results {results} --quiet")
+        .quiet()
+        .run()
+        .context("running the harness on the start-up cell")?;
+    let mut wall_ms = Vec::new();
+    for record in session::read_records(&results)?.into_iter().filter(|r| !r.warmup) {
+        if !record.outcome.is_ok() {
+            bail!("the native start-up binary ended with {:?}", record.outcome);
+        }
+        wall_ms.push(record.wall_ns as f64 / 1e6);
+        floors_kib.push(record.max_rss_floor_kib.unwrap_or(0) as f64);
+    }
+    Ok(wall_ms)
+}
+
 fn median(values: &[f64]) -> f64 {
     Summary::of(values).map_or(f64::NAN, |s| s.median)
 }
 
-/// A fresh directory for the runs' captured output.
+/// A fresh directory for the harness's plans and records.
 fn fresh_dir(parent: &Path) -> Result<PathBuf> {
-    let dir = parent.join("capture");
+    let dir = parent.join("scratch");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }

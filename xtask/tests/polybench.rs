@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use edgebench_harness::verify::sha256_file;
 use edgebench_model::Dataset;
+use edgebench_model::digest::sha256_file;
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::record::polybench;
 

@@ -4,14 +4,8 @@
 //! A remote host starts the harness over SSH with `start`; the harness then
 //! lives in its own session, so a dropped connection does not end it. The
 //! host watches with `follow`, which it can run again after reconnecting.
-//! Everything lives in the run's directory:
-//!
-//! - `plan.json`, `results.jsonl`: as for `run`;
-//! - `progress.jsonl`: the progress lines of `run --json`, appended;
-//! - `harness.log`: the harness's stderr, appended;
-//! - `harness.pid`: the process started last;
-//! - `status`: its exit code, written when it ends (absent while it runs,
-//!   and when it was killed).
+//! Everything lives in the run's directory, whose files are the contract
+//! with the host ([`edgebench_model::rundir`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -21,23 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-pub const PLAN_FILE: &str = "plan.json";
-pub const RESULTS_FILE: &str = "results.jsonl";
-pub const PROGRESS_FILE: &str = "progress.jsonl";
-pub const LOG_FILE: &str = "harness.log";
-pub const PID_FILE: &str = "harness.pid";
-pub const STATUS_FILE: &str = "status";
-
-/// Exit codes of `follow`, read by the host.
-pub mod follow_exit {
-    /// The harness finished and succeeded.
-    pub const FINISHED: u8 = 0;
-    /// The harness finished with an error (see `harness.log`).
-    pub const FAILED: u8 = 3;
-    /// No harness runs for this directory and none finished: it was killed
-    /// (or the device rebooted); starting it again resumes the plan.
-    pub const NOT_RUNNING: u8 = 4;
-}
+use edgebench_model::rundir::{LOG_FILE, PID_FILE, PLAN_FILE, PROGRESS_FILE, RESULTS_FILE, STATUS_FILE, follow_exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Started {

@@ -90,39 +90,14 @@ impl ResultsFile {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use edgebench_model::Dataset;
-    use edgebench_model::record::Outcome;
 
     use super::*;
 
     fn record(plan: &str, run: usize) -> RunRecord {
-        RunRecord {
-            schema: RECORD_SCHEMA,
-            plan_id: plan.into(),
-            run,
-            cell: 0,
-            kernel: "gemm".into(),
-            dataset: Dataset::Mini,
-            runtime: "native".into(),
-            variant: "default".into(),
-            repetition: run as u32,
-            warmup: false,
-            started_unix_ms: 0,
-            outcome: Outcome::Ok,
-            wall_ns: 1,
-            user_ns: 0,
-            sys_ns: 0,
-            max_rss_kib: 1,
-            max_rss_floor_kib: None,
-            kernel_ns: None,
-            checksum: None,
-            phases: BTreeMap::new(),
-            peak_memory: None,
-            stderr_tail: None,
-            health: None,
-        }
+        let mut record = RunRecord::for_test("gemm", Dataset::Mini, "native", "default", run);
+        record.plan_id = plan.into();
+        record
     }
 
     #[test]

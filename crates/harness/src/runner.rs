@@ -9,7 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use edgebench_model::device::HealthSample;
 use edgebench_model::executor::{ExecutorReport, REPORT_ENV};
 use edgebench_model::plan::{Cell, Invocation, Plan, PlannedRun};
-use edgebench_model::record::{Outcome, RECORD_SCHEMA, RunRecord, polybench};
+use edgebench_model::record::{Outcome, RunRecord, polybench};
+use edgebench_model::rundir::ProgressLine;
 
 use crate::classify::{Observed, ResultSource, classify};
 use crate::launcher::{LaunchError, launch};
@@ -292,31 +293,7 @@ fn measure_run(
 }
 
 fn base_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, started_unix_ms: u64) -> RunRecord {
-    RunRecord {
-        schema: RECORD_SCHEMA,
-        plan_id: plan.id.clone(),
-        run: index,
-        cell: run.cell,
-        kernel: cell.kernel.clone(),
-        dataset: cell.dataset,
-        runtime: cell.runtime.clone(),
-        variant: cell.variant.clone(),
-        repetition: run.repetition,
-        warmup: run.warmup,
-        started_unix_ms,
-        outcome: Outcome::Ok,
-        wall_ns: 0,
-        user_ns: 0,
-        sys_ns: 0,
-        max_rss_kib: 0,
-        max_rss_floor_kib: None,
-        kernel_ns: None,
-        checksum: None,
-        phases: BTreeMap::new(),
-        peak_memory: None,
-        stderr_tail: None,
-        health: None,
-    }
+    RunRecord::new(&plan.id, index, run, cell, started_unix_ms)
 }
 
 fn unavailable_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, reason: String) -> RunRecord {
@@ -329,14 +306,7 @@ fn report_progress(progress: Progress, record: &RunRecord, position: usize, tota
     match progress {
         Progress::Quiet => {}
         Progress::Json => {
-            let line = serde_json::json!({
-                "position": position,
-                "total": total,
-                "label": format!("{}/{}/{}/{}", record.kernel, record.dataset, record.runtime, record.variant),
-                "warmup": record.warmup,
-                "status": record.outcome.kind(),
-                "wall_ns": record.wall_ns,
-            });
+            let line = serde_json::to_string(&ProgressLine::of(record, position, total)).unwrap_or_default();
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
@@ -344,11 +314,8 @@ fn report_progress(progress: Progress, record: &RunRecord, position: usize, tota
         Progress::Lines => {
             let what = if record.warmup { "warm-up" } else { "run" };
             eprintln!(
-                "[{position}/{total}] {}/{}/{}/{} {what} {}: {} {:.3} ms {} KiB",
-                record.kernel,
-                record.dataset,
-                record.runtime,
-                record.variant,
+                "[{position}/{total}] {} {what} {}: {} {:.3} ms {} KiB",
+                record.label(),
                 record.repetition,
                 record.outcome.kind(),
                 record.wall_ns as f64 / 1e6,

@@ -43,8 +43,12 @@ fn peak_memory_is_the_childs_own_not_the_maximum_over_all_children() {
 
     let small = run(&["true"], Duration::from_secs(60), dir.path(), &watchdog);
     assert_eq!(small.exit, Exit::Code(0));
-    assert!(small.max_rss_kib < 20 * 1024, "`true` reported {} KiB: cumulative rusage?", small.max_rss_kib);
-    assert!(small.max_rss_kib * 10 < big.max_rss_kib);
+    // Forked from this test process, `true` starts with a copy of its
+    // anonymous memory (the floor), which other tests running meanwhile
+    // make larger or smaller; above the floor it is its own.
+    let own = small.max_rss_kib.saturating_sub(small.rss_floor_kib);
+    assert!(own < 20 * 1024, "`true` reported {} KiB above its floor: cumulative rusage?", own);
+    assert!(small.max_rss_kib * 4 < big.max_rss_kib);
 }
 
 #[test]
@@ -95,12 +99,10 @@ fn without_pidfds_the_watchdog_thread_enforces_timeouts() {
 fn a_child_that_ignores_sigterm_is_killed() {
     let dir = tempfile::tempdir().unwrap();
     let watchdog = Watchdog::new();
-    let m = run(
-        &["python3", "-c", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)"],
-        Duration::from_millis(500),
-        dir.path(),
-        &watchdog,
-    );
+    // A shell ignores SIGTERM within a millisecond or two of starting;
+    // Python took longer than the timeout on a loaded machine, and died of
+    // the SIGTERM it had not yet learnt to ignore.
+    let m = run(&["sh", "-c", "trap '' TERM; sleep 60"], Duration::from_millis(500), dir.path(), &watchdog);
     assert!(m.timed_out);
     assert_eq!(m.exit, Exit::Signal(libc::SIGKILL));
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
 
-pub const PLAN_SCHEMA: u32 = 1;
+/// 2: the plan carries the settings it was made with ([`Settings`]).
+pub const PLAN_SCHEMA: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +24,11 @@ pub struct Plan {
     pub pipeline: String,
     pub target: String,
     pub seed: u64,
+    /// How the runs were planned, as the pipeline said when the plan was
+    /// made: everything downstream (provenance, summary, report) reads these
+    /// here, so a pipeline edited before a `--resume` cannot change what a
+    /// snapshot says about the runs.
+    pub settings: Settings,
     /// Every file a run uses, relative to the work directory, with the hash
     /// the harness checks before running anything.
     pub files: Vec<PlanFile>,
@@ -33,6 +39,38 @@ pub struct Plan {
     pub cells: Vec<Cell>,
     /// The run order, warm-ups included.
     pub runs: Vec<PlannedRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Measured runs per cell.
+    pub repetitions: u32,
+    /// Unmeasured runs per cell, before its measured ones.
+    pub warmups: u32,
+    pub order: Order,
+    /// Per run, as in every cell.
+    pub timeout_ms: u64,
+    pub memory_limit_bytes: Option<u64>,
+    /// `runtime/variant` the ratios are taken against.
+    pub baseline: Option<String>,
+    /// The pipeline file as it was read, and its sha256.
+    pub pipeline_sha256: String,
+    pub pipeline_text: String,
+}
+
+/// The run order. Every order runs warm-ups before measured runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Each cell's runs back to back.
+    Sequential,
+    /// Round by round: one run of every cell per round, in a fixed order.
+    Interleaved,
+    /// Round by round, in a new seeded random order each round, so that
+    /// drift (heat, frequency) does not favour one runtime.
+    #[default]
+    Shuffled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,8 +115,14 @@ pub struct Cell {
 impl Cell {
     /// `kernel/dataset/runtime/variant`, the cell's name in messages.
     pub fn label(&self) -> String {
-        format!("{}/{}/{}/{}", self.kernel, self.dataset, self.runtime, self.variant)
+        cell_label(&self.kernel, self.dataset, &self.runtime, &self.variant)
     }
+}
+
+/// A cell's name everywhere — messages, reports, provenance:
+/// `kernel/dataset/runtime/variant`.
+pub fn cell_label(kernel: &str, dataset: Dataset, runtime: &str, variant: &str) -> String {
+    format!("{kernel}/{dataset}/{runtime}/{variant}")
 }
 
 /// One command line, run as a fresh child process in the work directory.

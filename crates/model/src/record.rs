@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
 use crate::executor::PeakMemory;
+use crate::plan::{Cell, Invocation, PlannedRun, cell_label};
 
 pub const RECORD_SCHEMA: u32 = 1;
 
@@ -52,6 +53,63 @@ pub struct RunRecord {
     /// throttling), where the harness could read it.
     #[serde(default)]
     pub health: Option<crate::device::HealthSample>,
+}
+
+impl RunRecord {
+    /// The record of a run before it is measured: which plan, which run
+    /// (`index`, its position in the plan's order) and which cell; outcome
+    /// `ok` and every figure zero or absent until the harness fills them in.
+    pub fn new(plan_id: &str, index: usize, run: &PlannedRun, cell: &Cell, started_unix_ms: u64) -> RunRecord {
+        RunRecord {
+            schema: RECORD_SCHEMA,
+            plan_id: plan_id.to_string(),
+            run: index,
+            cell: run.cell,
+            kernel: cell.kernel.clone(),
+            dataset: cell.dataset,
+            runtime: cell.runtime.clone(),
+            variant: cell.variant.clone(),
+            repetition: run.repetition,
+            warmup: run.warmup,
+            started_unix_ms,
+            outcome: Outcome::Ok,
+            wall_ns: 0,
+            user_ns: 0,
+            sys_ns: 0,
+            max_rss_kib: 0,
+            max_rss_floor_kib: None,
+            kernel_ns: None,
+            checksum: None,
+            phases: BTreeMap::new(),
+            peak_memory: None,
+            stderr_tail: None,
+            health: None,
+        }
+    }
+
+    /// For tests: run `index` of plan `test`, a measured run of the named
+    /// cell (as its own cell 0), built by [`RunRecord::new`].
+    pub fn for_test(kernel: &str, dataset: Dataset, runtime: &str, variant: &str, index: usize) -> RunRecord {
+        let cell = Cell {
+            kernel: kernel.into(),
+            dataset,
+            runtime: runtime.into(),
+            variant: variant.into(),
+            timeout_ms: 0,
+            reports: true,
+            expected_checksum: None,
+            probe: None,
+            invocation: Invocation::default(),
+            polybench_dump: None,
+        };
+        let run = PlannedRun { cell: 0, repetition: u32::try_from(index).unwrap_or(u32::MAX), warmup: false };
+        RunRecord::new("test", index, &run, &cell, 0)
+    }
+
+    /// `kernel/dataset/runtime/variant`, the run's cell in messages.
+    pub fn label(&self) -> String {
+        cell_label(&self.kernel, self.dataset, &self.runtime, &self.variant)
+    }
 }
 
 /// How a run ended.

@@ -80,7 +80,7 @@ impl CellKey {
 
     /// `kernel/dataset/runtime/variant`, as the plan names cells.
     pub fn label(&self) -> String {
-        format!("{}/{}/{}/{}", self.kernel, self.dataset, self.runtime, self.variant)
+        edgebench_model::plan::cell_label(&self.kernel, self.dataset, &self.runtime, &self.variant)
     }
 
     /// `runtime/variant`, the form a baseline is given in.
@@ -451,7 +451,6 @@ fn geomeans_of(ratios: &[RatioRow]) -> Vec<GeoMeanRow> {
 #[cfg(test)]
 mod tests {
     use edgebench_model::executor::PeakMemory;
-    use edgebench_model::record::RECORD_SCHEMA;
 
     use super::*;
 
@@ -477,31 +476,14 @@ mod tests {
             checksum: Option<&str>,
         ) -> &mut RunRecord {
             let run = self.0.len();
-            self.0.push(RunRecord {
-                schema: RECORD_SCHEMA,
-                plan_id: "test-plan".into(),
-                run,
-                cell: 0,
-                kernel: kernel.into(),
-                dataset,
-                runtime: runtime.into(),
-                variant: variant.into(),
-                repetition: run as u32,
-                warmup: false,
-                started_unix_ms: 1_700_000_000_000 + run as u64,
-                outcome: Outcome::Ok,
-                wall_ns: wall_us * 1000,
-                user_ns: wall_us * 500,
-                sys_ns: 0,
-                max_rss_kib: 1024,
-                max_rss_floor_kib: None,
-                kernel_ns: None,
-                checksum: checksum.map(str::to_string),
-                phases: BTreeMap::new(),
-                peak_memory: None,
-                stderr_tail: None,
-                health: None,
-            });
+            let mut record = RunRecord::for_test(kernel, dataset, runtime, variant, run);
+            record.plan_id = "test-plan".into();
+            record.started_unix_ms = 1_700_000_000_000 + run as u64;
+            record.wall_ns = wall_us * 1000;
+            record.user_ns = wall_us * 500;
+            record.max_rss_kib = 1024;
+            record.checksum = checksum.map(str::to_string);
+            self.0.push(record);
             let last = self.0.len() - 1;
             &mut self.0[last]
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::device::session::ProgressLine;
+use edgebench_model::rundir::ProgressLine;
 
 pub struct Progress {
     bar: Option<ProgressBar>,

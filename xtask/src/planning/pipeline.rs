@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 use edgebench_model::Dataset;
+pub use edgebench_model::plan::Order;
 use edgebench_model::suite::{Kernel, Suite};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -62,20 +63,6 @@ struct RuntimeEntry {
     options: BTreeMap<String, Spanned<String>>,
 }
 
-/// The run order. Every order runs warm-ups before measured runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Order {
-    /// Each cell's runs back to back.
-    Sequential,
-    /// Round by round: one run of every cell per round, in a fixed order.
-    Interleaved,
-    /// Round by round, in a new seeded random order each round, so that
-    /// drift (heat, frequency) does not favour one runtime.
-    #[default]
-    Shuffled,
-}
-
 /// A validated pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -92,6 +79,8 @@ pub struct Pipeline {
     pub baseline: Option<String>,
     pub order: Order,
     pub seed: Option<u64>,
+    /// The file as it was read.
+    pub text: String,
 }
 
 /// One runtime variant of a pipeline.
@@ -335,6 +324,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
         baseline,
         order: file.order,
         seed: file.seed,
+        text: text.to_string(),
     })
 }
 

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use edgebench_harness::verify::sha256_hex;
+use edgebench_model::digest::sha256_hex;
 use edgebench_model::manifest::Manifest;
-use edgebench_model::plan::{Cell, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe};
+use edgebench_model::plan::{Cell, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
 use edgebench_model::suite::Kernel;
 
 use crate::planning::pipeline::{Order, Pipeline};
@@ -75,6 +75,16 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
         pipeline: pipeline.name.clone(),
         target: manifest.target.clone(),
         seed,
+        settings: Settings {
+            repetitions: pipeline.repetitions,
+            warmups: pipeline.warmups,
+            order: pipeline.order,
+            timeout_ms: pipeline.timeout_ms,
+            memory_limit_bytes: pipeline.memory_limit,
+            baseline: pipeline.baseline.clone(),
+            pipeline_sha256: sha256_hex(pipeline.text.as_bytes()),
+            pipeline_text: pipeline.text.clone(),
+        },
         files,
         probes: probes.into_values().collect(),
         cells,

@@ -16,7 +16,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use edgebench_model::plan::Plan;
 use edgebench_model::record::RunRecord;
+use edgebench_model::rundir::PLAN_FILE;
 use edgebench_stats::Analysis;
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +45,13 @@ pub fn results_root() -> PathBuf {
     }
 }
 
-pub fn write(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance, stamp: &str) -> Result<PathBuf> {
+pub fn write(
+    plan: &Plan,
+    records: &[RunRecord],
+    analysis: &Analysis,
+    provenance: &Provenance,
+    stamp: &str,
+) -> Result<PathBuf> {
     let base = results_root().join(&provenance.target.name).join(&provenance.plan.pipeline);
     let mut dir = base.join(stamp);
     let mut n = 1;
@@ -59,6 +67,7 @@ pub fn write(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance
         raw.push('\n');
     }
     fs::write(dir.join("records.jsonl"), raw)?;
+    fs::write(dir.join(PLAN_FILE), serde_json::to_string_pretty(plan)? + "\n")?;
     fs::write(dir.join("provenance.json"), serde_json::to_string_pretty(provenance)? + "\n")?;
     render(&dir, records, analysis, provenance)?;
     Ok(dir)

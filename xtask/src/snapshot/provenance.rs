@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 
 use edgebench_model::device::{DeviceInfo, HealthSample};
 use edgebench_model::manifest::{CompilerInfo, Manifest};
-use edgebench_model::plan::{Plan, PlanFile};
+use edgebench_model::plan::{Order, Plan, PlanFile};
 use edgebench_model::record::RunRecord;
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
 use crate::device::target::{Access, Target};
-use crate::planning::pipeline::Pipeline;
 use crate::project;
 
 pub const PROVENANCE_SCHEMA: u32 = 1;
@@ -61,8 +60,7 @@ impl RunHealth {
         stamps.dedup();
         let throttled: Vec<&RunRecord> =
             records.iter().filter(|r| r.health.as_ref().and_then(HealthSample::throttling_now) == Some(true)).collect();
-        let mut cells: Vec<String> =
-            throttled.iter().map(|r| format!("{}/{}/{}/{}", r.kernel, r.dataset, r.runtime, r.variant)).collect();
+        let mut cells: Vec<String> = throttled.iter().map(|r| r.label()).collect();
         cells.sort();
         cells.dedup();
         RunHealth {
@@ -86,11 +84,15 @@ pub struct PlanInfo {
     pub pipeline: String,
     pub pipeline_sha256: String,
     pub seed: u64,
-    pub order: crate::planning::pipeline::Order,
+    pub order: Order,
     pub repetitions: u32,
     pub warmups: u32,
     pub timeout_ms: u64,
     pub memory_limit_bytes: Option<u64>,
+    /// Absent in snapshots made before plans carried it (their summary
+    /// names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
     pub cells: usize,
     pub runs: usize,
 }
@@ -104,9 +106,9 @@ pub struct TargetInfo {
     pub emulator: Option<String>,
 }
 
+/// What provenance is collected from: the plan (never the pipeline file,
+/// which may have changed since), the build, the target and the run.
 pub struct Inputs<'a> {
-    pub pipeline: &'a Pipeline,
-    pub pipeline_text: &'a str,
     pub plan: &'a Plan,
     pub manifest: &'a Manifest,
     pub target: &'a Target,
@@ -121,7 +123,8 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
         .iter()
         .filter_map(|d| d.as_ref().and_then(DeviceInfo::was_throttled))
         .reduce(|a, b| a || b);
-    let p = inputs.pipeline;
+    let plan = inputs.plan;
+    let settings = &plan.settings;
     Provenance {
         schema: PROVENANCE_SCHEMA,
         created_utc: inputs.created_utc,
@@ -129,19 +132,20 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
         toolchains: toolchains(sh, inputs.manifest),
         engines: engines(),
         compilers: inputs.manifest.compilers.clone(),
-        artifacts: inputs.plan.files.clone(),
+        artifacts: plan.files.clone(),
         plan: PlanInfo {
-            id: inputs.plan.id.clone(),
-            pipeline: p.name.clone(),
-            pipeline_sha256: edgebench_harness::verify::sha256_hex(inputs.pipeline_text.as_bytes()),
-            seed: inputs.plan.seed,
-            order: p.order,
-            repetitions: p.repetitions,
-            warmups: p.warmups,
-            timeout_ms: p.timeout_ms,
-            memory_limit_bytes: p.memory_limit,
-            cells: inputs.plan.cells.len(),
-            runs: inputs.plan.runs.len(),
+            id: plan.id.clone(),
+            pipeline: plan.pipeline.clone(),
+            pipeline_sha256: settings.pipeline_sha256.clone(),
+            seed: plan.seed,
+            order: settings.order,
+            repetitions: settings.repetitions,
+            warmups: settings.warmups,
+            timeout_ms: settings.timeout_ms,
+            memory_limit_bytes: settings.memory_limit_bytes,
+            baseline: settings.baseline.clone(),
+            cells: plan.cells.len(),
+            runs: plan.runs.len(),
         },
         target: TargetInfo {
             name: inputs.target.name.clone(),
@@ -212,38 +216,12 @@ pub fn engines() -> BTreeMap<String, String> {
 mod tests {
     use super::*;
     use edgebench_model::Dataset;
-    use edgebench_model::record::{Outcome, RECORD_SCHEMA};
 
     fn record(kernel: &str, unix_ms: u64, temperature: f64, throttled: &str) -> RunRecord {
-        RunRecord {
-            schema: RECORD_SCHEMA,
-            plan_id: "p".into(),
-            run: 0,
-            cell: 0,
-            kernel: kernel.into(),
-            dataset: Dataset::Mini,
-            runtime: "native".into(),
-            variant: "default".into(),
-            repetition: 0,
-            warmup: false,
-            started_unix_ms: unix_ms,
-            outcome: Outcome::Ok,
-            wall_ns: 1,
-            user_ns: 0,
-            sys_ns: 0,
-            max_rss_kib: 1,
-            max_rss_floor_kib: None,
-            kernel_ns: None,
-            checksum: None,
-            phases: BTreeMap::new(),
-            peak_memory: None,
-            stderr_tail: None,
-            health: Some(HealthSample {
-                unix_ms,
-                max_temperature_c: Some(temperature),
-                throttled: Some(throttled.into()),
-            }),
-        }
+        let mut record = RunRecord::for_test(kernel, Dataset::Mini, "native", "default", 0);
+        record.health =
+            Some(HealthSample { unix_ms, max_temperature_c: Some(temperature), throttled: Some(throttled.into()) });
+        record
     }
 
     #[test]

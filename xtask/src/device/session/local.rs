@@ -9,7 +9,9 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::device::DeviceInfo;
 use xshell::{Shell, cmd};
 
-use super::{ProgressLine, RunDir};
+use edgebench_model::rundir::ProgressLine;
+
+use super::RunDir;
 use crate::toolchain::programs;
 
 pub struct Local {

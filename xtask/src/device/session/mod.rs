@@ -14,28 +14,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use edgebench_harness::detach::{PLAN_FILE, RESULTS_FILE};
 use edgebench_model::device::DeviceInfo;
 use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::Plan;
 use edgebench_model::record::RunRecord;
-use serde::Deserialize;
+use edgebench_model::rundir::{PLAN_FILE, ProgressLine, RESULTS_FILE};
 
 use crate::device::target::{Access, Target};
 use crate::project;
 
 pub use remote::ReconnectPolicy;
-
-/// Progress lines the harness prints with `--json`.
-#[derive(Debug, Deserialize)]
-pub struct ProgressLine {
-    pub position: usize,
-    pub total: usize,
-    pub label: String,
-    pub warmup: bool,
-    pub status: String,
-    pub wall_ns: u64,
-}
 
 /// A plan's directory in a work directory: `runs/<run-id>/`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,12 +14,12 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use edgebench_harness::detach::{LOG_FILE, PROGRESS_FILE, follow_exit};
 use edgebench_model::device::DeviceInfo;
 use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::Plan;
+use edgebench_model::rundir::{LOG_FILE, PROGRESS_FILE, ProgressLine, follow_exit};
 
-use super::{Deployed, ProgressLine, RunDir};
+use super::{Deployed, RunDir};
 use crate::device::preflight::{self, Facts};
 use crate::device::ssh::Ssh;
 use crate::device::target::Target;
