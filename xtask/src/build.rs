@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
 use edgebench_model::digest::sha256_file;
 use edgebench_model::executor::ExecutorCommand;
-use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest, SuiteSource};
+use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest};
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
@@ -94,6 +94,60 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     lock.lock().context("locking the target directory")?;
 
     let zig = zig::ensure(&sh, req.quiet)?;
+    let built = kernels::build_all(&zig, &target_dir, &compiles(req))?;
+    let rebuilt = built.iter().filter(|b| b.rebuilt).count();
+    let mut artifacts = Vec::new();
+    for b in &built {
+        artifacts
+            .push(Artifact { suite: b.suite.clone(), ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)? });
+    }
+    let mut program_compilers = Vec::new();
+    if !req.programs.is_empty() {
+        program_compilers = cross::install(&sh, req.target.arch, &target_dir, &req.programs, req.quiet)?;
+        for p in &req.programs {
+            artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
+        }
+    }
+    if req.programs.contains(&&programs::WASMTIME) {
+        artifacts.extend(precompiled_modules(&sh, req.target, &target_dir, &artifacts)?);
+    }
+    if req.debian_rootfs {
+        let rel = images::debian_rootfs(&sh, req.target.arch, &target_dir, req.quiet)?;
+        artifacts.push(artifact(&target_dir, images::DEBIAN_ROOTFS, None, ArtifactKind::Rootfs, &rel)?);
+    }
+    keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
+    artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
+
+    let version = kernels::compiler_version(&sh, &zig)?;
+    let mut compilers = kernels::compiler_info(&version, req.target.arch);
+    if artifacts.iter().any(|a| a.suite.as_ref().is_some_and(|s| s.suite == polybench::SUITE)) {
+        compilers.extend(polybench::compiler_info(&version, req.target.arch));
+    }
+    compilers.extend(program_compilers);
+    let manifest = Manifest {
+        schema: MANIFEST_SCHEMA,
+        target: req.target.name.clone(),
+        triple: req.target.arch.rust_triple().into(),
+        compilers,
+        artifacts,
+    };
+    let path = write_manifest(&req.target.name, &manifest)?;
+    if !req.quiet {
+        eprintln!(
+            "built {} kernel artifact(s) ({rebuilt} compiled, {} up to date) for `{}` in {:.1} s; manifest: {}",
+            built.len(),
+            built.len() - rebuilt,
+            req.target.name,
+            started.elapsed().as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(manifest)
+}
+
+/// Every compile the request's kernels need: each dataset (once for a
+/// dataset-independent kernel), as Wasm and as native code.
+fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
     let arch = req.target.arch;
     let mut compiles = Vec::new();
     for kernel in &req.kernels {
@@ -110,71 +164,35 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
             }
         }
     }
-    let built = kernels::build_all(&zig, &target_dir, &compiles)?;
-    let rebuilt = built.iter().filter(|b| b.rebuilt).count();
+    compiles
+}
 
-    let mut artifacts = Vec::new();
-    for b in &built {
-        artifacts
-            .push(Artifact { suite: b.suite.clone(), ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)? });
+/// Every Wasm module precompiled by the target's own Wasmtime executor.
+fn precompiled_modules(
+    sh: &Shell,
+    target: &Target,
+    target_dir: &Path,
+    artifacts: &[Artifact],
+) -> Result<Vec<Artifact>> {
+    let executor_sha256 = sha256_file(&target_dir.join(programs::path(&programs::WASMTIME)))?;
+    let mut out = Vec::new();
+    for wasm in artifacts.iter().filter(|a| a.kind == ArtifactKind::Wasm) {
+        let rel = precompile_wasmtime(sh, target, target_dir, &wasm.path, &executor_sha256)?;
+        let precompiled = artifact(target_dir, &wasm.name, wasm.dataset, ArtifactKind::WasmtimePrecompiled, &rel)?;
+        out.push(Artifact { suite: wasm.suite.clone(), ..precompiled });
     }
-    let mut program_compilers = Vec::new();
-    if !req.programs.is_empty() {
-        program_compilers = cross::install(&sh, req.target.arch, &target_dir, &req.programs, req.quiet)?;
-        for p in &req.programs {
-            artifacts.push(artifact(&target_dir, p.binary, None, ArtifactKind::Program, &programs::path(p))?);
-        }
-    }
-    // Precompiled modules are made by the target's own Wasmtime executor.
-    if req.programs.contains(&&programs::WASMTIME) {
-        let wasm: Vec<(String, Option<Dataset>, String, Option<SuiteSource>)> = artifacts
-            .iter()
-            .filter(|a| a.kind == ArtifactKind::Wasm)
-            .map(|a| (a.name.clone(), a.dataset, a.path.clone(), a.suite.clone()))
-            .collect();
-        let executor_sha256 = sha256_file(&target_dir.join(programs::path(&programs::WASMTIME)))?;
-        for (name, dataset, path, suite) in wasm {
-            let out = precompile_wasmtime(&sh, req.target, &target_dir, &path, &executor_sha256)?;
-            let precompiled = artifact(&target_dir, &name, dataset, ArtifactKind::WasmtimePrecompiled, &out)?;
-            artifacts.push(Artifact { suite, ..precompiled });
-        }
-    }
-    if req.debian_rootfs {
-        let rel = images::debian_rootfs(&sh, req.target.arch, &target_dir, req.quiet)?;
-        artifacts.push(artifact(&target_dir, images::DEBIAN_ROOTFS, None, ArtifactKind::Rootfs, &rel)?);
-    }
-    keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
-    artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
+    Ok(out)
+}
 
-    let version = kernels::compiler_version(&sh, &zig)?;
-    let mut compilers = kernels::compiler_info(&version, arch);
-    if artifacts.iter().any(|a| a.suite.as_ref().is_some_and(|s| s.suite == polybench::SUITE)) {
-        compilers.extend(polybench::compiler_info(&version, arch));
-    }
-    compilers.extend(program_compilers);
-    let manifest = Manifest {
-        schema: MANIFEST_SCHEMA,
-        target: req.target.name.clone(),
-        triple: req.target.arch.rust_triple().into(),
-        compilers,
-        artifacts,
-    };
-    let path = manifest_path(&req.target.name);
-    let json = serde_json::to_string_pretty(&manifest)? + "\n";
+/// Writes the manifest unless it is unchanged (its time stamp tells tools
+/// whether anything was rebuilt); returns its path.
+fn write_manifest(target: &str, manifest: &Manifest) -> Result<PathBuf> {
+    let path = manifest_path(target);
+    let json = serde_json::to_string_pretty(manifest)? + "\n";
     if fs::read_to_string(&path).ok().as_deref() != Some(json.as_str()) {
         fs::write(&path, json)?;
     }
-    if !req.quiet {
-        eprintln!(
-            "built {} kernel artifact(s) ({rebuilt} compiled, {} up to date) for `{}` in {:.1} s; manifest: {}",
-            built.len(),
-            built.len() - rebuilt,
-            req.target.name,
-            started.elapsed().as_secs_f64(),
-            path.display()
-        );
-    }
-    Ok(manifest)
+    Ok(path)
 }
 
 /// Builds of other kernels or datasets for the same target accumulate: the

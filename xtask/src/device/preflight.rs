@@ -162,129 +162,141 @@ const MAX_CLOCK_OFFSET_S: i64 = 5;
 
 /// Every check of a device's facts, in the order `doctor` prints them.
 pub fn checks(target: &Target, facts: &Facts) -> Vec<Check> {
-    let mut out = Vec::new();
-    let check = |name, level, detail: String, fix: Option<String>| Check { name, level, detail, fix };
-
-    out.push(match facts.arch() {
-        Some(arch) if arch == target.arch || target.emulator.is_some() => {
-            check("architecture", Level::Ok, facts.machine.clone(), None)
-        }
-        _ => check(
-            "architecture",
-            Level::Failure,
-            format!("the device is `{}`, the target says `{}`", facts.machine, target.arch),
-            Some(match facts.machine.as_str() {
-                "armv7l" | "armv6l" => "this is a 32-bit OS: install a 64-bit (arm64) OS on the device".into(),
-                _ => "correct `arch` in the target's entry in pipelines/targets.yaml".into(),
-            }),
-        ),
-    });
-
-    out.push(match &facts.workdir {
-        Ok(dir) if facts.writable => check("work directory", Level::Ok, dir.clone(), None),
-        Ok(dir) => check(
-            "work directory",
-            Level::Failure,
-            format!("{dir} is not writable"),
-            Some("choose a writable `workdir` for the target, or fix its permissions".into()),
-        ),
-        Err(error) => check(
-            "work directory",
-            Level::Failure,
-            error.clone(),
-            Some("choose a `workdir` the login user can create".into()),
-        ),
-    });
-
+    let mut out = vec![architecture(target, facts), work_directory(facts)];
     if facts.workdir.is_ok() {
-        out.push(match facts.free_bytes {
-            Some(free) if free < MIN_FREE_BYTES => check(
-                "disk space",
-                Level::Failure,
-                format!("{} free", mib(free)),
-                Some(format!("free at least {} on the work directory's filesystem", mib(MIN_FREE_BYTES))),
-            ),
-            Some(free) if free < LOW_FREE_BYTES => check(
-                "disk space",
-                Level::Warning,
-                format!("{} free", mib(free)),
-                Some(format!(
-                    "every executor and the Debian image need about 200 MiB; {} or more is comfortable",
-                    mib(LOW_FREE_BYTES)
-                )),
-            ),
-            Some(free) => check("disk space", Level::Ok, format!("{} free", mib(free)), None),
-            None => check("disk space", Level::Warning, "unknown (df gave nothing)".into(), None),
-        });
+        out.push(disk_space(facts));
     }
-
-    out.push(if facts.sha256sum {
-        check("sha256sum", Level::Ok, "present".into(), None)
-    } else {
-        check(
-            "sha256sum",
-            Level::Failure,
-            "missing: deploying compares files by hash".into(),
-            Some("install coreutils (or busybox with sha256sum)".into()),
-        )
-    });
-
-    out.push(match &facts.docker {
-        Some(Ok(version)) => check("docker engine", Level::Ok, format!("Docker {version}"), None),
-        Some(Err(error)) => check(
-            "docker engine",
-            Level::Warning,
-            format!("the client is there, the engine did not answer: {error}"),
-            Some("start the engine and let the login user reach it (the `docker` group), or runs of the docker runtime are recorded as unavailable".into()),
-        ),
-        None => check(
-            "docker engine",
-            Level::Warning,
-            "not installed".into(),
-            Some("runs of the docker runtime will be recorded as unavailable".into()),
-        ),
-    });
-
-    out.push(match facts.clock_offset_s {
-        Some(offset) if offset.abs() > MAX_CLOCK_OFFSET_S => check(
-            "clock",
-            Level::Warning,
-            format!("{offset:+} s from this machine's"),
-            Some(
-                "synchronise the device's clock (e.g. `timedatectl set-ntp true`); records carry its timestamps".into(),
-            ),
-        ),
-        Some(offset) => check("clock", Level::Ok, format!("{offset:+} s from this machine's"), None),
-        None => check("clock", Level::Warning, "unreadable".into(), None),
-    });
-
-    out.push(match facts.governor.as_deref() {
-        Some("performance") => check("cpu governor", Level::Ok, "performance".into(), None),
-        Some(other) => check(
-            "cpu governor",
-            Level::Warning,
-            other.into(),
-            Some("run times vary with frequency scaling; for stable figures: `echo performance | sudo tee /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor`".into()),
-        ),
-        None => check("cpu governor", Level::Ok, "no cpufreq (fixed frequency)".into(), None),
-    });
-
-    if let Some(throttled) = &facts.throttled {
-        let info = edgebench_model::device::DeviceInfo { throttled: Some(throttled.clone()), ..Default::default() };
-        out.push(match info.was_throttled() {
-            Some(true) => check(
-                "throttling",
-                Level::Warning,
-                throttled.clone(),
-                Some(
-                    "the firmware reports under-voltage or throttling: use the official power supply and cooling"
-                        .into(),
-                ),
-            ),
-            _ => check("throttling", Level::Ok, throttled.clone(), None),
-        });
-    }
+    out.extend([sha256sum(facts), docker_engine(facts), clock(facts), cpu_governor(facts)]);
+    out.extend(throttling(facts));
     out
+}
+
+impl Check {
+    fn ok(name: &'static str, detail: impl Into<String>) -> Check {
+        Check { name, level: Level::Ok, detail: detail.into(), fix: None }
+    }
+
+    fn warning(name: &'static str, detail: impl Into<String>, fix: Option<&str>) -> Check {
+        Check { name, level: Level::Warning, detail: detail.into(), fix: fix.map(String::from) }
+    }
+
+    fn failure(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check { name, level: Level::Failure, detail: detail.into(), fix: Some(fix.into()) }
+    }
+}
+
+fn architecture(target: &Target, facts: &Facts) -> Check {
+    match facts.arch() {
+        Some(arch) if arch == target.arch || target.emulator.is_some() => Check::ok("architecture", &facts.machine),
+        _ => Check::failure(
+            "architecture",
+            format!("the device is `{}`, the target says `{}`", facts.machine, target.arch),
+            match facts.machine.as_str() {
+                "armv7l" | "armv6l" => "this is a 32-bit OS: install a 64-bit (arm64) OS on the device",
+                _ => "correct `arch` in the target's entry in pipelines/targets.yaml",
+            },
+        ),
+    }
+}
+
+fn work_directory(facts: &Facts) -> Check {
+    match &facts.workdir {
+        Ok(dir) if facts.writable => Check::ok("work directory", dir),
+        Ok(dir) => Check::failure(
+            "work directory",
+            format!("{dir} is not writable"),
+            "choose a writable `workdir` for the target, or fix its permissions",
+        ),
+        Err(error) => Check::failure("work directory", error.clone(), "choose a `workdir` the login user can create"),
+    }
+}
+
+fn disk_space(facts: &Facts) -> Check {
+    const NAME: &str = "disk space";
+    match facts.free_bytes {
+        Some(free) if free < MIN_FREE_BYTES => Check::failure(
+            NAME,
+            format!("{} free", mib(free)),
+            format!("free at least {} on the work directory's filesystem", mib(MIN_FREE_BYTES)),
+        ),
+        Some(free) if free < LOW_FREE_BYTES => Check::warning(
+            NAME,
+            format!("{} free", mib(free)),
+            Some(&format!(
+                "every executor and the Debian image need about 200 MiB; {} or more is comfortable",
+                mib(LOW_FREE_BYTES)
+            )),
+        ),
+        Some(free) => Check::ok(NAME, format!("{} free", mib(free))),
+        None => Check::warning(NAME, "unknown (df gave nothing)", None),
+    }
+}
+
+fn sha256sum(facts: &Facts) -> Check {
+    if facts.sha256sum {
+        Check::ok("sha256sum", "present")
+    } else {
+        Check::failure(
+            "sha256sum",
+            "missing: deploying compares files by hash",
+            "install coreutils (or busybox with sha256sum)",
+        )
+    }
+}
+
+const DOCKER_UNREACHABLE_FIX: &str = "start the engine and let the login user reach it (the `docker` group), or runs \
+                                      of the docker runtime are recorded as unavailable";
+
+fn docker_engine(facts: &Facts) -> Check {
+    const NAME: &str = "docker engine";
+    match &facts.docker {
+        Some(Ok(version)) => Check::ok(NAME, format!("Docker {version}")),
+        Some(Err(error)) => Check::warning(
+            NAME,
+            format!("the client is there, the engine did not answer: {error}"),
+            Some(DOCKER_UNREACHABLE_FIX),
+        ),
+        None => {
+            Check::warning(NAME, "not installed", Some("runs of the docker runtime will be recorded as unavailable"))
+        }
+    }
+}
+
+fn clock(facts: &Facts) -> Check {
+    match facts.clock_offset_s {
+        Some(offset) if offset.abs() > MAX_CLOCK_OFFSET_S => Check::warning(
+            "clock",
+            format!("{offset:+} s from this machine's"),
+            Some("synchronise the device's clock (e.g. `timedatectl set-ntp true`); records carry its timestamps"),
+        ),
+        Some(offset) => Check::ok("clock", format!("{offset:+} s from this machine's")),
+        None => Check::warning("clock", "unreadable", None),
+    }
+}
+
+const GOVERNOR_FIX: &str = "run times vary with frequency scaling; for stable figures: \
+                            `echo performance | sudo tee /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor`";
+
+fn cpu_governor(facts: &Facts) -> Check {
+    match facts.governor.as_deref() {
+        Some("performance") => Check::ok("cpu governor", "performance"),
+        Some(other) => Check::warning("cpu governor", other, Some(GOVERNOR_FIX)),
+        None => Check::ok("cpu governor", "no cpufreq (fixed frequency)"),
+    }
+}
+
+/// Only where the firmware reports it (a Raspberry Pi's `vcgencmd`).
+fn throttling(facts: &Facts) -> Option<Check> {
+    let throttled = facts.throttled.as_ref()?;
+    let info = edgebench_model::device::DeviceInfo { throttled: Some(throttled.clone()), ..Default::default() };
+    Some(match info.was_throttled() {
+        Some(true) => Check::warning(
+            "throttling",
+            throttled.clone(),
+            Some("the firmware reports under-voltage or throttling: use the official power supply and cooling"),
+        ),
+        _ => Check::ok("throttling", throttled.clone()),
+    })
 }
 
 /// Fails with every failed check, each with its fix.

@@ -11,7 +11,7 @@ use edgebench_model::Dataset;
 pub use edgebench_model::plan::Order;
 use edgebench_model::suite::{Kernel, Suite};
 use serde::Deserialize;
-use serde_saphyr::Spanned;
+use serde_saphyr::{Location, Spanned};
 
 use crate::planning::runtime::{self, Runtime};
 use crate::planning::suggestions;
@@ -154,69 +154,131 @@ pub fn load(name_or_path: &str, suite: &Suite) -> Result<Pipeline> {
 
 pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let file: PipelineFile = yaml::parse(path, text)?;
-    let err = |at: serde_saphyr::Location, msg: String| anyhow!("{}: {msg}", yaml::at(path, at));
+    let check = Check { path };
+    let polybench = check.suite(file.suite.as_ref())?;
+    let kernels = check.kernels(&file.kernels, suite, polybench.as_ref())?;
+    let datasets = check.datasets(&file.datasets)?;
+    let runtimes = check.runtimes(&file.runtimes)?;
+    let repetitions = check.repetitions(&file.repetitions)?;
+    let timeout_ms = check.timeout(&file.timeout_s)?;
+    let memory_limit = check.memory_limit(file.memory_limit_mib.as_ref())?;
+    let baseline = check.baseline(file.baseline.as_ref(), &runtimes)?;
+    Ok(Pipeline {
+        name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("pipeline").to_string(),
+        description: file.description,
+        kernels,
+        datasets,
+        runtimes,
+        repetitions,
+        warmups: file.warmups,
+        timeout_ms,
+        memory_limit,
+        baseline,
+        order: file.order,
+        seed: file.seed,
+        text: text.to_string(),
+    })
+}
 
-    let polybench = match &file.suite {
-        None => None,
-        Some(entry) => {
-            let at = &entry.polybench;
-            let given = Path::new(&at.value);
-            // Relative to the pipeline, like any path in it, not to where the command runs.
-            let root = match path.parent() {
-                Some(dir) if given.is_relative() => dir.join(given),
-                _ => given.to_path_buf(),
-            };
-            Some(polybench::open(&root).map_err(|e| err(at.referenced, format!("{e:#}")))?)
-        }
-    };
+/// The validators of a pipeline file's keys, one each; every error names
+/// the file, line and column of the value at fault.
+struct Check<'a> {
+    path: &'a Path,
+}
 
-    if file.kernels.is_empty() {
-        bail!("{}: `kernels` is empty; name kernels, categories or `all`", path.display());
+impl Check<'_> {
+    fn err(&self, at: Location, msg: impl Into<String>) -> anyhow::Error {
+        anyhow!("{}: {}", yaml::at(self.path, at), msg.into())
     }
-    let mut kernels: Vec<Kernel> = Vec::new();
-    for k in &file.kernels {
-        let chosen = if polybench::is_suite_name(&k.value) {
-            let Some(external) = &polybench else {
-                return Err(err(
-                    k.referenced,
-                    format!(
-                        "`{}` names a kernel of the PolyBench/C suite; say where your checkout is with \
-                         `suite: {{ polybench: <path to PolyBenchC-4.2.1> }}`",
-                        k.value
-                    ),
-                ));
-            };
-            polybench::select(external, &k.value)
-        } else {
-            suite::select(suite, std::slice::from_ref(&k.value))
+
+    /// `suite: { polybench: <path> }`, relative to the pipeline, like any
+    /// path in it, not to where the command runs.
+    fn suite(&self, entry: Option<&SuiteEntry>) -> Result<Option<Suite>> {
+        let Some(entry) = entry else { return Ok(None) };
+        let at = &entry.polybench;
+        let given = Path::new(&at.value);
+        let root = match self.path.parent() {
+            Some(dir) if given.is_relative() => dir.join(given),
+            _ => given.to_path_buf(),
         };
-        for kernel in chosen.map_err(|e| err(k.referenced, e.to_string()))? {
-            if !kernels.iter().any(|c| c.name == kernel.name) {
-                kernels.push(kernel.clone());
+        polybench::open(&root).map(Some).map_err(|e| self.err(at.referenced, format!("{e:#}")))
+    }
+
+    /// Kernel names, categories or `all`, ours or the PolyBench/C suite's;
+    /// each kernel once, in the order first named.
+    fn kernels(&self, names: &[Spanned<String>], suite: &Suite, polybench: Option<&Suite>) -> Result<Vec<Kernel>> {
+        if names.is_empty() {
+            bail!("{}: `kernels` is empty; name kernels, categories or `all`", self.path.display());
+        }
+        let mut kernels: Vec<Kernel> = Vec::new();
+        for k in names {
+            let chosen = if polybench::is_suite_name(&k.value) {
+                let Some(external) = polybench else {
+                    return Err(self.err(
+                        k.referenced,
+                        format!(
+                            "`{}` names a kernel of the PolyBench/C suite; say where your checkout is with \
+                             `suite: {{ polybench: <path to PolyBenchC-4.2.1> }}`",
+                            k.value
+                        ),
+                    ));
+                };
+                polybench::select(external, &k.value)
+            } else {
+                suite::select(suite, std::slice::from_ref(&k.value))
+            };
+            for kernel in chosen.map_err(|e| self.err(k.referenced, e.to_string()))? {
+                if !kernels.iter().any(|c| c.name == kernel.name) {
+                    kernels.push(kernel.clone());
+                }
             }
         }
+        Ok(kernels)
     }
 
-    if file.datasets.is_empty() {
-        bail!("{}: `datasets` is empty", path.display());
+    fn datasets(&self, names: &[Spanned<String>]) -> Result<Vec<Dataset>> {
+        if names.is_empty() {
+            bail!("{}: `datasets` is empty", self.path.display());
+        }
+        let mut datasets = Vec::new();
+        for d in names {
+            datasets.extend(
+                suite::datasets(std::slice::from_ref(&d.value)).map_err(|e| self.err(d.referenced, e.to_string()))?,
+            );
+        }
+        datasets.sort();
+        datasets.dedup();
+        Ok(datasets)
     }
-    let mut datasets = Vec::new();
-    for d in &file.datasets {
-        datasets.extend(suite::datasets(std::slice::from_ref(&d.value)).map_err(|e| err(d.referenced, e.to_string()))?);
-    }
-    datasets.sort();
-    datasets.dedup();
 
-    if file.runtimes.is_empty() {
-        bail!("{}: `runtimes` is empty", path.display());
+    /// Every runtime variant, once each.
+    fn runtimes(&self, entries: &[RuntimeEntry]) -> Result<Vec<RuntimeUse>> {
+        if entries.is_empty() {
+            bail!("{}: `runtimes` is empty", self.path.display());
+        }
+        let mut runtimes: Vec<RuntimeUse> = Vec::new();
+        for entry in entries {
+            let name = &entry.runtime;
+            let rt = runtime::find(&name.value).ok_or_else(|| {
+                self.err(name.referenced, suggestions::unknown("runtime", &name.value, runtime::names()))
+            })?;
+            let options = self.options(rt, &entry.options)?;
+            for (variant, at) in self.variants(rt, entry)? {
+                self.variant_name(rt, &variant, at)?;
+                rt.check(&variant, &options).map_err(|e| self.err(at, e))?;
+                let used = RuntimeUse { runtime: rt, variant, options: options.clone() };
+                if runtimes.iter().any(|r| r.label() == used.label()) {
+                    return Err(self.err(at, format!("`{}` is listed twice", used.label())));
+                }
+                runtimes.push(used);
+            }
+        }
+        Ok(runtimes)
     }
-    let mut runtimes: Vec<RuntimeUse> = Vec::new();
-    for entry in &file.runtimes {
-        let name = &entry.runtime;
-        let rt = runtime::find(&name.value)
-            .ok_or_else(|| err(name.referenced, suggestions::unknown("runtime", &name.value, runtime::names())))?;
+
+    fn options(&self, rt: &dyn Runtime, given: &BTreeMap<String, Spanned<String>>) -> Result<runtime::Options> {
         let mut options = runtime::Options::new();
-        for (key, value) in &entry.options {
+        for (key, value) in given {
             if !rt.options().contains(&key.as_str()) {
                 let msg = if rt.options().is_empty() {
                     format!("runtime `{}` takes no options, but `{key}` is set", rt.name())
@@ -227,105 +289,94 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
                         rt.options().iter().copied(),
                     )
                 };
-                return Err(err(value.referenced, msg));
+                return Err(self.err(value.referenced, msg));
             }
             options.insert(key.clone(), value.value.clone());
         }
-        let variants: Vec<(String, serde_saphyr::Location)> = match &entry.variants {
+        Ok(options)
+    }
+
+    /// The variants named, or the runtime's default one.
+    fn variants(&self, rt: &dyn Runtime, entry: &RuntimeEntry) -> Result<Vec<(String, Location)>> {
+        let name = &entry.runtime;
+        match &entry.variants {
             Some(vs) if vs.is_empty() => {
-                return Err(err(name.referenced, format!("`variants` of `{}` is empty", rt.name())));
+                Err(self.err(name.referenced, format!("`variants` of `{}` is empty", rt.name())))
             }
-            Some(vs) => vs.iter().map(|v| (v.value.clone(), v.referenced)).collect(),
+            Some(vs) => Ok(vs.iter().map(|v| (v.value.clone(), v.referenced)).collect()),
             None if rt.variants().is_empty() => {
-                return Err(err(
-                    name.referenced,
-                    format!("runtime `{}` needs `variants` (names of your choice)", rt.name()),
-                ));
+                Err(self
+                    .err(name.referenced, format!("runtime `{}` needs `variants` (names of your choice)", rt.name())))
             }
-            None => vec![(rt.variants()[0].to_string(), name.referenced)],
-        };
-        for (variant, at) in variants {
-            if !rt.variants().is_empty() && !rt.variants().contains(&variant.as_str()) {
-                return Err(err(
-                    at,
-                    suggestions::unknown(
-                        &format!("variant of `{}`", rt.name()),
-                        &variant,
-                        rt.variants().iter().copied(),
-                    ),
-                ));
-            }
-            if variant.is_empty() || variant.contains('/') || variant.contains(char::is_whitespace) {
-                return Err(err(at, format!("variant name `{variant}` must be non-empty, without `/` or spaces")));
-            }
-            rt.check(&variant, &options).map_err(|e| err(at, e))?;
-            let used = RuntimeUse { runtime: rt, variant, options: options.clone() };
-            if runtimes.iter().any(|r| r.label() == used.label()) {
-                return Err(err(at, format!("`{}` is listed twice", used.label())));
-            }
-            runtimes.push(used);
+            None => Ok(vec![(rt.variants()[0].to_string(), name.referenced)]),
         }
     }
 
-    if file.repetitions.value == 0 {
-        return Err(err(file.repetitions.referenced, "`repetitions` must be at least 1".into()));
-    }
-    let timeout = file.timeout_s.value;
-    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
-        return Err(err(
-            file.timeout_s.referenced,
-            format!("`timeout_s` must be between 0 and 86400 seconds, not {timeout}"),
-        ));
-    }
-    let memory_limit = match &file.memory_limit_mib {
-        Some(m) if m.value == 0 => return Err(err(m.referenced, "`memory_limit_mib` must be at least 1".into())),
-        Some(m) => Some(
-            m.value.checked_mul(1 << 20).ok_or_else(|| err(m.referenced, "`memory_limit_mib` is too large".into()))?,
-        ),
-        None => None,
-    };
-    let baseline = match &file.baseline {
-        None => None,
-        Some(b) => {
-            let labels: Vec<String> = runtimes.iter().map(RuntimeUse::label).collect();
-            let matched: Vec<&String> =
-                labels.iter().filter(|l| **l == b.value || l.split('/').next() == Some(b.value.as_str())).collect();
-            match matched.as_slice() {
-                [one] => Some((*one).clone()),
-                [] => {
-                    return Err(err(
-                        b.referenced,
-                        format!(
-                            "{} (the baseline must be one of the pipeline's runtimes)",
-                            suggestions::unknown("baseline", &b.value, labels.iter().map(String::as_str))
-                        ),
-                    ));
-                }
-                _ => {
-                    return Err(err(
-                        b.referenced,
-                        format!("baseline `{}` is ambiguous; name a variant: {}", b.value, labels.join(", ")),
-                    ));
-                }
-            }
+    fn variant_name(&self, rt: &dyn Runtime, variant: &str, at: Location) -> Result<()> {
+        if !rt.variants().is_empty() && !rt.variants().contains(&variant) {
+            return Err(self.err(
+                at,
+                suggestions::unknown(&format!("variant of `{}`", rt.name()), variant, rt.variants().iter().copied()),
+            ));
         }
-    };
+        if variant.is_empty() || variant.contains('/') || variant.contains(char::is_whitespace) {
+            return Err(self.err(at, format!("variant name `{variant}` must be non-empty, without `/` or spaces")));
+        }
+        Ok(())
+    }
 
-    Ok(Pipeline {
-        name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("pipeline").to_string(),
-        description: file.description,
-        kernels,
-        datasets,
-        runtimes,
-        repetitions: file.repetitions.value,
-        warmups: file.warmups,
-        timeout_ms: (timeout * 1000.0).round() as u64,
-        memory_limit,
-        baseline,
-        order: file.order,
-        seed: file.seed,
-        text: text.to_string(),
-    })
+    fn repetitions(&self, repetitions: &Spanned<u32>) -> Result<u32> {
+        if repetitions.value == 0 {
+            return Err(self.err(repetitions.referenced, "`repetitions` must be at least 1"));
+        }
+        Ok(repetitions.value)
+    }
+
+    /// `timeout_s` in milliseconds.
+    fn timeout(&self, timeout_s: &Spanned<f64>) -> Result<u64> {
+        let timeout = timeout_s.value;
+        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
+            return Err(self
+                .err(timeout_s.referenced, format!("`timeout_s` must be between 0 and 86400 seconds, not {timeout}")));
+        }
+        Ok((timeout * 1000.0).round() as u64)
+    }
+
+    /// `memory_limit_mib` in bytes.
+    fn memory_limit(&self, mib: Option<&Spanned<u64>>) -> Result<Option<u64>> {
+        match mib {
+            Some(m) if m.value == 0 => Err(self.err(m.referenced, "`memory_limit_mib` must be at least 1")),
+            Some(m) => m
+                .value
+                .checked_mul(1 << 20)
+                .map(Some)
+                .ok_or_else(|| self.err(m.referenced, "`memory_limit_mib` is too large")),
+            None => Ok(None),
+        }
+    }
+
+    /// The baseline as `runtime/variant`: one of the pipeline's runtime
+    /// variants, named in full or by a runtime that has only one.
+    fn baseline(&self, baseline: Option<&Spanned<String>>, runtimes: &[RuntimeUse]) -> Result<Option<String>> {
+        let Some(b) = baseline else { return Ok(None) };
+        let labels: Vec<String> = runtimes.iter().map(RuntimeUse::label).collect();
+        let matched: Vec<&String> =
+            labels.iter().filter(|l| **l == b.value || l.split('/').next() == Some(b.value.as_str())).collect();
+        match matched.as_slice() {
+            [one] => Ok(Some((*one).clone())),
+            [] => Err(self.err(
+                b.referenced,
+                format!(
+                    "{} (the baseline must be one of the pipeline's runtimes)",
+                    suggestions::unknown("baseline", &b.value, labels.iter().map(String::as_str))
+                ),
+            )),
+            _ => Err(self.err(
+                b.referenced,
+                format!("baseline `{}` is ambiguous; name a variant: {}", b.value, labels.join(", ")),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

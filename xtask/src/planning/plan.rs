@@ -9,7 +9,7 @@ use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::{Cell, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
 use edgebench_model::suite::Kernel;
 
-use crate::planning::pipeline::{Order, Pipeline};
+use crate::planning::pipeline::{Order, Pipeline, RuntimeUse};
 use crate::planning::runtime::CellContext;
 use crate::toolchain::polybench;
 
@@ -17,9 +17,6 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
     let mut cells = Vec::new();
     let mut probes: BTreeMap<String, Probe> = BTreeMap::new();
     for kernel in &pipeline.kernels {
-        // A PolyBench/C kernel's dump build, run like the kernel itself.
-        let dump_kernel =
-            kernel.polybench.as_ref().map(|_| Kernel { name: polybench::dump_name(&kernel.name), ..kernel.clone() });
         let datasets: Vec<_> = if kernel.sizes.is_some() {
             pipeline.datasets.clone()
         } else {
@@ -36,33 +33,14 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
                     manifest,
                     memory_limit: pipeline.memory_limit,
                 };
-                let planning = || format!("planning {}/{dataset}/{}", kernel.name, used.label());
-                let invocation = used.runtime.invocation(&context).with_context(planning)?;
-                let polybench_dump = match &dump_kernel {
-                    Some(dump_kernel) => Some(
-                        used.runtime
-                            .invocation(&CellContext { kernel: dump_kernel, ..context })
-                            .with_context(planning)?,
-                    ),
-                    None => None,
-                };
                 let probe = used.runtime.probe(&used.variant, &used.options, manifest).map(|invocation| {
                     let name = used.label();
                     probes.entry(name.clone()).or_insert(Probe { name: name.clone(), invocation });
                     name
                 });
-                cells.push(Cell {
-                    kernel: kernel.name.clone(),
-                    dataset,
-                    runtime: used.runtime.name().into(),
-                    variant: used.variant.clone(),
-                    timeout_ms: pipeline.timeout_ms,
-                    reports: kernel.reports,
-                    expected_checksum: None,
-                    probe,
-                    invocation,
-                    polybench_dump,
-                });
+                let cell = cell(used, &context, pipeline.timeout_ms, probe)
+                    .with_context(|| format!("planning {}/{dataset}/{}", kernel.name, used.label()))?;
+                cells.push(cell);
             }
         }
     }
@@ -92,6 +70,32 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
     };
     plan.id = sha256_hex(&serde_json::to_vec(&plan)?)[..16].to_string();
     Ok(plan)
+}
+
+/// One cell: its command line, and for a PolyBench/C kernel the command
+/// line of its dump build, run like the kernel itself.
+fn cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u64, probe: Option<String>) -> Result<Cell> {
+    let kernel = context.kernel;
+    let invocation = used.runtime.invocation(context)?;
+    let polybench_dump = match &kernel.polybench {
+        Some(_) => {
+            let dump_kernel = Kernel { name: polybench::dump_name(&kernel.name), ..kernel.clone() };
+            Some(used.runtime.invocation(&CellContext { kernel: &dump_kernel, ..*context })?)
+        }
+        None => None,
+    };
+    Ok(Cell {
+        kernel: kernel.name.clone(),
+        dataset: context.dataset,
+        runtime: used.runtime.name().into(),
+        variant: used.variant.clone(),
+        timeout_ms,
+        reports: kernel.reports,
+        expected_checksum: None,
+        probe,
+        invocation,
+        polybench_dump,
+    })
 }
 
 /// Every manifest artifact named in a command line, so the device can
