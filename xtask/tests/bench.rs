@@ -6,7 +6,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::*;
+use edgebench_model::digest::sha256_hex;
 use edgebench_model::plan::Plan;
+use edgebench_model::record::RunRecord;
 use serde_json::Value;
 
 #[test]
@@ -27,7 +29,7 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
     assert!(records.iter().all(|r| r.outcome.is_ok()), "{records:#?}");
 
     // The snapshot holds the raw records as the harness wrote them.
-    for file in ["records.jsonl", "summary.json", "summary.csv", "report.md", "provenance.json"] {
+    for file in ["records.jsonl", "plan.json", "summary.json", "summary.csv", "report.md", "provenance.json"] {
         assert!(snapshot.join(file).is_file(), "{file} missing");
     }
     let snapshot_records = read_records(&snapshot.join("records.jsonl"));
@@ -45,6 +47,86 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
     assert_eq!(gemm_aot.warmup_runs, 1);
     assert!(stored.ratios.iter().any(|r| r.kernel == "gemm" && r.runtime == "wasmtime/aot" && r.metric == "wall_ms"));
 
+    assert_eq!(snapshot_plan(&snapshot), plan, "the snapshot keeps the plan that ran");
+    assert_eq!(plan.settings.pipeline_text, yaml);
+    assert_eq!(plan.settings.pipeline_sha256, sha256_hex(yaml.as_bytes()));
+    check_csv_and_plots(&snapshot, &stored);
+    check_provenance_and_report(&snapshot, &plan, &records);
+    check_reanalyse(&snapshot, &snapshot_records);
+}
+
+/// A run killed part-way, its pipeline edited, then resumed: the snapshot
+/// says what ran (the plan's settings, the pipeline as it was planned), not
+/// what the pipeline says now.
+#[test]
+fn a_resumed_run_is_described_by_its_plan_not_by_the_pipeline_edited_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = "kernels: [spin, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 4\n\
+                    timeout_s: 0.25\nbaseline: native\norder: shuffled\nseed: 11\n";
+    let path = pipeline(dir.path(), "edited-before-resume", original);
+    let (plan_path, plan) = dry_run(&path);
+    assert_eq!(plan.runs.len(), 8);
+
+    // The harness runs part of the plan and is killed (each `spin` run takes
+    // its 0.25 s timeout, so it cannot finish before it is stopped).
+    let run_dir = std::path::Path::new(&plan_path).parent().unwrap().to_path_buf();
+    let results = run_dir.join("results.jsonl");
+    let mut harness = std::process::Command::new(target_dir("local").join("bin/edgebench-harness"))
+        .args(["run", plan_path.as_str(), "--quiet", "--workdir"])
+        .arg(target_dir("local"))
+        .arg("--results")
+        .arg(&results)
+        .spawn()
+        .expect("the harness starts");
+    let count = || std::fs::read_to_string(&results).map(|t| t.lines().count()).unwrap_or(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the harness wrote no records");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.kill().unwrap();
+    harness.wait().unwrap();
+    assert!(count() < plan.runs.len(), "killed too late to test resuming");
+
+    let edited = original.replace("repetitions: 4", "repetitions: 6").replace("seed: 11", "seed: 12").replace(
+        "runtimes:\n  - runtime: native\n",
+        "runtimes:\n  - runtime: native\n  - runtime: wasmtime\n    variants: [aot]\n",
+    );
+    std::fs::write(&path, &edited).unwrap();
+    let (resumed_dir, snapshot, records) = bench_with_snapshot(&path, &["--resume"]);
+
+    assert_eq!(resumed_dir, run_dir, "the killed run was resumed");
+    assert_eq!(records.len(), plan.runs.len());
+    assert!(records.iter().all(|r| r.plan_id == plan.id && r.runtime == "native"));
+    assert_eq!(snapshot_plan(&snapshot), plan);
+    let prov = json(&snapshot.join("provenance.json"));
+    assert_eq!(prov["plan"]["id"], plan.id.as_str());
+    assert_eq!(prov["plan"]["repetitions"], 4);
+    assert_eq!(prov["plan"]["seed"], 11);
+    assert_eq!(prov["plan"]["runs"], 8);
+    assert_eq!(prov["plan"]["baseline"], "native/default");
+    assert_eq!(prov["plan"]["pipeline_sha256"], sha256_hex(original.as_bytes()).as_str());
+    let summary = json(&snapshot.join("summary.json"));
+    assert_eq!(summary["plan_id"], plan.id.as_str());
+    assert_eq!(summary["analysis"]["baseline"], "native/default");
+    let cells: Vec<&str> = summary["analysis"]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"]["runtime"].as_str().unwrap())
+        .collect();
+    assert!(cells.iter().all(|r| *r == "native"), "the summary has a runtime the run never had: {cells:?}");
+}
+
+fn snapshot_plan(snapshot: &std::path::Path) -> Plan {
+    serde_json::from_str(&std::fs::read_to_string(snapshot.join("plan.json")).unwrap()).unwrap()
+}
+
+fn json(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn check_csv_and_plots(snapshot: &std::path::Path, stored: &edgebench_stats::Analysis) {
     // CSV: a header and one row per cell and metric.
     let csv = std::fs::read_to_string(snapshot.join("summary.csv")).unwrap();
     let metrics: usize = stored.cells.iter().map(|c| c.metrics.len()).sum();
@@ -59,12 +141,15 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
         assert_eq!(doc.root_element().tag_name().name(), "svg");
         assert!(text.contains("(ms)") || text.contains("(MiB)"), "{} has no unit on its axis", plot.display());
     }
+}
 
+fn check_provenance_and_report(snapshot: &std::path::Path, plan: &Plan, records: &[RunRecord]) {
     // Provenance is complete.
-    let prov: Value =
-        serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+    let prov = json(&snapshot.join("provenance.json"));
     assert_eq!(prov["plan"]["id"], plan.id.as_str());
     assert_eq!(prov["plan"]["seed"], 7);
+    assert_eq!(prov["plan"]["baseline"], "native/default");
+    assert_eq!(prov["plan"]["pipeline_sha256"], plan.settings.pipeline_sha256.as_str());
     assert_eq!(prov["git"]["revision"].as_str().map(str::len), Some(40));
     assert!(prov["git"]["dirty"].is_boolean());
     assert_eq!(prov["engines"]["wasmtime"], "48.0.8");
@@ -87,7 +172,9 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
         "{report}"
     );
     assert!(report.contains("![time-mini.svg](plots/time-mini.svg)"));
+}
 
+fn check_reanalyse(snapshot: &std::path::Path, snapshot_records: &[RunRecord]) {
     // The same records against another baseline: derived files only, in a
     // directory of their own; the snapshot is left as it was.
     let snapshot_arg = snapshot.to_str().unwrap();
@@ -97,13 +184,9 @@ fn a_bench_writes_a_complete_and_consistent_snapshot() {
         .collect();
     xtask_ok(&["reanalyse", snapshot_arg, "--baseline", "wasmtime/aot"]);
     let derived = snapshot.join("vs-wasmtime-aot");
-    let rebased: edgebench_stats::Analysis = serde_json::from_value(
-        serde_json::from_str::<Value>(&std::fs::read_to_string(derived.join("summary.json")).unwrap()).unwrap()
-            ["analysis"]
-            .clone(),
-    )
-    .unwrap();
-    assert_eq!(rebased, edgebench_stats::analyse(&snapshot_records, Some("wasmtime/aot")));
+    let rebased: edgebench_stats::Analysis =
+        serde_json::from_value(json(&derived.join("summary.json"))["analysis"].clone()).unwrap();
+    assert_eq!(rebased, edgebench_stats::analyse(snapshot_records, Some("wasmtime/aot")));
     assert!(rebased.ratios.iter().all(|r| r.runtime == "native/default"), "{:?}", rebased.ratios);
     assert!(std::fs::read_to_string(derived.join("report.md")).unwrap().contains("relative to `wasmtime/aot`"));
     assert!(!derived.join("records.jsonl").exists());

@@ -14,6 +14,7 @@ mod scratch;
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -27,6 +28,7 @@ use bollard::query_parameters::{
 };
 use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory};
 use futures_util::StreamExt;
+use tokio::signal::unix::{Signal, SignalKind};
 
 const ENGINE: &str = "docker";
 const VARIANTS: &[&str] = &["debian", "scratch"];
@@ -143,7 +145,7 @@ async fn remove_orphans(docker: &Docker) {
         let owner = c.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).and_then(|p| p.parse::<u32>().ok());
         let alive = owner.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         if let (false, Some(id)) = (alive, c.id) {
-            let _ = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
+            let _ = force_remove(docker, &id).await;
         }
     }
 }
@@ -171,13 +173,39 @@ async fn execute(
 ) -> Result<i32, String> {
     check_variant(variant)?;
     let image = image_name(variant, image)?;
+    let kernel = kernel_path(module)?;
+    let mut terminate = termination_signal()?;
+    let docker = connect().await?;
+    let memory_cgroup = memory_cgroup(&docker).await;
+    let config = container_config(&image, &kernel, args, max_memory, memory_cgroup.as_ref());
+    let id = match create(&docker, config, &image, max_memory, report).await {
+        Ok(id) => id,
+        Err(e) => {
+            if let Some(cg) = memory_cgroup {
+                cg.remove();
+            }
+            return Err(e);
+        }
+    };
+    // From here on the container exists: whatever happens, remove it.
+    run_and_remove(&docker, &id, &mut terminate, memory_cgroup, report).await
+}
+
+/// The kernel's absolute path, which the container gets bind-mounted.
+fn kernel_path(module: &str) -> Result<PathBuf, String> {
     let kernel = std::path::absolute(module).map_err(|e| format!("{module}: {e}"))?;
     if !kernel.is_file() {
         return Err(format!("{}: no such kernel", kernel.display()));
     }
+    Ok(kernel)
+}
+
+/// SIGTERM, which a timeout or the harness's death sends us, so that we can
+/// remove the container before we exit.
+fn termination_signal() -> Result<Signal, String> {
     // Installed before the container exists: a timeout's SIGTERM must never
     // find us unable to remove it.
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    let terminate = tokio::signal::unix::signal(SignalKind::terminate())
         .map_err(|e| format!("installing a SIGTERM handler: {e}"))?;
     // The harness has us killed (SIGKILL) when it dies; ask for SIGTERM
     // instead, which we handle by removing the container.
@@ -189,19 +217,34 @@ async fn execute(
             return Err("the harness is gone".into());
         }
     }
-    let docker = connect().await?;
-    // EDGEBENCH_DOCKER_MEMORY=stats forces the sampled method, to compare it.
-    let sampled_only = std::env::var("EDGEBENCH_DOCKER_MEMORY").is_ok_and(|m| m == "stats");
-    let memory_cgroup = if sampled_only { None } else { cgroup::RunCgroup::create(&docker).await };
+    Ok(terminate)
+}
 
+/// A cgroup of the run's own, to read the container's peak memory from; none
+/// when it cannot be made, or when EDGEBENCH_DOCKER_MEMORY=stats forces the
+/// sampled method (to compare it).
+async fn memory_cgroup(docker: &Docker) -> Option<cgroup::RunCgroup> {
+    let sampled_only = std::env::var("EDGEBENCH_DOCKER_MEMORY").is_ok_and(|m| m == "stats");
+    if sampled_only { None } else { cgroup::RunCgroup::create(docker).await }
+}
+
+/// The container of a run: the kernel bind-mounted read-only, no network, a
+/// read-only root filesystem, the optional memory limit, and our labels.
+fn container_config(
+    image: &str,
+    kernel: &Path,
+    args: &[String],
+    max_memory: Option<u64>,
+    memory_cgroup: Option<&cgroup::RunCgroup>,
+) -> ContainerCreateBody {
     let mut cmd = vec![KERNEL_PATH.to_string()];
     cmd.extend(args.iter().cloned());
     let labels = HashMap::from([
         (LABEL.to_string(), "1".to_string()),
         (OWNER_LABEL.to_string(), std::process::id().to_string()),
     ]);
-    let config = ContainerCreateBody {
-        image: Some(image.clone()),
+    ContainerCreateBody {
+        image: Some(image.to_string()),
         cmd: Some(cmd),
         network_disabled: Some(true),
         labels: Some(labels),
@@ -210,22 +253,25 @@ async fn execute(
             network_mode: Some("none".into()),
             readonly_rootfs: Some(true),
             memory: max_memory.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),
-            cgroup_parent: memory_cgroup.as_ref().map(|c| c.parent_name()),
+            cgroup_parent: memory_cgroup.map(|c| c.parent_name()),
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
 
+/// Creates the container (the `create` phase) and returns its id. A container
+/// that would run without the memory limit it was given is removed again.
+async fn create(
+    docker: &Docker,
+    config: ContainerCreateBody,
+    image: &str,
+    max_memory: Option<u64>,
+    report: &mut ExecutorReport,
+) -> Result<String, String> {
     let start = Instant::now();
-    let created = match docker.create_container(None, config).await {
-        Ok(created) => created,
-        Err(e) => {
-            if let Some(cg) = memory_cgroup {
-                cg.remove();
-            }
-            return Err(format!("creating a container of {image}: {e}"));
-        }
-    };
+    let created =
+        docker.create_container(None, config).await.map_err(|e| format!("creating a container of {image}: {e}"))?;
     report.phases.insert("create".into(), elapsed_ns(start));
     let id = created.id;
     // The engine drops settings it cannot honour (a memory limit without the
@@ -235,21 +281,28 @@ async fn execute(
     if !warnings.is_empty() {
         eprintln!("edgebench-docker: the engine warned: {}", warnings.join("; "));
         if max_memory.is_some() {
-            let _ = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
-            if let Some(cg) = memory_cgroup {
-                cg.remove();
-            }
+            let _ = force_remove(docker, &id).await;
             return Err(format!("the engine would not apply the memory limit: {}", warnings.join("; ")));
         }
     }
+    Ok(id)
+}
 
-    // From here on the container exists: whatever happens, remove it.
-    let outcome = start_and_wait(&docker, &id, &mut terminate, memory_cgroup.is_none(), report).await;
+/// Runs the created container, then removes it (the `remove` phase) and the
+/// run's cgroup whatever the run's outcome. Returns the container's exit status.
+async fn run_and_remove(
+    docker: &Docker,
+    id: &str,
+    terminate: &mut Signal,
+    memory_cgroup: Option<cgroup::RunCgroup>,
+    report: &mut ExecutorReport,
+) -> Result<i32, String> {
+    let outcome = start_and_wait(docker, id, terminate, memory_cgroup.is_none(), report).await;
     if let Some(cg) = &memory_cgroup {
         report.peak_memory = cg.peak();
     }
     let start = Instant::now();
-    let removed = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
+    let removed = force_remove(docker, id).await;
     report.phases.insert("remove".into(), elapsed_ns(start));
     if let Some(cg) = memory_cgroup {
         cg.remove();
@@ -260,17 +313,43 @@ async fn execute(
     Ok(code)
 }
 
+/// Removes a container, running or not.
+async fn force_remove(docker: &Docker, id: &str) -> Result<(), bollard::errors::Error> {
+    docker.remove_container(id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await
+}
+
 /// Starts the container, waits for it (or for SIGTERM, which stops it), and
 /// copies its logs out. Returns the container's exit status.
 async fn start_and_wait(
     docker: &Docker,
     id: &str,
-    terminate: &mut tokio::signal::unix::Signal,
+    terminate: &mut Signal,
     sample_stats: bool,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
     docker.start_container(id, None).await.map_err(|e| format!("starting container {id}: {e}"))?;
+    let (code, sampled_peak) = wait_for_exit(docker, id, terminate, sample_stats).await?;
+    if let Some(bytes) = sampled_peak.filter(|b| *b > 0) {
+        report.peak_memory = Some(PeakMemory { bytes, method: "max of the engine's streamed stats (sampled)".into() });
+    }
+    report.phases.insert("start_to_exit".into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    copy_logs(docker, id).await?;
+    report.phases.insert("logs".into(), elapsed_ns(start));
+    Ok(code)
+}
+
+/// Waits until the container stops, or SIGTERM arrives. Returns the
+/// container's exit status and, with `sample_stats`, the highest memory use
+/// the engine's stats stream reported meanwhile.
+async fn wait_for_exit(
+    docker: &Docker,
+    id: &str,
+    terminate: &mut Signal,
+    sample_stats: bool,
+) -> Result<(i32, Option<u64>), String> {
     let options = WaitContainerOptionsBuilder::new().condition("not-running").build();
     let mut wait = docker.wait_container(id, Some(options));
     // Without a cgroup of our own, the engine's stats stream is the only
@@ -299,12 +378,11 @@ async fn start_and_wait(
             _ = terminate.recv() => return Err("terminated (timeout); the container is being removed".into()),
         }
     };
-    if let Some(bytes) = sampled_peak.filter(|b| *b > 0) {
-        report.peak_memory = Some(PeakMemory { bytes, method: "max of the engine's streamed stats (sampled)".into() });
-    }
-    report.phases.insert("start_to_exit".into(), elapsed_ns(start));
+    Ok((code, sampled_peak))
+}
 
-    let start = Instant::now();
+/// Copies the container's stdout and stderr to ours.
+async fn copy_logs(docker: &Docker, id: &str) -> Result<(), String> {
     let options = LogsOptionsBuilder::new().stdout(true).stderr(true).build();
     let mut logs = docker.logs(id, Some(options));
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
@@ -320,8 +398,7 @@ async fn start_and_wait(
         }
     }
     let _ = (out.flush(), err.flush());
-    report.phases.insert("logs".into(), elapsed_ns(start));
-    Ok(code)
+    Ok(())
 }
 
 fn elapsed_ns(start: Instant) -> u64 {

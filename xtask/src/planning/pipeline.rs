@@ -223,7 +223,7 @@ impl Check<'_> {
                         ),
                     ));
                 };
-                polybench::select(external, &k.value)
+                suite::select_polybench(external, &k.value)
             } else {
                 suite::select(suite, std::slice::from_ref(&k.value))
             };

@@ -9,6 +9,7 @@ use edgebench_model::suite::{FAULTS_CATEGORY, Kernel, Suite};
 use crate::planning::suggestions;
 use crate::planning::yaml;
 use crate::project;
+use crate::toolchain::polybench;
 
 pub fn path() -> PathBuf {
     project::kernels_dir().join("suite.yaml")
@@ -100,6 +101,15 @@ pub fn datasets(names: &[String]) -> Result<Vec<Dataset>> {
     Ok(out)
 }
 
+/// Resolves `polybench`, `polybench/all`, `polybench/<category>` and
+/// `polybench/<name>` to kernels of a PolyBench/C checkout's suite.
+pub fn select_polybench<'a>(suite: &'a Suite, name: &str) -> Result<Vec<&'a Kernel>> {
+    match name.strip_prefix(polybench::PREFIX) {
+        None | Some("all") => Ok(suite.kernels.iter().collect()),
+        Some(_) => select(suite, &[name.to_string()]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +143,17 @@ mod tests {
         assert!(err.contains("did you mean `jacobi-1d`"), "{err}");
         let err = datasets(&["smal".into()]).unwrap_err().to_string();
         assert!(err.contains("did you mean `small`"), "{err}");
+    }
+
+    #[test]
+    fn polybench_names_categories_and_all_select_kernels() {
+        let suite = polybench::open(&project::root().join("xtask/tests/fixtures/polybench")).unwrap();
+        let names = |n: &str| select_polybench(&suite, n).unwrap().iter().map(|k| k.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names("polybench").len(), 3);
+        assert_eq!(names("polybench/all").len(), 3);
+        assert_eq!(names("polybench/stencils"), ["polybench/jacobi-1d"]);
+        assert_eq!(names("polybench/linear-algebra"), ["polybench/gemm"]);
+        let err = select_polybench(&suite, "polybench/gem").unwrap_err().to_string();
+        assert!(err.contains("did you mean `polybench/gemm`"), "{err}");
     }
 }

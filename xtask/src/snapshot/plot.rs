@@ -32,23 +32,95 @@ const RIGHT: f64 = 190.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 120.0;
 
+/// Width of one bar, including the 1-pixel gap to the next.
+const BAR_WIDTH: f64 = 12.0;
+
+/// The geometry of one chart: its size, and where a value lands on its y axis.
+struct Frame {
+    width: f64,
+    /// Width of one category's group of bars.
+    group: f64,
+    plot_h: f64,
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl Frame {
+    fn y(&self, v: f64) -> f64 {
+        let (lo, hi) = (self.lo, self.hi);
+        let t =
+            if self.log { (v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10()) } else { (v - lo) / (hi - lo) };
+        TOP + self.plot_h * (1.0 - t.clamp(0.0, 1.0))
+    }
+
+    /// Where the plot area ends, and the legend begins.
+    fn plot_right(&self) -> f64 {
+        self.width - RIGHT
+    }
+
+    /// The y of the x axis, where the bars stand.
+    fn bottom(&self) -> f64 {
+        TOP + self.plot_h
+    }
+
+    /// A bar standing on the x axis, its value named in its tooltip.
+    fn bar(&self, svg: &mut String, x: f64, bar: &Bar, color: &str, tooltip: &str) {
+        let top = self.y(bar.value);
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{x:.1}" y="{top:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{tooltip}</title></rect>"#,
+            BAR_WIDTH - 1.0,
+            (self.bottom() - top).max(0.0),
+        );
+    }
+
+    /// A vertical line from `l` to `h` with a short whisker at each end.
+    fn error_bar(&self, svg: &mut String, x: f64, (l, h): (f64, f64)) {
+        let cx = x + (BAR_WIDTH - 1.0) / 2.0;
+        let (yl, yh) = (self.y(l), self.y(h));
+        let _ = writeln!(svg, r#"<line x1="{cx:.1}" y1="{yl:.1}" x2="{cx:.1}" y2="{yh:.1}" stroke="black"/>"#);
+        for yy in [yl, yh] {
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{:.1}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="black"/>"#,
+                cx - 3.0,
+                cx + 3.0
+            );
+        }
+    }
+}
+
+/// A series' colour, the same for its bars and its legend swatch.
+fn color(series: usize) -> &'static str {
+    PALETTE[series % PALETTE.len()]
+}
+
 impl Chart {
     pub fn to_svg(&self) -> String {
-        let bar_width = 12.0;
-        let group = bar_width * self.series.len().max(1) as f64 + 14.0;
-        let width = (LEFT + RIGHT + group * self.categories.len().max(1) as f64).max(520.0);
-        let plot_h = HEIGHT - TOP - BOTTOM;
-        let (lo, hi) = self.range();
-        let y = |v: f64| -> f64 {
-            let t = if self.log {
-                (v.max(lo).log10() - lo.log10()) / (hi.log10() - lo.log10())
-            } else {
-                (v - lo) / (hi - lo)
-            };
-            TOP + plot_h * (1.0 - t.clamp(0.0, 1.0))
-        };
-
+        let frame = self.frame();
         let mut svg = String::new();
+        self.canvas_and_title(&mut svg, &frame);
+        self.axes(&mut svg, &frame);
+        for (c, category) in self.categories.iter().enumerate() {
+            self.bar_group(&mut svg, &frame, c, category);
+        }
+        self.legend(&mut svg, &frame);
+        svg.push_str("</svg>\n");
+        svg
+    }
+
+    /// Wide enough for every category's group of bars, and never narrower
+    /// than 520 pixels.
+    fn frame(&self) -> Frame {
+        let group = BAR_WIDTH * self.series.len().max(1) as f64 + 14.0;
+        let width = (LEFT + RIGHT + group * self.categories.len().max(1) as f64).max(520.0);
+        let (lo, hi) = self.range();
+        Frame { width, group, plot_h: HEIGHT - TOP - BOTTOM, lo, hi, log: self.log }
+    }
+
+    fn canvas_and_title(&self, svg: &mut String, frame: &Frame) {
+        let width = frame.width;
         let _ = writeln!(
             svg,
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{HEIGHT:.0}" viewBox="0 0 {width:.0} {HEIGHT:.0}" font-family="sans-serif" font-size="11">"#
@@ -60,10 +132,14 @@ impl Chart {
             width / 2.0,
             esc(&self.title)
         );
-        // Axes and grid.
-        let plot_right = width - RIGHT;
-        for tick in self.ticks(lo, hi) {
-            let ty = y(tick);
+    }
+
+    /// The y axis with its grid, ticks and label, and the x axis.
+    fn axes(&self, svg: &mut String, frame: &Frame) {
+        let plot_right = frame.plot_right();
+        let bottom = frame.bottom();
+        for tick in self.ticks(frame.lo, frame.hi) {
+            let ty = frame.y(tick);
             let _ =
                 writeln!(svg, r##"<line x1="{LEFT}" y1="{ty:.1}" x2="{plot_right:.1}" y2="{ty:.1}" stroke="#ddd"/>"##);
             let _ = writeln!(
@@ -74,75 +150,50 @@ impl Chart {
                 tick_label(tick)
             );
         }
-        let _ = writeln!(svg, r#"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{:.1}" stroke="black"/>"#, TOP + plot_h);
+        let _ = writeln!(svg, r#"<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom:.1}" stroke="black"/>"#);
         let _ = writeln!(
             svg,
-            r#"<line x1="{LEFT}" y1="{:.1}" x2="{plot_right:.1}" y2="{:.1}" stroke="black"/>"#,
-            TOP + plot_h,
-            TOP + plot_h
+            r#"<line x1="{LEFT}" y1="{bottom:.1}" x2="{plot_right:.1}" y2="{bottom:.1}" stroke="black"/>"#
         );
         let _ = writeln!(
             svg,
             r#"<text transform="translate(18 {:.1}) rotate(-90)" text-anchor="middle">{}{}</text>"#,
-            TOP + plot_h / 2.0,
+            TOP + frame.plot_h / 2.0,
             esc(&self.y_label),
             if self.log { " (log scale)" } else { "" }
         );
-        // Bars.
-        for (c, category) in self.categories.iter().enumerate() {
-            let x0 = LEFT + 8.0 + c as f64 * group;
-            for (s, series) in self.series.iter().enumerate() {
-                let Some(Some(bar)) = series.bars.get(c) else { continue };
-                let x = x0 + s as f64 * bar_width;
-                let top = y(bar.value);
-                let base = TOP + plot_h;
-                let color = PALETTE[s % PALETTE.len()];
-                let _ = writeln!(
-                    svg,
-                    r#"<rect x="{x:.1}" y="{top:.1}" width="{:.1}" height="{:.1}" fill="{color}"><title>{}: {} = {}</title></rect>"#,
-                    bar_width - 1.0,
-                    (base - top).max(0.0),
-                    esc(&series.name),
-                    esc(category),
-                    tick_label(bar.value)
-                );
-                if let Some((l, h)) = bar.interval {
-                    let cx = x + (bar_width - 1.0) / 2.0;
-                    let (yl, yh) = (y(l), y(h));
-                    let _ =
-                        writeln!(svg, r#"<line x1="{cx:.1}" y1="{yl:.1}" x2="{cx:.1}" y2="{yh:.1}" stroke="black"/>"#);
-                    for yy in [yl, yh] {
-                        let _ = writeln!(
-                            svg,
-                            r#"<line x1="{:.1}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="black"/>"#,
-                            cx - 3.0,
-                            cx + 3.0
-                        );
-                    }
-                }
+    }
+
+    /// The bars of category `c`, one per series, and the category's label under them.
+    fn bar_group(&self, svg: &mut String, frame: &Frame, c: usize, category: &str) {
+        let x0 = LEFT + 8.0 + c as f64 * frame.group;
+        for (s, series) in self.series.iter().enumerate() {
+            let Some(Some(bar)) = series.bars.get(c) else { continue };
+            let x = x0 + s as f64 * BAR_WIDTH;
+            let tooltip = format!("{}: {} = {}", esc(&series.name), esc(category), tick_label(bar.value));
+            frame.bar(svg, x, bar, color(s), &tooltip);
+            if let Some(interval) = bar.interval {
+                frame.error_bar(svg, x, interval);
             }
-            let lx = x0 + group / 2.0 - 7.0;
-            let ly = TOP + plot_h + 12.0;
-            let _ = writeln!(
-                svg,
-                r#"<text transform="translate({lx:.1} {ly:.1}) rotate(-45)" text-anchor="end">{}</text>"#,
-                esc(category)
-            );
         }
-        // Legend.
+        let lx = x0 + frame.group / 2.0 - 7.0;
+        let ly = frame.bottom() + 12.0;
+        let _ = writeln!(
+            svg,
+            r#"<text transform="translate({lx:.1} {ly:.1}) rotate(-45)" text-anchor="end">{}</text>"#,
+            esc(category)
+        );
+    }
+
+    /// One swatch and name per series, right of the plot.
+    fn legend(&self, svg: &mut String, frame: &Frame) {
         for (s, series) in self.series.iter().enumerate() {
             let ly = TOP + 4.0 + s as f64 * 16.0;
-            let lx = plot_right + 14.0;
-            let _ = writeln!(
-                svg,
-                r#"<rect x="{lx:.1}" y="{:.1}" width="10" height="10" fill="{}"/>"#,
-                ly - 9.0,
-                PALETTE[s % PALETTE.len()]
-            );
+            let lx = frame.plot_right() + 14.0;
+            let _ =
+                writeln!(svg, r#"<rect x="{lx:.1}" y="{:.1}" width="10" height="10" fill="{}"/>"#, ly - 9.0, color(s));
             let _ = writeln!(svg, r#"<text x="{:.1}" y="{ly:.1}">{}</text>"#, lx + 14.0, esc(&series.name));
         }
-        svg.push_str("</svg>\n");
-        svg
     }
 
     fn values(&self) -> impl Iterator<Item = f64> + '_ {

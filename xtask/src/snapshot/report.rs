@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use edgebench_model::Dataset;
+use edgebench_model::device::DeviceInfo;
 use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE};
 use edgebench_model::record::RunRecord;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
@@ -19,70 +20,77 @@ use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
 /// Plots by file name. `emulator` names the emulator of an emulated
 /// target; every title then says its timings are emulated.
 pub fn plots(analysis: &Analysis, emulator: Option<&str>) -> Vec<(String, String)> {
-    let label = |title: String| match emulator {
-        Some(e) => format!("{title} [EMULATED with {e}: not a device's speed]"),
-        None => title,
-    };
     let mut out = Vec::new();
     for dataset in datasets(analysis) {
         let kernels: Vec<String> = kernels(analysis, dataset).into_iter().filter(|k| k != STARTUP).collect();
         if !kernels.is_empty() {
-            out.push((
-                format!("time-{dataset}.svg"),
-                chart(
-                    analysis,
-                    dataset,
-                    &kernels,
-                    WALL_MS,
-                    &label(format!("Run time per kernel ({dataset}), mean ± 95 % CI")),
-                    "wall time (ms)",
-                    true,
-                ),
-            ));
-            out.push((
-                format!("memory-{dataset}.svg"),
-                chart(
-                    analysis,
-                    dataset,
-                    &kernels,
-                    WORKLOAD_PEAK_MIB,
-                    &format!(
-                        "Peak memory per kernel ({dataset}): the container's for docker, else the measured process's"
-                    ),
-                    "peak memory (MiB)",
-                    false,
-                ),
-            ));
+            out.extend(kernel_plots(analysis, dataset, &kernels, emulator));
         }
     }
     if let Some(dataset) = datasets(analysis).into_iter().find(|d| kernels(analysis, *d).iter().any(|k| k == STARTUP)) {
-        let one = [STARTUP.to_string()];
-        out.push((
-            "startup-time.svg".into(),
-            chart(
-                analysis,
-                dataset,
-                &one,
-                WALL_MS,
-                &label("Start-up time (empty main), mean ± 95 % CI".into()),
-                "wall time (ms)",
-                true,
-            ),
-        ));
-        out.push((
-            "startup-memory.svg".into(),
-            chart(
-                analysis,
-                dataset,
-                &one,
-                WORKLOAD_PEAK_MIB,
-                "Start-up peak memory (empty main): the container's for docker, else the measured process's",
-                "peak memory (MiB)",
-                false,
-            ),
-        ));
+        out.extend(startup_plots(analysis, dataset, emulator));
     }
     out
+}
+
+/// A timing chart's title, marked as emulated on an emulated target.
+fn timing_title(title: String, emulator: Option<&str>) -> String {
+    match emulator {
+        Some(e) => format!("{title} [EMULATED with {e}: not a device's speed]"),
+        None => title,
+    }
+}
+
+/// Run time and peak memory of every kernel of a dataset but the start-up one.
+fn kernel_plots(
+    analysis: &Analysis,
+    dataset: Dataset,
+    kernels: &[String],
+    emulator: Option<&str>,
+) -> [(String, String); 2] {
+    let time = chart(
+        analysis,
+        dataset,
+        kernels,
+        WALL_MS,
+        &timing_title(format!("Run time per kernel ({dataset}), mean ± 95 % CI"), emulator),
+        "wall time (ms)",
+        true,
+    );
+    let memory = chart(
+        analysis,
+        dataset,
+        kernels,
+        WORKLOAD_PEAK_MIB,
+        &format!("Peak memory per kernel ({dataset}): the container's for docker, else the measured process's"),
+        "peak memory (MiB)",
+        false,
+    );
+    [(format!("time-{dataset}.svg"), time), (format!("memory-{dataset}.svg"), memory)]
+}
+
+/// Run time and peak memory of the start-up kernel (an empty main).
+fn startup_plots(analysis: &Analysis, dataset: Dataset, emulator: Option<&str>) -> [(String, String); 2] {
+    let one = [STARTUP.to_string()];
+    let time = chart(
+        analysis,
+        dataset,
+        &one,
+        WALL_MS,
+        &timing_title("Start-up time (empty main), mean ± 95 % CI".into(), emulator),
+        "wall time (ms)",
+        true,
+    );
+    let memory = chart(
+        analysis,
+        dataset,
+        &one,
+        WORKLOAD_PEAK_MIB,
+        "Start-up peak memory (empty main): the container's for docker, else the measured process's",
+        "peak memory (MiB)",
+        false,
+    );
+    [("startup-time.svg".into(), time), ("startup-memory.svg".into(), memory)]
 }
 
 fn chart(
@@ -111,9 +119,25 @@ fn chart(
     Chart { title: title.into(), y_label: y_label.into(), categories: kernels.to_vec(), series, log }.to_svg()
 }
 
+/// The report of a snapshot: one section after the other, in this order.
 pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance, plot_files: &[String]) -> String {
     let mut md = String::new();
-    let p = provenance;
+    title(&mut md, provenance);
+    warnings(&mut md, provenance);
+    device_and_software(&mut md, provenance);
+    verification(&mut md, analysis);
+    for dataset in datasets(analysis) {
+        dataset_tables(&mut md, analysis, dataset);
+    }
+    geomeans(&mut md, analysis);
+    failures(&mut md, analysis);
+    plot_links(&mut md, plot_files);
+    method_section(&mut md, records, provenance);
+    md
+}
+
+/// The pipeline, the target, and the plan the snapshot was taken with.
+fn title(md: &mut String, p: &Provenance) {
     let _ = writeln!(md, "# `{}` on `{}`\n", p.plan.pipeline, p.target.name);
     let _ = writeln!(
         md,
@@ -127,11 +151,12 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
         p.plan.warmups,
         p.plan.repetitions
     );
+}
+
+/// Why the timings may not be a device's: an emulator, or throttling.
+fn warnings(md: &mut String, p: &Provenance) {
     if let Some(emulator) = &p.target.emulator {
-        let _ = writeln!(
-            md,
-            "> **Emulated target** ({emulator} on this host): timings are emulated and say nothing about a real device's speed; checksums and the pipeline are what this snapshot proves.\n"
-        );
+        let _ = writeln!(md, "> **Emulated target** ({emulator} on this host): {EMULATED_TIMINGS}\n");
     }
     if p.health.throttled_runs > 0 {
         let _ = writeln!(
@@ -141,31 +166,17 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
             p.health.throttled_cells.join(", ")
         );
     } else if p.throttled == Some(true) {
-        let _ = writeln!(
-            md,
-            "> **Warning: the device reported throttling or under-voltage** before or after the runs, now or since boot (see provenance.json); its timings may be suspect.\n"
-        );
+        let _ = writeln!(md, "{THROTTLED_AROUND_THE_RUNS}\n");
     }
+}
 
+const EMULATED_TIMINGS: &str = "timings are emulated and say nothing about a real device's speed; checksums and the pipeline are what this snapshot proves.";
+const THROTTLED_AROUND_THE_RUNS: &str = "> **Warning: the device reported throttling or under-voltage** before or after the runs, now or since boot (see provenance.json); its timings may be suspect.";
+
+fn device_and_software(md: &mut String, p: &Provenance) {
     let _ = writeln!(md, "## Device and software\n");
     if let Some(d) = p.device_before.as_ref() {
-        let _ = writeln!(
-            md,
-            "- Device: {} · {} · {} cores · {} · {}",
-            d.model.as_deref().unwrap_or("unknown model"),
-            d.cpu.as_deref().unwrap_or("unknown CPU"),
-            d.cores,
-            d.memory_kib.map(|k| format!("{:.1} GiB RAM", k as f64 / 1048576.0)).unwrap_or_default(),
-            d.arch
-        );
-        let _ =
-            writeln!(md, "- OS: {} · kernel {}", d.os.as_deref().unwrap_or("?"), d.kernel.as_deref().unwrap_or("?"));
-        let _ = writeln!(
-            md,
-            "- CPU governor: {} · temperatures: {}",
-            d.governor.as_deref().unwrap_or("not exposed"),
-            temps(d)
-        );
+        device_lines(md, d);
     }
     if p.health.samples > 0 {
         let _ = writeln!(
@@ -187,61 +198,60 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
         p.git.revision.as_deref().unwrap_or("unknown revision"),
         if p.git.dirty == Some(true) { " (with uncommitted changes)" } else { "" }
     );
+}
 
-    verification(&mut md, analysis);
+/// The device as it was before the runs: hardware, OS, governor and temperatures.
+fn device_lines(md: &mut String, d: &DeviceInfo) {
+    let _ = writeln!(
+        md,
+        "- Device: {} · {} · {} cores · {} · {}",
+        d.model.as_deref().unwrap_or("unknown model"),
+        d.cpu.as_deref().unwrap_or("unknown CPU"),
+        d.cores,
+        d.memory_kib.map(|k| format!("{:.1} GiB RAM", k as f64 / 1048576.0)).unwrap_or_default(),
+        d.arch
+    );
+    let _ = writeln!(md, "- OS: {} · kernel {}", d.os.as_deref().unwrap_or("?"), d.kernel.as_deref().unwrap_or("?"));
+    let _ =
+        writeln!(md, "- CPU governor: {} · temperatures: {}", d.governor.as_deref().unwrap_or("not exposed"), temps(d));
+}
 
-    for dataset in datasets(analysis) {
-        let _ = writeln!(md, "## Dataset `{dataset}`\n");
-        metric_table(
-            &mut md,
-            analysis,
-            dataset,
-            WALL_MS,
-            "Wall time, spawn to exit (ms): median ± half-width of the mean's 95 % CI, and mean ratio to the baseline",
-            true,
-        );
-        metric_table(
-            &mut md,
-            analysis,
-            dataset,
-            KERNEL_MS,
-            "Kernel-region time reported by the kernel (ms): median ± half-width of the mean's 95 % CI",
-            false,
-        );
-        metric_table(
-            &mut md,
-            analysis,
-            dataset,
-            MAX_RSS_MIB,
-            "Peak resident memory of the measured process (MiB): median ± half-width of the mean's 95 % CI",
-            false,
-        );
-        if analysis.cells.iter().any(|c| c.key.dataset == dataset && c.metrics.contains_key(PEAK_MEMORY_MIB)) {
-            metric_table(
-                &mut md,
-                analysis,
-                dataset,
-                PEAK_MEMORY_MIB,
-                "Peak memory measured by the executor (container cgroup, MiB): median ± half-width of the mean's 95 % CI",
-                false,
-            );
-        }
-        phases(&mut md, analysis, dataset);
+/// A dataset's tables: timings, memory peaks and, where reported, executor phases.
+fn dataset_tables(md: &mut String, analysis: &Analysis, dataset: Dataset) {
+    let _ = writeln!(md, "## Dataset `{dataset}`\n");
+    metric_table(md, analysis, dataset, WALL_MS, WALL_TABLE, true);
+    metric_table(md, analysis, dataset, KERNEL_MS, KERNEL_TABLE, false);
+    metric_table(md, analysis, dataset, MAX_RSS_MIB, MAX_RSS_TABLE, false);
+    if analysis.cells.iter().any(|c| c.key.dataset == dataset && c.metrics.contains_key(PEAK_MEMORY_MIB)) {
+        metric_table(md, analysis, dataset, PEAK_MEMORY_MIB, EXECUTOR_PEAK_TABLE, false);
     }
-    geomeans(&mut md, analysis);
-    failures(&mut md, analysis);
-    if !plot_files.is_empty() {
-        let _ = writeln!(md, "## Plots\n");
-        for f in plot_files {
-            let _ = writeln!(md, "![{f}](plots/{f})\n");
-        }
+    phases(md, analysis, dataset);
+}
+
+const WALL_TABLE: &str =
+    "Wall time, spawn to exit (ms): median ± half-width of the mean's 95 % CI, and mean ratio to the baseline";
+const KERNEL_TABLE: &str = "Kernel-region time reported by the kernel (ms): median ± half-width of the mean's 95 % CI";
+const MAX_RSS_TABLE: &str =
+    "Peak resident memory of the measured process (MiB): median ± half-width of the mean's 95 % CI";
+const EXECUTOR_PEAK_TABLE: &str =
+    "Peak memory measured by the executor (container cgroup, MiB): median ± half-width of the mean's 95 % CI";
+
+fn plot_links(md: &mut String, plot_files: &[String]) {
+    if plot_files.is_empty() {
+        return;
     }
+    let _ = writeln!(md, "## Plots\n");
+    for f in plot_files {
+        let _ = writeln!(md, "![{f}](plots/{f})\n");
+    }
+}
+
+fn method_section(md: &mut String, records: &[RunRecord], provenance: &Provenance) {
     let _ = writeln!(md, "## Method\n");
     let floors: Vec<u64> = records.iter().filter_map(|r| r.max_rss_floor_kib).collect();
     let device = provenance.device_before.as_ref().or(provenance.device_after.as_ref());
     let kernel = device.and_then(|d| d.kernel.as_deref());
     let _ = writeln!(md, "{}", method(floors, kernel, device.map_or(1, |d| d.cores)));
-    md
 }
 
 /// What the harness that made the records measured (known from whether they
@@ -252,12 +262,8 @@ fn method(mut floors: Vec<u64>, kernel: Option<&str>, cpus: usize) -> String {
     let median_floor = floors.get(floors.len() / 2).copied();
     let span = match median_floor {
         // Records from before the launcher recorded its floor were timed from the child's `exec`.
-        None => {
-            "the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out"
-        }
-        Some(_) => {
-            "right before the fork to the moment the kernel reports the child's exit (the span hyperfine measures)"
-        }
+        None => SPAN_FROM_EXEC,
+        Some(_) => SPAN_FROM_FORK,
     };
     let floor = median_floor
         .map(|kib| format!(" A child's peak includes the launcher's memory it starts with (median {:.2} MiB here, `max_rss_floor_kib` in the records) and the launcher code it runs before `exec`.", kib as f64 / 1024.0))
@@ -276,10 +282,13 @@ fn method(mut floors: Vec<u64>, kernel: Option<&str>, cpus: usize) -> String {
             )
         })
         .unwrap_or_default();
-    format!(
-        "{spawn}{counted_in_batches} Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels."
-    )
+    format!("{spawn}{counted_in_batches} {STATISTICS}")
 }
+
+const SPAN_FROM_EXEC: &str = "the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out";
+const SPAN_FROM_FORK: &str =
+    "right before the fork to the moment the kernel reports the child's exit (the span hyperfine measures)";
+const STATISTICS: &str = "Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels.";
 
 /// `(major, minor)` of a kernel release such as `6.18.44-fc-v509 #1 SMP …`.
 fn kernel_release(kernel: &str) -> Option<(u32, u32)> {
@@ -293,7 +302,7 @@ fn order_name(p: &Provenance) -> String {
     serde_json::to_value(p.plan.order).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
-fn temps(d: &edgebench_model::device::DeviceInfo) -> String {
+fn temps(d: &DeviceInfo) -> String {
     if d.temperatures_c.is_empty() {
         "not exposed".into()
     } else {

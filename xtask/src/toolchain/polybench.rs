@@ -139,15 +139,6 @@ fn element(header: &Path) -> Element {
     Element::Double
 }
 
-/// Resolves `polybench`, `polybench/all`, `polybench/<category>` and
-/// `polybench/<name>` to kernels of the suite.
-pub fn select<'a>(suite: &'a Suite, name: &str) -> Result<Vec<&'a Kernel>> {
-    match name.strip_prefix(PREFIX) {
-        None | Some("all") => Ok(suite.kernels.iter().collect()),
-        Some(_) => crate::planning::suite::select(suite, &[name.to_string()]),
-    }
-}
-
 /// The compiler runs of one kernel at one dataset for one kind: the timed
 /// build and the build with array dumps.
 pub fn compiles(
@@ -246,18 +237,6 @@ mod tests {
         assert_eq!(suite.kernel("polybench/floyd-warshall").unwrap().element, Element::Int);
         assert_eq!(gemm.polybench.as_ref().unwrap().dir, "linear-algebra/blas/gemm");
         suite.validate().unwrap();
-    }
-
-    #[test]
-    fn names_categories_and_all_select_kernels() {
-        let suite = open(&fixture()).unwrap();
-        let names = |n: &str| select(&suite, n).unwrap().iter().map(|k| k.name.clone()).collect::<Vec<_>>();
-        assert_eq!(names("polybench").len(), 3);
-        assert_eq!(names("polybench/all").len(), 3);
-        assert_eq!(names("polybench/stencils"), ["polybench/jacobi-1d"]);
-        assert_eq!(names("polybench/linear-algebra"), ["polybench/gemm"]);
-        let err = select(&suite, "polybench/gem").unwrap_err().to_string();
-        assert!(err.contains("did you mean `polybench/gemm`"), "{err}");
     }
 
     #[test]
