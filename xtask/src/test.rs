@@ -22,6 +22,7 @@ const TOOLS: &[Tool] = &[
     Tool { command: "debootstrap", package: "debootstrap", why: "building the Debian image of the docker runtime" },
     Tool { command: "/usr/sbin/sshd", package: "openssh-server", why: "the SSH server the remote-target tests start" },
     Tool { command: "sftp", package: "openssh-client", why: "deploying to SSH targets" },
+    Tool { command: "hyperfine", package: "hyperfine", why: "the harness checked against hyperfine (calibrate)" },
 ];
 
 pub fn run(args: &TestArgs) -> Result<()> {

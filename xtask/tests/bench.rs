@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use common::*;
 use edgebench_model::digest::sha256_hex;
@@ -267,4 +268,34 @@ fn compare_counts_a_real_regression_and_can_gate_on_it() {
 
     let err = xtask_err(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--fail-on-regression"]);
     assert!(err.contains("1 regression(s)"), "{err}");
+}
+
+/// `calibrate` runs the start-up pipeline and then the harness binary and
+/// hyperfine on the native start-up kernel, in alternating rounds; both
+/// sides' times are kept in the snapshot.
+#[test]
+fn calibrate_compares_the_harness_with_hyperfine_and_keeps_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  - runtime: wasmtime\n    \
+                variants: [aot]\nrepetitions: 5\ntimeout_s: 30\nbaseline: native\n";
+    let path = pipeline(dir.path(), "calibrate-test", yaml);
+    let output = xtask_ok(&["calibrate", "--pipeline", path.to_str().unwrap(), "--hyperfine-runs", "20"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("native") && stdout.contains("wasmtime/aot"), "{stdout}");
+    let snapshot = PathBuf::from(stdout.lines().find_map(|l| l.strip_prefix("snapshot: ")).expect("a snapshot line"));
+    let calibration = snapshot.join("calibration");
+    let harness = json(&calibration.join("harness.json"));
+    let walls = harness["wall_ms"].as_array().unwrap();
+    // 10 rounds of ceil(20 / 10) = 2 measured runs each, warm-ups left out.
+    assert_eq!(walls.len(), 20, "{harness}");
+    assert!(walls.iter().all(|w| w.as_f64().is_some_and(|w| w > 0.0)));
+    assert_eq!(harness["max_rss_floor_kib"].as_array().unwrap().len(), 20);
+    for round in 0..10 {
+        let export = json(&calibration.join(format!("hyperfine-round-{round}.json")));
+        assert_eq!(export["results"][0]["times"].as_array().unwrap().len(), 2, "round {round}");
+    }
+    let comparison = std::fs::read_to_string(calibration.join("harness-vs-hyperfine.txt")).unwrap();
+    assert!(comparison.contains("harness ÷ hyperfine = "), "{comparison}");
+    assert!(stdout.contains(&comparison), "the comparison is printed as kept");
+    assert!(!calibration.join("scratch").exists(), "the harness's scratch plans are cleaned up");
 }
