@@ -131,11 +131,11 @@ pub struct CompareArgs {
     pub old: std::path::PathBuf,
     /// The newer snapshot; default: the newest other snapshot beside OLD.
     pub new: Option<std::path::PathBuf>,
-    /// Significance level of Welch's t-test, after Holm's adjustment for the number of tests.
-    #[arg(long, default_value_t = 0.01)]
+    /// Significance level of Welch's t-test, after Holm's adjustment for the number of tests (between 0 and 1).
+    #[arg(long, default_value_t = 0.01, value_parser = fraction)]
     pub alpha: f64,
-    /// Smallest relative change that counts (0.05 = 5 %), above the noise.
-    #[arg(long, default_value_t = 0.05)]
+    /// Smallest relative change that counts (0.05 = 5 %), above the noise (between 0 and 1).
+    #[arg(long, default_value_t = 0.05, value_parser = fraction)]
     pub threshold: f64,
     /// Metrics to compare (default: wall_ms, kernel_ms, max_rss_mib, peak_memory_mib).
     #[arg(long, value_delimiter = ',')]
@@ -146,4 +146,24 @@ pub struct CompareArgs {
     /// Exit with an error when a regression counts (for CI gates).
     #[arg(long)]
     pub fail_on_regression: bool,
+    /// How to print the comparison.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// An output format for people (text, Markdown) or other tools (JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// A probability or a relative change: a finite number strictly between 0 and 1.
+fn fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1.0 => Ok(v),
+        Ok(v) => Err(format!("{v} is not strictly between 0 and 1 (e.g. 0.01 for 1 %)")),
+        Err(_) => Err(format!("`{text}` is not a number; give one strictly between 0 and 1 (e.g. 0.01)")),
+    }
 }

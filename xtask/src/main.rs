@@ -19,11 +19,13 @@ mod project;
 mod snapshot;
 mod toolchain;
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let flags = flags::Xtask::parse();
-    match flags.command {
+    let outcome = match flags.command {
         flags::Command::Build(args) => build::run(&args).map(drop),
         flags::Command::Bench(args) => bench::run(&args).map(drop),
         flags::Command::Calibrate(args) => calibrate::run(&args),
@@ -31,5 +33,21 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Doctor(args) => doctor::run(&args),
         flags::Command::Reanalyse(args) => reanalyse::run(&args),
         flags::Command::Test(args) => test::run(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A failure the user can act on: `error: …` and what caused it, never a
+/// backtrace (those stay for panics, which are bugs).
+fn report(error: &anyhow::Error) {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
     }
 }

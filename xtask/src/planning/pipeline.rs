@@ -154,7 +154,7 @@ pub fn load(name_or_path: &str, suite: &Suite) -> Result<Pipeline> {
 
 pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let file: PipelineFile = yaml::parse(path, text)?;
-    let check = Check { path };
+    let check = Check { path, text };
     let polybench = check.suite(file.suite.as_ref())?;
     let kernels = check.kernels(&file.kernels, suite, polybench.as_ref())?;
     let datasets = check.datasets(&file.datasets)?;
@@ -184,11 +184,12 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
 /// the file, line and column of the value at fault.
 struct Check<'a> {
     path: &'a Path,
+    text: &'a str,
 }
 
 impl Check<'_> {
     fn err(&self, at: Location, msg: impl Into<String>) -> anyhow::Error {
-        anyhow!("{}: {}", yaml::at(self.path, at), msg.into())
+        yaml::located(self.path, self.text, at, &msg.into())
     }
 
     /// `suite: { polybench: <path> }`, relative to the pipeline, like any
