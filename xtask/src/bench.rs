@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::Plan;
 use xshell::Shell;
@@ -111,13 +111,22 @@ pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
 
 fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: ReconnectPolicy) -> Result<Prepared> {
     let started = Instant::now();
-    // Connect and check the device first: a wrong architecture or an
-    // unreachable host should not wait for a build.
+    // Connect and check the device first: a wrong architecture, an
+    // unreachable host or nothing to resume should not wait for a build.
     let session = Session::open(&target, reconnect)?;
+    let resumed = match args.resume {
+        true => Some(session.unfinished(&pipeline.name)?.with_context(|| {
+            format!(
+                "nothing to resume: no unfinished run of `{}` on `{}` (its runs are in {}); run without --resume",
+                pipeline.name,
+                target.name,
+                session.mirror().join("runs").display()
+            )
+        })?),
+        false => None,
+    };
     let manifest = build::build(&Request::for_pipeline(&target, pipeline, args.quiet))?;
     let build_time = started.elapsed();
-
-    let resumed = if args.resume { session.unfinished(&pipeline.name)? } else { None };
     let (run_dir, plan, resumed) = match resumed {
         Some((dir, plan)) => {
             if !args.quiet {
@@ -126,9 +135,6 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
             (dir, plan, true)
         }
         None => {
-            if args.resume && !args.quiet {
-                eprintln!("{}: no unfinished run of `{}` to resume; starting a new one", target.name, pipeline.name);
-            }
             let seed = args.seed.or(pipeline.seed).unwrap_or_else(fresh_seed);
             let plan = plan::expand(pipeline, &manifest, seed)?;
             let dir = RunDir { rel: format!("runs/{}-{}-{}", utc_stamp(), pipeline.name, plan.id) };

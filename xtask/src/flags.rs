@@ -123,6 +123,9 @@ pub struct ReanalyseArgs {
     /// Where the derived files go (default: SNAPSHOT/vs-<runtime>-<variant> for another baseline, else SNAPSHOT itself).
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,
+    /// Analyse records that do not match the plan in the provenance (fewer, more, or another plan's).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

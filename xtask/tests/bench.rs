@@ -252,9 +252,12 @@ fn compare_counts_a_real_regression_and_can_gate_on_it() {
     for r in &mut slow_records {
         r.wall_ns += 1_000_000_000;
     }
-    let mut summary: Value = serde_json::from_str(&std::fs::read_to_string(old.join("summary.json")).unwrap()).unwrap();
-    summary["analysis"] = serde_json::to_value(edgebench_stats::analyse(&slow_records, None)).unwrap();
-    std::fs::write(slower.join("summary.json"), serde_json::to_vec(&summary).unwrap()).unwrap();
+    let lines: Vec<String> = slow_records.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    std::fs::write(slower.join("records.jsonl"), lines.concat()).unwrap();
+    for file in ["provenance.json", "plan.json"] {
+        std::fs::copy(old.join(file), slower.join(file)).unwrap();
+    }
+    xtask_ok(&["reanalyse", slower.to_str().unwrap()]);
 
     let same = xtask_ok(&["compare", old.to_str().unwrap(), old.to_str().unwrap(), "--fail-on-regression"]);
     assert!(String::from_utf8_lossy(&same.stdout).contains("0 regressed, 0 improved"), "{}", text(&same));
@@ -268,6 +271,19 @@ fn compare_counts_a_real_regression_and_can_gate_on_it() {
 
     let err = xtask_err(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--fail-on-regression"]);
     assert!(err.contains("1 regression(s)"), "{err}");
+
+    // The same comparison for other tools.
+    let json = xtask_ok(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--format", "json"]);
+    let value: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["counts"]["regressed"], 1, "{value}");
+    assert_eq!(value["changes"][0]["verdict"], "regressed");
+    let markdown = xtask_ok(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--format", "markdown"]);
+    assert!(String::from_utf8_lossy(&markdown.stdout).contains("| `gemm/mini/native/default` | wall_ms |"));
+
+    // A summary that is not of the records beside it is refused, not trusted.
+    std::fs::copy(old.join("summary.json"), slower.join("summary.json")).unwrap();
+    let err = xtask_err(&["compare", old.to_str().unwrap(), slower.to_str().unwrap()]);
+    assert!(err.contains("derived from other records") && err.contains("cargo xtask reanalyse"), "{err}");
 }
 
 /// `calibrate` runs the start-up pipeline and then the harness binary and

@@ -1,40 +1,43 @@
 //! Targets: where a bench runs. `local` is this machine; others are named in
 //! `pipelines/targets.yaml`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-use anyhow::{Result, bail};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use serde_saphyr::{Location, Spanned};
 
 use crate::planning::suggestions;
-use crate::planning::yaml;
+use crate::planning::{pipeline, yaml};
 use crate::project;
 use crate::toolchain::arch::Arch;
 
 pub const LOCAL: &str = "local";
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TargetEntry {
     arch: Arch,
     #[serde(default)]
-    ssh: Option<String>,
+    ssh: Option<Spanned<String>>,
     #[serde(default)]
-    workdir: Option<String>,
+    workdir: Option<Spanned<String>>,
     /// An ssh_config file to use instead of `~/.ssh/config`, relative to
     /// the targets file.
     #[serde(default)]
-    ssh_config: Option<String>,
+    ssh_config: Option<Spanned<String>>,
     /// For a local target of another architecture: the user-mode emulator
     /// that runs its programs (e.g. `qemu-aarch64-static`).
     #[serde(default)]
-    emulator: Option<String>,
+    emulator: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TargetsFile {
-    targets: BTreeMap<String, TargetEntry>,
+    targets: HashMap<Spanned<String>, TargetEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +62,23 @@ pub enum Access {
     },
 }
 
+/// The environment variable that names another targets file.
+pub const TARGETS_ENV: &str = "EDGEBENCH_TARGETS";
+
 /// The targets file: `pipelines/targets.yaml`, or `EDGEBENCH_TARGETS`.
 pub fn targets_file() -> std::path::PathBuf {
-    match std::env::var_os("EDGEBENCH_TARGETS") {
+    match std::env::var_os(TARGETS_ENV) {
         Some(path) if !path.is_empty() => std::path::PathBuf::from(path),
         _ => project::pipelines_dir().join("targets.yaml"),
+    }
+}
+
+/// The targets file for messages: its path, and where the path came from
+/// when it was not the default.
+fn describe_targets_file(path: &Path) -> String {
+    match std::env::var_os(TARGETS_ENV) {
+        Some(v) if !v.is_empty() => format!("{} (named by {TARGETS_ENV})", path.display()),
+        _ => path.display().to_string(),
     }
 }
 
@@ -83,29 +98,81 @@ pub fn resolve(name: &str) -> Result<Target> {
         return Ok(Target { name: LOCAL.into(), arch: Arch::host()?, access: Access::Local, emulator: None });
     }
     let path = targets_file();
-    let file: TargetsFile = yaml::read(&path)?;
-    let Some(entry) = file.targets.get(name) else {
-        let names = std::iter::once(LOCAL).chain(file.targets.keys().map(String::as_str));
-        bail!("{} (targets are defined in {})", suggestions::unknown("target", name, names), path.display());
+    let (file, text): (TargetsFile, String) = yaml::load(&path).with_context(|| {
+        format!("reading the targets file {}; set {TARGETS_ENV} to use another one", describe_targets_file(&path))
+    })?;
+    let Some((key, entry)) = file.targets.iter().find(|(k, _)| k.value == name) else {
+        let mut names: Vec<&str> = file.targets.keys().map(|k| k.value.as_str()).collect();
+        names.sort();
+        names.insert(0, LOCAL);
+        bail!(
+            "{} (targets are defined in {})",
+            suggestions::unknown("target", name, names.iter().copied()),
+            describe_targets_file(&path)
+        );
     };
-    let access = match (&entry.ssh, &entry.workdir) {
-        (Some(destination), Some(workdir)) => Access::Ssh {
-            destination: destination.clone(),
-            workdir: workdir.clone(),
-            config: entry.ssh_config.as_ref().map(|c| path.parent().unwrap_or(std::path::Path::new(".")).join(c)),
-        },
-        (Some(_), None) => bail!("{}: target `{name}` needs a `workdir` on the device", path.display()),
-        (None, Some(_)) => bail!(
-            "{}: target `{name}` has a `workdir` but no `ssh`; a local target's work directory is target/edgebench/{name}",
-            path.display()
-        ),
+    let located = |at: Location, msg: String| yaml::located(&path, &text, at, &format!("target `{name}`: {msg}"));
+    pipeline::check_name("target name", name).map_err(|e| located(key.referenced, e))?;
+    let access = access(entry, name, &path, &located)?;
+    if let (Some(config), None) = (&entry.ssh_config, &entry.ssh) {
+        return Err(located(config.referenced, "has an `ssh_config` but no `ssh`".into()));
+    }
+    if let (Some(emulator), Some(_)) = (&entry.emulator, &entry.ssh) {
+        return Err(located(emulator.referenced, "has both `ssh` and `emulator`; an emulated target is local".into()));
+    }
+    Ok(Target {
+        name: name.into(),
+        arch: entry.arch,
+        access,
+        emulator: entry.emulator.as_ref().map(|e| e.value.clone()),
+    })
+}
+
+/// How a target is reached: over SSH when it names a destination and a work
+/// directory (neither of which may be read as an option), else locally.
+fn access(
+    entry: &TargetEntry,
+    name: &str,
+    path: &Path,
+    located: &impl Fn(Location, String) -> anyhow::Error,
+) -> Result<Access> {
+    Ok(match (&entry.ssh, &entry.workdir) {
+        (Some(destination), Some(workdir)) => {
+            for (what, value) in [("ssh", destination), ("workdir", workdir)] {
+                if value.value.starts_with('-')
+                    || value.value.trim().is_empty()
+                    || value.value.contains(char::is_control)
+                {
+                    return Err(located(
+                        value.referenced,
+                        format!(
+                            "`{what}` must not be empty or start with `-` (it would be read as an option): `{}`",
+                            value.value
+                        ),
+                    ));
+                }
+            }
+            if destination.value.contains(char::is_whitespace) {
+                return Err(located(
+                    destination.referenced,
+                    "`ssh` is one destination (`user@host[:port]` or a host alias), without spaces".into(),
+                ));
+            }
+            Access::Ssh {
+                destination: destination.value.clone(),
+                workdir: workdir.value.clone(),
+                config: entry.ssh_config.as_ref().map(|c| path.parent().unwrap_or(Path::new(".")).join(&c.value)),
+            }
+        }
+        (Some(destination), None) => {
+            return Err(located(destination.referenced, "needs a `workdir` on the device".into()));
+        }
+        (None, Some(workdir)) => {
+            return Err(located(
+                workdir.referenced,
+                format!("has a `workdir` but no `ssh`; a local target's work directory is target/edgebench/{name}"),
+            ));
+        }
         (None, None) => Access::Local,
-    };
-    if entry.ssh_config.is_some() && entry.ssh.is_none() {
-        bail!("{}: target `{name}` has an `ssh_config` but no `ssh`", path.display());
-    }
-    if entry.emulator.is_some() && entry.ssh.is_some() {
-        bail!("{}: target `{name}` has both `ssh` and `emulator`; an emulated target is local", path.display());
-    }
-    Ok(Target { name: name.into(), arch: entry.arch, access, emulator: entry.emulator.clone() })
+    })
 }

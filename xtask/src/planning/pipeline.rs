@@ -33,7 +33,7 @@ struct PipelineFile {
     runtimes: Vec<RuntimeEntry>,
     repetitions: Spanned<u32>,
     #[serde(default)]
-    warmups: u32,
+    warmups: Option<Spanned<u32>>,
     timeout_s: Spanned<f64>,
     #[serde(default)]
     memory_limit_mib: Option<Spanned<u64>>,
@@ -62,6 +62,14 @@ struct RuntimeEntry {
     #[serde(default)]
     options: BTreeMap<String, Spanned<String>>,
 }
+
+/// Measured runs per cell, at most.
+const MAX_REPETITIONS: u32 = 100_000;
+/// Unmeasured runs per cell, at most.
+const MAX_WARMUPS: u32 = 1_000;
+/// Runs in one plan, at most (every run is a record, a line of progress and
+/// a row of the analysis).
+pub const MAX_RUNS: u64 = 1_000_000;
 
 /// A validated pipeline.
 #[derive(Debug, Clone)]
@@ -113,22 +121,51 @@ impl Pipeline {
     }
 }
 
+/// Names that become parts of paths, file names, CSV fields and Markdown:
+/// letters, digits, `.`, `_` and `-`, starting with a letter or digit, at
+/// most 64 characters.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let ok_start = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok_start && ok_chars && name.len() <= 64 {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} `{name}` must be 1 to 64 letters, digits, `.`, `_` or `-`, starting with a letter or digit \
+         (it becomes part of paths, CSV and Markdown)"
+    ))
+}
+
 /// Finds a pipeline by name (`pipelines/<name>.yaml`) or path.
 pub fn locate(name_or_path: &str) -> Result<PathBuf> {
     let as_path = Path::new(name_or_path);
-    if name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") || name_or_path.contains('/') {
-        if as_path.exists() {
-            return Ok(as_path.to_path_buf());
+    let path = if name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") || name_or_path.contains('/') {
+        if !as_path.exists() {
+            bail!("pipeline file {} does not exist", as_path.display());
         }
-        bail!("pipeline file {} does not exist", as_path.display());
+        as_path.to_path_buf()
+    } else {
+        let path = project::pipelines_dir().join(format!("{name_or_path}.yaml"));
+        if name_or_path == TARGETS || !path.exists() {
+            let names = available()?;
+            let unknown = suggestions::unknown("pipeline", name_or_path, names.iter().map(String::as_str));
+            if name_or_path == TARGETS {
+                bail!("{unknown} (pipelines/targets.yaml defines targets, for --target)");
+            }
+            bail!(unknown);
+        }
+        path
+    };
+    if !path.is_file() {
+        bail!("{} is not a file; name a pipeline (`pipelines/<name>.yaml`) or a YAML file", path.display());
     }
-    let path = project::pipelines_dir().join(format!("{name_or_path}.yaml"));
-    if path.exists() {
-        return Ok(path);
-    }
-    let names = available()?;
-    bail!(suggestions::unknown("pipeline", name_or_path, names.iter().map(String::as_str)))
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    check_name("pipeline name", stem).map_err(|e| anyhow!("{}: {e}; rename the file", path.display()))?;
+    Ok(path)
 }
+
+/// The targets file beside the pipelines, which is not one.
+const TARGETS: &str = "targets";
 
 /// The pipelines shipped in `pipelines/`.
 pub fn available() -> Result<Vec<String>> {
@@ -137,7 +174,7 @@ pub fn available() -> Result<Vec<String>> {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "yaml")
             && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-            && stem != "targets"
+            && stem != TARGETS
         {
             names.push(stem.to_string());
         }
@@ -160,6 +197,8 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let datasets = check.datasets(&file.datasets)?;
     let runtimes = check.runtimes(&file.runtimes)?;
     let repetitions = check.repetitions(&file.repetitions)?;
+    let warmups = check.warmups(file.warmups.as_ref())?;
+    check.total_runs(&kernels, datasets.len(), runtimes.len(), repetitions + warmups, &file.repetitions)?;
     let timeout_ms = check.timeout(&file.timeout_s)?;
     let memory_limit = check.memory_limit(file.memory_limit_mib.as_ref())?;
     let baseline = check.baseline(file.baseline.as_ref(), &runtimes)?;
@@ -170,7 +209,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
         datasets,
         runtimes,
         repetitions,
-        warmups: file.warmups,
+        warmups,
         timeout_ms,
         memory_limit,
         baseline,
@@ -320,17 +359,56 @@ impl Check<'_> {
                 suggestions::unknown(&format!("variant of `{}`", rt.name()), variant, rt.variants().iter().copied()),
             ));
         }
-        if variant.is_empty() || variant.contains('/') || variant.contains(char::is_whitespace) {
-            return Err(self.err(at, format!("variant name `{variant}` must be non-empty, without `/` or spaces")));
-        }
-        Ok(())
+        check_name("variant name", variant).map_err(|e| self.err(at, e))
     }
 
     fn repetitions(&self, repetitions: &Spanned<u32>) -> Result<u32> {
         if repetitions.value == 0 {
             return Err(self.err(repetitions.referenced, "`repetitions` must be at least 1"));
         }
+        if repetitions.value > MAX_REPETITIONS {
+            return Err(self.err(
+                repetitions.referenced,
+                format!("`repetitions` must be at most {MAX_REPETITIONS}, not {}", repetitions.value),
+            ));
+        }
         Ok(repetitions.value)
+    }
+
+    fn warmups(&self, warmups: Option<&Spanned<u32>>) -> Result<u32> {
+        match warmups {
+            Some(w) if w.value > MAX_WARMUPS => Err(self.err(
+                w.referenced,
+                format!("`warmups` must be at most {MAX_WARMUPS} (unmeasured runs per cell), not {}", w.value),
+            )),
+            Some(w) => Ok(w.value),
+            None => Ok(0),
+        }
+    }
+
+    /// The plan's size, known before anything is built: a plan of millions
+    /// of runs is a typo, and would take days.
+    fn total_runs(
+        &self,
+        kernels: &[Kernel],
+        datasets: usize,
+        runtimes: usize,
+        per_cell: u32,
+        at: &Spanned<u32>,
+    ) -> Result<()> {
+        let cells: usize =
+            kernels.iter().map(|k| if k.sizes.is_some() { datasets } else { 1 }).sum::<usize>() * runtimes;
+        let runs = cells as u64 * u64::from(per_cell);
+        if runs > MAX_RUNS {
+            return Err(self.err(
+                at.referenced,
+                format!(
+                    "the plan would hold {runs} runs ({cells} cells × {per_cell} runs each); at most {MAX_RUNS}: \
+                     name fewer kernels, datasets or runtimes, or fewer repetitions"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// `timeout_s` in milliseconds.

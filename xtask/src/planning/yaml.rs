@@ -17,9 +17,15 @@ use crate::planning::suggestions;
 
 /// Reads and parses a YAML file.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    load(path).map(|(value, _)| value)
+}
+
+/// Reads and parses a YAML file, and keeps its text for errors that point
+/// into it later.
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let text = utf8(path, &bytes)?;
-    parse(path, text)
+    let text = utf8(path, &bytes)?.to_string();
+    Ok((parse(path, &text)?, text))
 }
 
 /// The text of a file, or where its first byte that is not UTF-8 is.

@@ -7,25 +7,32 @@
 //! Depends on `device` (the target a snapshot describes).
 
 pub mod console;
+pub mod exports;
 pub mod plot;
 pub mod provenance;
 pub mod report;
 
-use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use edgebench_model::digest::sha256_hex;
 use edgebench_model::plan::Plan;
 use edgebench_model::record::RunRecord;
 use edgebench_model::rundir::PLAN_FILE;
 use edgebench_stats::Analysis;
 use serde::{Deserialize, Serialize};
 
+use crate::device::session;
 use crate::project;
 use provenance::Provenance;
 
-pub const SUMMARY_SCHEMA: u32 = 1;
+/// 2: `summary.json` names the records it was derived from (their sha256).
+pub const SUMMARY_SCHEMA: u32 = 2;
+
+pub const RECORDS_FILE: &str = "records.jsonl";
+pub const PROVENANCE_FILE: &str = "provenance.json";
+pub const SUMMARY_FILE: &str = "summary.json";
 
 /// `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +41,9 @@ pub struct SummaryFile {
     pub pipeline: String,
     pub target: String,
     pub plan_id: String,
+    /// The sha256 of the `records.jsonl` this summary was derived from.
+    #[serde(default)]
+    pub records_sha256: String,
     pub analysis: Analysis,
 }
 
@@ -66,21 +76,54 @@ pub fn write(
         raw.push_str(&serde_json::to_string(r)?);
         raw.push('\n');
     }
-    fs::write(dir.join("records.jsonl"), raw)?;
-    fs::write(dir.join(PLAN_FILE), serde_json::to_string_pretty(plan)? + "\n")?;
-    fs::write(dir.join("provenance.json"), serde_json::to_string_pretty(provenance)? + "\n")?;
-    render(&dir, records, analysis, provenance)?;
+    write_atomically(&dir.join(RECORDS_FILE), raw.as_bytes())?;
+    write_atomically(&dir.join(PLAN_FILE), (serde_json::to_string_pretty(plan)? + "\n").as_bytes())?;
+    write_atomically(&dir.join(PROVENANCE_FILE), (serde_json::to_string_pretty(provenance)? + "\n").as_bytes())?;
+    render(&dir, records, &sha256_hex(raw.as_bytes()), analysis, provenance)?;
     Ok(dir)
 }
 
-/// A snapshot's `summary.json`.
+/// A snapshot's records and the sha256 of their file.
+pub fn read_records(dir: &Path) -> Result<(Vec<RunRecord>, String)> {
+    let path = dir.join(RECORDS_FILE);
+    let bytes =
+        fs::read(&path).with_context(|| format!("{} is not a snapshot (no readable {RECORDS_FILE})", dir.display()))?;
+    Ok((session::parse_records(&path, &bytes)?, sha256_hex(&bytes)))
+}
+
+/// A snapshot's `summary.json`, checked against the records beside it: a
+/// summary of an older format, or of other records, is refused rather than
+/// trusted.
 pub fn read_summary(dir: &Path) -> Result<SummaryFile> {
-    read_json(dir, "summary.json")
+    let summary: SummaryFile = read_json(dir, SUMMARY_FILE)?;
+    let again = format!("derive it again with `cargo xtask reanalyse {}`", dir.display());
+    if summary.schema != SUMMARY_SCHEMA {
+        bail!(
+            "{}: summary format {} (this version reads {SUMMARY_SCHEMA}); {again}",
+            dir.join(SUMMARY_FILE).display(),
+            summary.schema
+        );
+    }
+    let (_, records_sha256) = read_records(dir)?;
+    if summary.records_sha256 != records_sha256 {
+        bail!(
+            "{}: derived from other records than {} beside it (sha256 {} there, {} here); {again}",
+            dir.join(SUMMARY_FILE).display(),
+            RECORDS_FILE,
+            short(&summary.records_sha256),
+            short(&records_sha256)
+        );
+    }
+    Ok(summary)
+}
+
+fn short(sha256: &str) -> &str {
+    if sha256.is_empty() { "none" } else { &sha256[..sha256.len().min(12)] }
 }
 
 /// A snapshot's `provenance.json`.
 pub fn read_provenance(dir: &Path) -> Result<Provenance> {
-    read_json(dir, "provenance.json")
+    read_json(dir, PROVENANCE_FILE)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T> {
@@ -89,56 +132,56 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T
     serde_json::from_str(&text).with_context(|| format!("{}: not what this version of edgebench reads", path.display()))
 }
 
-/// Writes the derived files of a snapshot: summary, report, plots.
-pub fn render(dir: &Path, records: &[RunRecord], analysis: &Analysis, provenance: &Provenance) -> Result<()> {
+/// Writes the derived files of a snapshot — summary, CSV exports, plots and
+/// report — each atomically, and removes plots this analysis no longer
+/// makes.
+pub fn render(
+    dir: &Path,
+    records: &[RunRecord],
+    records_sha256: &str,
+    analysis: &Analysis,
+    provenance: &Provenance,
+) -> Result<()> {
     let summary = SummaryFile {
         schema: SUMMARY_SCHEMA,
         pipeline: provenance.plan.pipeline.clone(),
         target: provenance.target.name.clone(),
         plan_id: provenance.plan.id.clone(),
+        records_sha256: records_sha256.to_string(),
         analysis: analysis.clone(),
     };
-    fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)? + "\n")?;
-    fs::write(dir.join("summary.csv"), csv(analysis))?;
+    write_atomically(&dir.join(SUMMARY_FILE), (serde_json::to_string_pretty(&summary)? + "\n").as_bytes())?;
+    for (name, bytes) in exports::all(analysis)? {
+        write_atomically(&dir.join(name), &bytes)?;
+    }
     let plots = report::plots(analysis, provenance.target.emulator.as_deref());
-    fs::create_dir_all(dir.join("plots"))?;
+    let plot_dir = dir.join("plots");
+    fs::create_dir_all(&plot_dir)?;
     for (name, svg) in &plots {
-        fs::write(dir.join("plots").join(name), svg)?;
+        write_atomically(&plot_dir.join(name), svg.as_bytes())?;
     }
     let names: Vec<String> = plots.into_iter().map(|(n, _)| n).collect();
-    fs::write(dir.join("report.md"), report::markdown(records, analysis, provenance, &names))?;
+    remove_other_plots(&plot_dir, &names)?;
+    write_atomically(&dir.join("report.md"), report::markdown(records, analysis, provenance, &names).as_bytes())
+}
+
+/// Plots of an earlier analysis that this one does not make (a baseline
+/// whose runtime is gone, say) would be read as current: they go.
+fn remove_other_plots(plot_dir: &Path, keep: &[String]) -> Result<()> {
+    for entry in fs::read_dir(plot_dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".svg") && !keep.contains(&name) {
+            fs::remove_file(entry.path()).with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
     Ok(())
 }
 
-/// One row per cell and metric.
-pub fn csv(analysis: &Analysis) -> String {
-    let mut out = String::from(
-        "kernel,dataset,runtime,variant,metric,n,mean,median,min,max,stddev,cv,ci95_low,ci95_high,outliers,ok_runs,measured_runs\n",
-    );
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    for c in &analysis.cells {
-        for (metric, s) in &c.metrics {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{metric},{},{},{},{},{},{},{},{},{},{},{},{}",
-                c.key.kernel,
-                c.key.dataset,
-                c.key.runtime,
-                c.key.variant,
-                s.n,
-                s.mean,
-                s.median,
-                s.min,
-                s.max,
-                opt(s.stddev),
-                opt(s.cv),
-                opt(s.ci95.map(|c| c.0)),
-                opt(s.ci95.map(|c| c.1)),
-                s.outliers,
-                c.ok_runs,
-                c.measured_runs
-            );
-        }
-    }
-    out
+/// Writes a file so that it is never seen half-written: a temporary file
+/// beside it, renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }

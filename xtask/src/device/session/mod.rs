@@ -155,7 +155,14 @@ fn write_plan(workdir: &Path, run: &RunDir, plan: &Plan) -> Result<()> {
 
 /// Reads a results file.
 pub fn read_records(path: &Path) -> Result<Vec<RunRecord>> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_records(path, &bytes)
+}
+
+/// Records from a results file's bytes; an unreadable line is an error
+/// that says which.
+pub fn parse_records(path: &Path, bytes: &[u8]) -> Result<Vec<RunRecord>> {
+    let text = crate::planning::yaml::utf8(path, bytes)?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
