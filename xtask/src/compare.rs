@@ -28,11 +28,11 @@ struct Comparison<'a> {
 
 pub fn run(args: &CompareArgs) -> Result<()> {
     let old_dir = &args.old;
+    let old = snapshot::read_summary(old_dir)?;
     let new_dir = match &args.new {
         Some(dir) => dir.clone(),
         None => latest_sibling(old_dir)?,
     };
-    let old = snapshot::read_summary(old_dir)?;
     let new = snapshot::read_summary(&new_dir)?;
     if old.pipeline != new.pipeline || old.target != new.target {
         eprintln!(

@@ -106,7 +106,7 @@ pub struct BuildArgs {
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// Runs of the native start-up binary under each of the harness and hyperfine (in alternating rounds).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(10..=1_000_000))]
     pub hyperfine_runs: u32,
     /// Pipeline of the start-up experiment.
     #[arg(long, default_value = "startup")]

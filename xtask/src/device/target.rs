@@ -98,9 +98,8 @@ pub fn resolve(name: &str) -> Result<Target> {
         return Ok(Target { name: LOCAL.into(), arch: Arch::host()?, access: Access::Local, emulator: None });
     }
     let path = targets_file();
-    let (file, text): (TargetsFile, String) = yaml::load(&path).with_context(|| {
-        format!("reading the targets file {}; set {TARGETS_ENV} to use another one", describe_targets_file(&path))
-    })?;
+    let (file, text): (TargetsFile, String) =
+        yaml::load(&path).with_context(|| format!("in the targets file {}", describe_targets_file(&path)))?;
     let Some((key, entry)) = file.targets.iter().find(|(k, _)| k.value == name) else {
         let mut names: Vec<&str> = file.targets.keys().map(|k| k.value.as_str()).collect();
         names.sort();

@@ -185,8 +185,8 @@ pub fn available() -> Result<Vec<String>> {
 
 pub fn load(name_or_path: &str, suite: &Suite) -> Result<Pipeline> {
     let path = locate(name_or_path)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    parse(&path, &text, suite)
+    let bytes = std::fs::read(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    parse(&path, yaml::utf8(&path, &bytes)?, suite)
 }
 
 pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {

@@ -131,6 +131,9 @@ fn message(raw: &str, text: &str, at: Location) -> String {
         .and_then(|rest| rest.split_once(": "))
         .map_or(first, |(_, msg)| msg);
     let key = key_at(text, at);
+    if key.is_none() && plain == "expected mapping start" {
+        return "the file must be a mapping of keys to values (`key: value` lines)".into();
+    }
     let key = key.as_deref().map_or_else(|| "this value".to_string(), |k| format!("`{k}`"));
     let value = value_at(text, at).map(|v| format!(", not `{v}`")).unwrap_or_default();
     if let Some(rest) = plain.strip_prefix("unknown field `")
@@ -163,13 +166,27 @@ fn message(raw: &str, text: &str, at: Location) -> String {
         "invalid floating point" => format!("{key} must be a number{value}"),
         "invalid boolean" => format!("{key} must be `true` or `false`{value}"),
         "expected sequence start" => format!("{key} must be a list, e.g. `[a, b]`{value}"),
-        "expected mapping start" if at.line() <= 1 && at.column() <= 1 => {
-            "the file must be a mapping of keys to values (`key: value` lines)".into()
-        }
         "expected mapping start" => format!("{key} must be a mapping (`{{ name: value }}`)"),
         "expected string scalar" => format!("{key} must be a plain string here"),
-        _ => plain.to_string(),
+        // A syntax error: the parser's words, and the likeliest cause.
+        _ => plain.to_string() + &unclosed_before(text, at),
     }
+}
+
+/// A hint for the commonest cause of a confusing syntax error: a `[` or `{`
+/// opened on an earlier line and never closed.
+fn unclosed_before(text: &str, at: Location) -> String {
+    let line = usize::try_from(at.line()).unwrap_or(0);
+    for (index, earlier) in text.lines().enumerate().take(line.saturating_sub(1)).collect::<Vec<_>>().into_iter().rev()
+    {
+        let code = earlier.split(" #").next().unwrap_or(earlier);
+        for (open, close) in [('[', ']'), ('{', '}')] {
+            if code.matches(open).count() > code.matches(close).count() {
+                return format!(" (line {} opens a `{open}` that is not closed)", index + 1);
+            }
+        }
+    }
+    String::new()
 }
 
 /// `unknown <what> `name``, with the closest of the parser's expected names.
