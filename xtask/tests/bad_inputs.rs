@@ -144,6 +144,9 @@ fn edit(path: &Path, change: impl FnOnce(String) -> String) {
     std::fs::write(path, change(text)).unwrap();
 }
 
+/// A way of damaging a copied snapshot.
+type Damage = Box<dyn FnOnce(&Path)>;
+
 #[test]
 fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
     let records = |d: &Path| d.join("records.jsonl");
@@ -152,7 +155,7 @@ fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
         lines.pop();
         lines.join("\n") + "\n"
     };
-    let cases: Vec<(&str, Box<dyn FnOnce(&Path)>, &str, &str)> = vec![
+    let cases: Vec<(&str, Damage, &str, &str)> = vec![
         ("cut", Box::new(move |d| edit(&records(d), cut_last_line)), "reanalyse", "255 records, but plan"),
         (
             "other-plan",
