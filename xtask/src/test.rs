@@ -8,8 +8,8 @@ use xshell::{Shell, cmd};
 
 use crate::flags::TestArgs;
 use crate::project;
-use crate::toolchain::actionlint;
 use crate::toolchain::apt::{self, Tool};
+use crate::toolchain::{actionlint, deny};
 
 /// The system tools the tests use.
 const TOOLS: &[Tool] = &[
@@ -43,6 +43,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
             .run()
             .context("clippy found problems")?;
         actionlint::check(&sh)?;
+        deny::check(&sh)?;
     }
     let cargo = apt::cargo();
     let filter = &args.filter;

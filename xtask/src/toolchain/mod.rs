@@ -14,6 +14,7 @@ pub mod apt;
 pub mod arch;
 pub mod binfmt;
 pub mod cross;
+pub mod deny;
 pub mod images;
 pub mod kernels;
 pub mod polybench;
