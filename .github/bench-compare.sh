@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Compares a new snapshot with the newest checked-in snapshot of the same
-# pipeline from the same kind of machine (architecture, board or VM model,
-# cores) and prints the result as Markdown. Timings from another kind of
-# machine say nothing about a change, so those are never the baseline.
+# Compares a new snapshot with a baseline of the same pipeline from the same
+# kind of machine (architecture, board or VM model, cores) and prints the
+# result as Markdown. Timings from another kind of machine say nothing about
+# a change, so those are never the baseline. The baseline is the snapshot
+# given with --baseline when it is from the same kind of machine, else the
+# newest checked-in one that is. The comparison is `cargo xtask compare
+# --format markdown`.
 #
-#   .github/bench-compare.sh SNAPSHOT_DIR [cargo xtask compare flags…]
+#   .github/bench-compare.sh SNAPSHOT_DIR [--baseline DIR] [cargo xtask compare flags…]
+#
+# Exit status: 0 when compared without a counted regression, or when there
+# is nothing to compare with (the output says so); 2 when a regression
+# counts (with --fail-on-regression); 1 when the comparison failed.
 set -euo pipefail
-new=$(realpath "${1:?usage: $0 SNAPSHOT_DIR [cargo xtask compare flags]}")
+new=$(realpath "${1:?usage: $0 SNAPSHOT_DIR [--baseline DIR] [cargo xtask compare flags]}")
 shift
+given=
+if [ "${1:-}" = --baseline ]; then
+    given=$(realpath "${2:?--baseline needs a snapshot directory}")
+    shift 2
+fi
 cd "$(dirname "$0")/.."
 
 # "<pipeline> <arch> <model> <cores>" from a snapshot's provenance.
@@ -23,24 +35,60 @@ PY
 want=$(identity "$new")
 pipeline=${want%% *}
 baseline=
+if [ -n "$given" ]; then
+    if [ -f "$given/provenance.json" ] && [ "$(identity "$given")" = "$want" ]; then
+        baseline=$given
+    elif [ -f "$given/provenance.json" ]; then
+        echo "The given baseline is from another kind of machine (\`$(identity "$given")\`, not \`$want\`): not compared with it."
+        echo
+    else
+        echo "The given baseline \`$given\` is not a snapshot (no provenance.json): not compared with it."
+        echo
+    fi
+fi
 # Snapshot directories are UTC timestamps: sorting on the fourth path
 # component puts the newest first, whatever the target's name.
-while IFS= read -r provenance; do
-    dir=$(dirname "$provenance")
-    if [ "$(identity "$dir")" = "$want" ]; then
-        baseline=$dir
-        break
-    fi
-done < <(git ls-files -- "results/*/$pipeline/*/provenance.json" | sort -t/ -k4 -r)
+if [ -z "$baseline" ]; then
+    while IFS= read -r provenance; do
+        dir=$(dirname "$provenance")
+        if [ "$(identity "$dir")" = "$want" ]; then
+            baseline=$dir
+            break
+        fi
+    done < <(git ls-files -- "results/*/$pipeline/*/provenance.json" | sort -t/ -k4 -r)
+fi
 
 if [ -z "$baseline" ]; then
-    echo "No checked-in snapshot of \`$pipeline\` from this kind of machine (\`$want\`) under results/: nothing to compare with yet."
+    echo "No snapshot of \`$pipeline\` from this kind of machine (\`$want\`) to compare with yet."
     exit 0
 fi
-echo "Compared with \`$baseline\`:"
+if [ "$baseline" = "$given" ]; then
+    echo "Compared with the given baseline."
+else
+    echo "Compared with \`$baseline\`."
+fi
 echo
-echo '```'
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 status=0
-cargo xtask compare "$baseline" "$new" "$@" || status=$?
-echo '```'
-exit "$status"
+cargo xtask compare "$baseline" "$new" --format markdown "$@" 2>"$errors" || status=$?
+if [ -s "$errors" ]; then
+    echo
+    echo '```'
+    cat "$errors"
+    echo '```'
+fi
+if [ "$status" -ne 0 ]; then
+    # Tell a counted regression from a comparison that failed: without
+    # --fail-on-regression, only the latter still fails.
+    without=()
+    for flag in "$@"; do
+        [ "$flag" = --fail-on-regression ] || without+=("$flag")
+    done
+    if cargo xtask compare "$baseline" "$new" "${without[@]}" >/dev/null 2>&1; then
+        echo
+        echo "**A regression counts** (see above)."
+        exit 2
+    fi
+    exit 1
+fi
