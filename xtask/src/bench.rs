@@ -11,6 +11,7 @@ use edgebench_model::plan::Plan;
 use xshell::Shell;
 
 use crate::build::{self, Request};
+use crate::device::availability;
 use crate::device::progress::Progress;
 use crate::device::session::{ReconnectPolicy, RunDir, Session};
 use crate::device::target::{self, Target};
@@ -125,7 +126,11 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
         })?),
         false => None,
     };
-    let manifest = build::build(&Request::for_pipeline(&target, pipeline, args.quiet))?;
+    let unavailable = availability::check(&Shell::new()?, pipeline, &target, &session.facts()?, session.mirror());
+    for (label, why) in &unavailable {
+        eprintln!("{}: {label} cannot run here; its runs are recorded as unavailable: {why}", target.name);
+    }
+    let manifest = build::build(&Request::for_pipeline(&target, pipeline, &unavailable, args.quiet))?;
     let build_time = started.elapsed();
     let (run_dir, plan, resumed) = match resumed {
         Some((dir, plan)) => {
@@ -136,7 +141,7 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
         }
         None => {
             let seed = args.seed.or(pipeline.seed).unwrap_or_else(fresh_seed);
-            let plan = plan::expand(pipeline, &manifest, seed)?;
+            let plan = plan::expand(pipeline, &manifest, seed, &unavailable)?;
             let dir = RunDir { rel: format!("runs/{}-{}-{}", utc_stamp(), pipeline.name, plan.id) };
             (dir, plan, false)
         }

@@ -15,7 +15,8 @@ use xshell::Shell;
 
 use crate::device::target::{self, Target};
 use crate::flags::BuildArgs;
-use crate::planning::pipeline::Pipeline;
+use crate::planning::pipeline::{self, Pipeline, RuntimeUse};
+use crate::planning::plan::Unavailable;
 use crate::planning::suite;
 use crate::project;
 use crate::toolchain::images;
@@ -40,17 +41,22 @@ pub struct Request<'a> {
 
 impl<'a> Request<'a> {
     /// What a pipeline needs on a target: its kernels and datasets, the
-    /// programs of its runtimes, the Debian image if a runtime runs it.
-    pub fn for_pipeline(target: &'a Target, pipeline: &'a Pipeline, quiet: bool) -> Request<'a> {
+    /// programs of its runtimes, the Debian image if a runtime runs it —
+    /// leaving out what only variants that cannot run there would need.
+    pub fn for_pipeline(
+        target: &'a Target,
+        pipeline: &'a Pipeline,
+        unavailable: &Unavailable,
+        quiet: bool,
+    ) -> Request<'a> {
+        let available: Vec<&RuntimeUse> =
+            pipeline.runtimes.iter().filter(|r| !unavailable.contains_key(&r.label())).collect();
         Request {
             target,
             kernels: pipeline.kernels.iter().collect(),
             datasets: pipeline.datasets.clone(),
-            programs: pipeline.programs(),
-            debian_rootfs: pipeline
-                .runtimes
-                .iter()
-                .any(|r| r.runtime.artifacts(&r.variant).contains(&ArtifactKind::Rootfs)),
+            programs: pipeline::programs_of(available.iter().copied()),
+            debian_rootfs: available.iter().any(|r| r.runtime.artifacts(&r.variant).contains(&ArtifactKind::Rootfs)),
             quiet,
         }
     }
@@ -60,8 +66,8 @@ pub fn run(args: &BuildArgs) -> Result<Manifest> {
     let target = target::resolve(&args.target)?;
     let suite = suite::load()?;
     if let Some(pipeline) = &args.pipeline {
-        let pipeline = crate::planning::pipeline::load(pipeline, &suite)?;
-        return build(&Request::for_pipeline(&target, &pipeline, args.quiet));
+        let pipeline = pipeline::load(pipeline, &suite)?;
+        return build(&Request::for_pipeline(&target, &pipeline, &Unavailable::new(), args.quiet));
     }
     if let Some(name) = args.kernels.iter().find(|k| polybench::is_suite_name(k.trim())) {
         bail!(

@@ -164,7 +164,7 @@ fn harness_round(
     );
     let pipeline_path = scratch.join(format!("calibrate-round-{round}.yaml"));
     let pipeline = pipeline::parse(&pipeline_path, &text, &suite::load()?)?;
-    let plan = plan::expand(&pipeline, manifest, u64::from(round))?;
+    let plan = plan::expand(&pipeline, manifest, u64::from(round), &Default::default())?;
     let plan_path = scratch.join(format!("plan-round-{round}.json"));
     std::fs::write(&plan_path, serde_json::to_vec_pretty(&plan)?)?;
     let results = scratch.join(format!("results-round-{round}.jsonl"));

@@ -5,13 +5,35 @@
 use anyhow::{Result, bail};
 use xshell::Shell;
 
-use crate::device::preflight::{self, Level};
+use crate::device::availability;
+use crate::device::preflight::{self, Check, Facts, Level};
 use crate::device::ssh::Ssh;
-use crate::device::target::{self, Access};
+use crate::device::target::{self, Access, Target};
 use crate::flags::DoctorArgs;
+use crate::planning::{pipeline, suite};
 use crate::project;
 use crate::toolchain::apt;
 use crate::toolchain::binfmt;
+
+/// The pipeline, validated, and one check per runtime variant: whether it
+/// can run on the target (a variant that cannot is a warning: its runs
+/// would be recorded as unavailable).
+fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<Check>> {
+    let pipeline = pipeline::load(pipeline, &suite::load()?)?;
+    println!("pipeline `{}`: valid ({} runtime variant(s))", pipeline.name, pipeline.runtimes.len());
+    let unavailable = availability::check(&Shell::new()?, &pipeline, target, facts, &project::target_dir(&target.name));
+    Ok(pipeline
+        .runtimes
+        .iter()
+        .map(|used| {
+            let label = used.label();
+            match unavailable.get(&label) {
+                None => Check::ok(label, "can run here"),
+                Some(why) => Check::warning(label, format!("unavailable: {why}"), None),
+            }
+        })
+        .collect())
+}
 
 pub fn run(args: &DoctorArgs) -> Result<()> {
     let target = target::resolve(&args.target)?;
@@ -52,7 +74,10 @@ pub fn run(args: &DoctorArgs) -> Result<()> {
             }
         }
     };
-    let checks = preflight::checks(&target, &facts);
+    let mut checks = preflight::checks(&target, &facts);
+    if let Some(pipeline) = &args.pipeline {
+        checks.extend(runtime_checks(pipeline, &target, &facts)?);
+    }
     for check in &checks {
         println!("{check}");
     }

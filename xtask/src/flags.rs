@@ -42,6 +42,9 @@ pub struct DoctorArgs {
     /// Target to check: `local` or a name from pipelines/targets.yaml.
     #[arg(long, default_value = "local")]
     pub target: String,
+    /// Also validate this pipeline and say which of its runtime variants can run on the target.
+    #[arg(long)]
+    pub pipeline: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -64,7 +64,7 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
         .runs
         .iter()
         .enumerate()
-        .filter(|(i, _)| !results.is_done(*i))
+        .filter(|(i, r)| !results.is_done(*i) && plan.cells[r.cell].unavailable.is_none())
         .filter_map(|(_, r)| plan.cells[r.cell].probe.as_deref())
         .collect();
     let probes = run_probes(plan, options, &capture, &needed_probes);
@@ -79,7 +79,10 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
             continue;
         }
         let cell = &plan.cells[run.cell];
-        let unavailable = cell.probe.as_ref().and_then(|p| probes.get(p.as_str()).cloned().flatten());
+        let unavailable = cell
+            .unavailable
+            .clone()
+            .or_else(|| cell.probe.as_ref().and_then(|p| probes.get(p.as_str()).cloned().flatten()));
         let health = health.current();
         let mut record = match unavailable {
             Some(reason) => unavailable_record(plan, index, run, cell, reason),

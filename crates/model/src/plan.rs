@@ -110,6 +110,12 @@ pub struct Cell {
     /// kernel-region time is the `POLYBENCH_TIME` line on stdout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub polybench_dump: Option<Invocation>,
+    /// Set when the host found, before building anything, that this cell
+    /// cannot run there (no Docker engine, a compiler only root can
+    /// provision, …): the harness records its runs as unavailable with this
+    /// reason and runs nothing. Its invocation is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 impl Cell {
@@ -171,7 +177,10 @@ impl Plan {
             }
         }
         for cell in &self.cells {
-            if cell.invocation.argv.is_empty() || cell.polybench_dump.as_ref().is_some_and(|d| d.argv.is_empty()) {
+            let runs_something = cell.unavailable.is_none();
+            if runs_something
+                && (cell.invocation.argv.is_empty() || cell.polybench_dump.as_ref().is_some_and(|d| d.argv.is_empty()))
+            {
                 return Err(format!("cell {} has an empty command line", cell.label()));
             }
             if let Some(p) = &cell.probe

@@ -101,6 +101,7 @@ impl RunRecord {
             probe: None,
             invocation: Invocation::default(),
             polybench_dump: None,
+            unavailable: None,
         };
         let run = PlannedRun { cell: 0, repetition: u32::try_from(index).unwrap_or(u32::MAX), warmup: false };
         RunRecord::new("test", index, &run, &cell, 0)

@@ -33,7 +33,7 @@ if command -v docker >/dev/null 2>&1; then
     if v=$(docker info --format '{{.ServerVersion}}' 2>&1); then
         echo "docker=$v"
     else
-        echo "docker_error=$(printf '%s' "$v" | head -n 1)"
+        echo "docker_error=$(printf '%s\n' "$v" | grep -v '^[[:space:]]*$' | head -n 1)"
     fi
 fi
 if [ -r /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor ]; then
@@ -131,7 +131,7 @@ pub enum Level {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
-    pub name: &'static str,
+    pub name: String,
     pub level: Level,
     pub detail: String,
     /// What to do about it (for warnings and failures).
@@ -172,16 +172,16 @@ pub fn checks(target: &Target, facts: &Facts) -> Vec<Check> {
 }
 
 impl Check {
-    fn ok(name: &'static str, detail: impl Into<String>) -> Check {
-        Check { name, level: Level::Ok, detail: detail.into(), fix: None }
+    pub fn ok(name: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check { name: name.into(), level: Level::Ok, detail: detail.into(), fix: None }
     }
 
-    fn warning(name: &'static str, detail: impl Into<String>, fix: Option<&str>) -> Check {
-        Check { name, level: Level::Warning, detail: detail.into(), fix: fix.map(String::from) }
+    pub fn warning(name: impl Into<String>, detail: impl Into<String>, fix: Option<&str>) -> Check {
+        Check { name: name.into(), level: Level::Warning, detail: detail.into(), fix: fix.map(String::from) }
     }
 
-    fn failure(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
-        Check { name, level: Level::Failure, detail: detail.into(), fix: Some(fix.into()) }
+    fn failure(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check { name: name.into(), level: Level::Failure, detail: detail.into(), fix: Some(fix.into()) }
     }
 }
 

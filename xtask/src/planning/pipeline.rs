@@ -111,14 +111,12 @@ impl RuntimeUse {
     }
 }
 
-impl Pipeline {
-    /// The harness and every device program the pipeline's runtime variants
-    /// need, in [`programs::ALL`] order.
-    pub fn programs(&self) -> Vec<&'static Program> {
-        let wanted: Vec<&'static Program> =
-            self.runtimes.iter().flat_map(|r| r.runtime.programs(&r.variant).iter().copied()).collect();
-        programs::ALL.iter().copied().filter(|p| **p == programs::HARNESS || wanted.contains(p)).collect()
-    }
+/// The harness and every device program the runtime variants need, in
+/// [`programs::ALL`] order.
+pub fn programs_of<'a>(uses: impl IntoIterator<Item = &'a RuntimeUse>) -> Vec<&'static Program> {
+    let wanted: Vec<&'static Program> =
+        uses.into_iter().flat_map(|r| r.runtime.programs(&r.variant).iter().copied()).collect();
+    programs::ALL.iter().copied().filter(|p| **p == programs::HARNESS || wanted.contains(p)).collect()
 }
 
 /// Names that become parts of paths, file names, CSV fields and Markdown:

@@ -6,14 +6,20 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use edgebench_model::digest::sha256_hex;
 use edgebench_model::manifest::Manifest;
-use edgebench_model::plan::{Cell, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
+use edgebench_model::plan::{Cell, Invocation, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
 use edgebench_model::suite::Kernel;
 
 use crate::planning::pipeline::{Order, Pipeline, RuntimeUse};
 use crate::planning::runtime::CellContext;
 use crate::toolchain::polybench;
 
-pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Plan> {
+/// Runtime variants (`runtime/variant`) found unable to run on the target
+/// before anything was built, each with the reason.
+pub type Unavailable = BTreeMap<String, String>;
+
+/// Expands a pipeline into a plan for the target the manifest was built
+/// for; the cells of an `unavailable` variant are planned as such.
+pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: &Unavailable) -> Result<Plan> {
     let mut cells = Vec::new();
     let mut probes: BTreeMap<String, Probe> = BTreeMap::new();
     for kernel in &pipeline.kernels {
@@ -33,6 +39,10 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64) -> Result<Pla
                     manifest,
                     memory_limit: pipeline.memory_limit,
                 };
+                if let Some(reason) = unavailable.get(&used.label()) {
+                    cells.push(unavailable_cell(used, &context, pipeline.timeout_ms, reason));
+                    continue;
+                }
                 let probe = used.runtime.probe(&used.variant, &used.options, manifest).map(|invocation| {
                     let name = used.label();
                     probes.entry(name.clone()).or_insert(Probe { name: name.clone(), invocation });
@@ -95,7 +105,25 @@ fn cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u64, probe: Op
         probe,
         invocation,
         polybench_dump,
+        unavailable: None,
     })
+}
+
+/// A cell that cannot run on the target: nothing to invoke, and why.
+fn unavailable_cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u64, reason: &str) -> Cell {
+    Cell {
+        kernel: context.kernel.name.clone(),
+        dataset: context.dataset,
+        runtime: used.runtime.name().into(),
+        variant: used.variant.clone(),
+        timeout_ms,
+        reports: context.kernel.reports,
+        expected_checksum: None,
+        probe: None,
+        invocation: Invocation::default(),
+        polybench_dump: None,
+        unavailable: Some(reason.to_string()),
+    }
 }
 
 /// Every manifest artifact named in a command line, so the device can

@@ -55,16 +55,9 @@ pub fn build(sh: &Shell, arch: Arch, programs: &[&'static Program], quiet: bool)
     let (plain, with_needs): (Vec<&'static Program>, Vec<&'static Program>) =
         programs.iter().copied().partition(|p| p.system.is_none());
     // Before anything is built: a program with system needs builds for
-    // this machine only.
-    let host = Arch::host()?;
-    if let Some(program) = with_needs.iter().find(|_| arch != host) {
-        bail!(
-            "{} is built only for {host} (this machine): its build links {}'s libraries, and the Debian \
-             sid root holds them for its own architecture only; drop its runtime variant from the \
-             pipeline for an {arch} target",
-            program.binary,
-            program.system.map_or("system", |n| n.what)
-        );
+    // this machine only, and needs its sid root provisioned.
+    for program in &with_needs {
+        sid_root::can_provide(sh, program, arch).map_err(anyhow::Error::msg)?;
     }
     let mut built = Vec::new();
     if !plain.is_empty() {

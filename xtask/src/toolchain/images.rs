@@ -27,64 +27,99 @@ pub fn debian_rootfs_path(arch: Arch) -> String {
     format!("images/{DEBIAN_ROOTFS}-{arch}.tar")
 }
 
-/// Builds Debian bookworm minbase with debootstrap (the study ran its
-/// kernels in `debian`), unless the same inputs already built it. The
-/// tarball is not byte-reproducible (debootstrap writes dates); its hash in
-/// the manifest names exactly what ran.
+/// Builds Debian bookworm minbase (the study ran its kernels in `debian`)
+/// with mmdebstrap, unless the same inputs already built it. mmdebstrap
+/// needs no root: without it, it works in a user namespace (`unshare` mode,
+/// with the user's subordinate ids from /etc/subuid). With
+/// `SOURCE_DATE_EPOCH` fixed, the same mirror gives the same tarball byte
+/// for byte, as root or not.
 pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bool) -> Result<String> {
     let arch = Arch::host()?;
     if target_arch != arch {
         bail!(
             "building a Debian root filesystem for {} on this {arch} host is not supported yet \
-             (it needs debootstrap --foreign and a second stage under qemu)",
+             (it needs mmdebstrap's foreign mode under qemu)",
             target_arch
         );
     }
-    let debian_arch = match arch {
-        Arch::X86_64 => "amd64",
-        Arch::Aarch64 => "arm64",
-    };
+    let debian_arch = debian_arch(arch);
     let mirror = mirror();
     let rel = debian_rootfs_path(arch);
     let out = target_dir.join(&rel);
-    let inputs = format!("debootstrap --variant=minbase --arch={debian_arch} {DEBIAN_SUITE} {mirror}; no apt caches");
+    let inputs = rootfs_inputs(arch);
     if up_to_date::is_current(&out, &inputs) {
         return Ok(rel);
     }
-    if !apt::is_root(sh) {
-        bail!(
-            "building the Debian image's root filesystem needs root (debootstrap); run as root or use the `scratch` variant"
-        );
+    if let Err(why) = can_build_debian_rootfs(sh) {
+        bail!("{why}");
     }
-    apt::ensure(
-        sh,
-        &[Tool { command: "debootstrap", package: "debootstrap", why: "building the Debian image's root filesystem" }],
-    )?;
     if !quiet {
-        eprintln!("building the Debian {DEBIAN_SUITE} minbase root filesystem with debootstrap ({mirror})…");
+        eprintln!("building the Debian {DEBIAN_SUITE} minbase root filesystem with mmdebstrap ({mirror})…");
     }
     up_to_date::clear(&out);
-    let staging = target_dir.join("images/debian-root.partial");
-    if staging.exists() {
-        fs::remove_dir_all(&staging)?;
-    }
-    fs::create_dir_all(&staging)?;
-    cmd!(sh, "debootstrap --variant=minbase --arch={debian_arch} {DEBIAN_SUITE} {staging} {mirror}")
+    fs::create_dir_all(out.parent().expect("has a parent"))?;
+    // mmdebstrap picks the format from the name: the partial file is a `.tar` too.
+    let partial = out.with_file_name(format!(".partial-{DEBIAN_ROOTFS}-{arch}.tar"));
+    // mmdebstrap leaves out apt's downloaded packages and index files: they
+    // are not part of the system, only of how it was made.
+    cmd!(sh, "mmdebstrap --quiet --variant=minbase --mode=auto --arch={debian_arch} {DEBIAN_SUITE} {partial} {mirror}")
+        .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
         .quiet()
         .ignore_stdout()
         .run()
-        .context("debootstrap failed")?;
-    let partial = up_to_date::with_suffix(&out, ".partial");
-    // Without the downloaded packages and index files: they are not part of
-    // the system, only of how it was made.
-    cmd!(
-        sh,
-        "tar --numeric-owner --exclude=./var/cache/apt/archives/*.deb --exclude=./var/lib/apt/lists/* -C {staging} -cf {partial} ."
-    )
-    .run()
-    .context("packing the root filesystem")?;
-    fs::remove_dir_all(&staging)?;
+        .context(
+            "mmdebstrap failed (without root it needs the `uidmap` package and an entry for you in /etc/subuid)",
+        )?;
     fs::rename(&partial, &out)?;
     up_to_date::record(&out, &inputs)?;
     Ok(rel)
+}
+
+/// Everything that determines the root filesystem.
+fn rootfs_inputs(arch: Arch) -> String {
+    format!(
+        "mmdebstrap --variant=minbase --arch={} {DEBIAN_SUITE} {}; SOURCE_DATE_EPOCH={SOURCE_DATE_EPOCH}",
+        debian_arch(arch),
+        mirror()
+    )
+}
+
+/// Whether the Debian root filesystem for `arch` is built and current in a
+/// target directory.
+pub fn debian_rootfs_is_current(target_dir: &Path, arch: Arch) -> bool {
+    up_to_date::is_current(&target_dir.join(debian_rootfs_path(arch)), &rootfs_inputs(arch))
+}
+
+/// The time stamp every file of the root filesystem gets (2023-11-14), so
+/// that it is reproducible.
+const SOURCE_DATE_EPOCH: &str = "1700000000";
+
+fn debian_arch(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "amd64",
+        Arch::Aarch64 => "arm64",
+    }
+}
+
+/// Whether this user can build the Debian root filesystem here, and if not,
+/// why and what to do. Root installs what is missing; anyone else needs
+/// mmdebstrap, and for its user namespace newuidmap and subordinate ids.
+pub fn can_build_debian_rootfs(sh: &Shell) -> Result<(), String> {
+    let tools = [
+        Tool { command: "mmdebstrap", package: "mmdebstrap", why: "building the Debian image's root filesystem" },
+        Tool { command: "newuidmap", package: "uidmap", why: "mmdebstrap's user namespace, without root" },
+    ];
+    if apt::is_root(sh) {
+        return apt::ensure(sh, &tools[..1]).map_err(|e| format!("{e:#}"));
+    }
+    apt::ensure(sh, &tools).map_err(|e| format!("{e:#}"))?;
+    let user = cmd!(sh, "id -un").quiet().read().unwrap_or_default();
+    let listed = fs::read_to_string("/etc/subuid").is_ok_and(|t| t.lines().any(|l| l.split(':').next() == Some(&user)));
+    if !listed {
+        return Err(format!(
+            "building the Debian image without root needs subordinate user ids for `{user}`: \
+             `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`"
+        ));
+    }
+    Ok(())
 }

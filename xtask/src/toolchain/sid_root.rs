@@ -105,10 +105,39 @@ mount -t proc proc "$root/proc" || exit 1
 exec chroot "$root" "$@"
 "#;
 
+/// Where the sid root is (or will be).
+fn path() -> Result<PathBuf> {
+    Ok(project::toolchains_dir().join(format!("debian-sid-cross-{}", Arch::host()?)))
+}
+
+/// Whether `program` can be built here for `arch`, and if not, why and what
+/// to do: a program with system needs builds only for this machine's
+/// architecture, and only root can make and provision its sid root (once;
+/// anyone can build in it afterwards).
+pub fn can_provide(sh: &Shell, program: &Program, arch: Arch) -> Result<(), String> {
+    let Some(needs) = program.system else { return Ok(()) };
+    let host = Arch::host().map_err(|e| e.to_string())?;
+    if arch != host {
+        return Err(format!(
+            "{} is built only for {host} (this machine): its build links {}'s libraries, and the Debian sid \
+             root holds them for its own architecture only",
+            program.binary, needs.what
+        ));
+    }
+    let root = path().map_err(|e| e.to_string())?;
+    if apt::is_root(sh) || (root.join(READY).is_file() && root.join(needs_stamp(program.binary)).is_file()) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} links {}, which only root can install (once, into a Debian sid root under target/toolchains): \
+         run `sudo cargo xtask build --pipeline <this pipeline>` once, or leave this variant out",
+        program.binary, needs.what
+    ))
+}
+
 /// The sid root, made once.
 pub fn make(sh: &Shell) -> Result<PathBuf> {
-    let host = Arch::host()?;
-    let root = project::toolchains_dir().join(format!("debian-sid-cross-{host}"));
+    let root = path()?;
     if root.join(READY).is_file() {
         return Ok(root);
     }

@@ -20,6 +20,7 @@ use edgebench_model::plan::Plan;
 use edgebench_model::record::RunRecord;
 use edgebench_model::rundir::{PLAN_FILE, ProgressLine, RESULTS_FILE};
 
+use crate::device::preflight::{self, Facts};
 use crate::device::target::{Access, Target};
 use crate::project;
 
@@ -125,6 +126,15 @@ impl Session {
     /// How many runs are recorded so far (0 when unknown).
     pub fn recorded(&self, run: &RunDir) -> usize {
         self.records(run).map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// What the preflight found on the device: architecture, work
+    /// directory, space, Docker engine, clock, governor.
+    pub fn facts(&self) -> Result<Facts> {
+        match self {
+            Session::Local(l) => preflight::local(&l.workdir),
+            Session::Remote(r) => Ok(r.facts.clone()),
+        }
     }
 
     /// The device's identity and state, from its harness.
