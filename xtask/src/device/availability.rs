@@ -63,9 +63,7 @@ fn why_not(
         ));
     }
     if needs_rootfs && !images::debian_rootfs_is_current(target_dir, target.arch) {
-        if let Err(why) = images::can_build_debian_rootfs(sh) {
-            return Some(why);
-        }
+        return images::can_build_debian_rootfs(sh).err();
     }
     None
 }
