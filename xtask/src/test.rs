@@ -19,10 +19,18 @@ const TOOLS: &[Tool] = &[
         package: "qemu-user-static",
         why: "running aarch64 kernels under emulation",
     },
-    Tool { command: "debootstrap", package: "debootstrap", why: "building the Debian image of the docker runtime" },
+    Tool {
+        command: "debootstrap",
+        package: "debootstrap",
+        why: "the Debian sid root that cross-builds device programs",
+    },
     Tool { command: "/usr/sbin/sshd", package: "openssh-server", why: "the SSH server the remote-target tests start" },
     Tool { command: "sftp", package: "openssh-client", why: "deploying to SSH targets" },
     Tool { command: "hyperfine", package: "hyperfine", why: "the harness checked against hyperfine (calibrate)" },
+    Tool { command: "mmdebstrap", package: "mmdebstrap", why: "the Debian image, made with or without root" },
+    Tool { command: "newuidmap", package: "uidmap", why: "mmdebstrap without root (the first-run test)" },
+    Tool { command: "setfacl", package: "acl", why: "letting the first-run test's user reach this Rust toolchain" },
+    Tool { command: "runuser", package: "util-linux", why: "running the first-run test as an ordinary user" },
 ];
 
 pub fn run(args: &TestArgs) -> Result<()> {

@@ -3,9 +3,9 @@
 //! be) and show the line with a caret under the place.
 //!
 //! We use `serde-saphyr`: pure Rust, maintained, with source locations on
-//! errors and on `Spanned` values. (`serde_yaml` is archived and no longer
-//! maintained; `yaml-rust`, which many YAML crates build on, is flagged
-//! unmaintained by RUSTSEC-2024-0320.)
+//! errors and on `Spanned` values. (`serde_yaml` is archived, its last
+//! release marked deprecated; `yaml-rust`, which other YAML crates build on,
+//! is flagged unmaintained by RUSTSEC-2024-0320.)
 
 use std::path::Path;
 
