@@ -6,7 +6,7 @@
 //! every lock file, cargo-deny over every workspace). actionlint (run by
 //! `cargo xtask test` and the xtask unit tests) checks syntax, expressions,
 //! inputs and scripts; this checks what it cannot know. Nothing here runs a
-//! workflow: what only GitHub can show is listed in the README's CI section.
+//! workflow: what only GitHub can show is listed in docs/ci.md.
 
 mod workflows {
     use std::collections::BTreeSet;
