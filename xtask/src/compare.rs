@@ -122,18 +122,9 @@ impl Comparison<'_> {
         let mut shown = 0;
         for c in self.listed() {
             shown += 1;
-            let _ = writeln!(
-                out,
-                "{:<44} {:<12} {:>12.4} {:>12.4} {:>8.1}% {:>10} {:>10}  {}",
-                c.key.label(),
-                c.metric,
-                c.old.mean,
-                c.new.mean,
-                c.relative * 100.0,
-                p_value(c.p),
-                p_value(c.p_adjusted),
-                verdict(c.verdict)
-            );
+            let [cell, metric, old, new, change, p, holm, verdict] = columns(c);
+            let _ =
+                writeln!(out, "{cell:<44} {metric:<12} {old:>12} {new:>12} {change:>8}% {p:>10} {holm:>10}  {verdict}");
         }
         if shown == 0 {
             out.push_str("(no counted change; --all lists every comparison)\n");
@@ -155,18 +146,8 @@ impl Comparison<'_> {
         let mut shown = 0;
         for c in self.listed() {
             shown += 1;
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {:.4} | {:.4} | {:.1} % | {} | {} | {} |",
-                c.key.label(),
-                c.metric,
-                c.old.mean,
-                c.new.mean,
-                c.relative * 100.0,
-                p_value(c.p),
-                p_value(c.p_adjusted),
-                verdict(c.verdict)
-            );
+            let [cell, metric, old, new, change, p, holm, verdict] = columns(c);
+            let _ = writeln!(out, "| `{cell}` | {metric} | {old} | {new} | {change} % | {p} | {holm} | {verdict} |");
         }
         if shown == 0 {
             out.push_str("| (no counted change) | | | | | | | |\n");
@@ -191,6 +172,21 @@ impl Comparison<'_> {
         });
         Ok(serde_json::to_string_pretty(&value)? + "\n")
     }
+}
+
+/// A change's columns, formatted once for every table: cell, metric, old
+/// and new mean, change in per cent, p, Holm's p, verdict.
+fn columns(c: &Change) -> [String; 8] {
+    [
+        c.key.label(),
+        c.metric.clone(),
+        format!("{:.4}", c.old.mean),
+        format!("{:.4}", c.new.mean),
+        format!("{:.1}", c.relative * 100.0),
+        p_value(c.p),
+        p_value(c.p_adjusted),
+        verdict(c.verdict).to_string(),
+    ]
 }
 
 fn p_value(p: Option<f64>) -> String {
