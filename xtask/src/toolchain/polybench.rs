@@ -200,20 +200,9 @@ pub fn compiler_info(version: &str, arch: Arch) -> Vec<CompilerInfo> {
     [ArtifactKind::Wasm, ArtifactKind::Native]
         .into_iter()
         .map(|kind| {
-            let (target, mut flags) = compiler(kind, arch);
-            flags.push(NO_FLUSH.into());
-            flags.push("-lm".into());
-            if kind == ArtifactKind::Wasm {
-                flags.push(WASI_LIB.into());
-            }
-            CompilerInfo {
-                kind,
-                command: "zig cc".into(),
-                version: version.into(),
-                target: target.into(),
-                flags,
-                suite: Some(SUITE.into()),
-            }
+            let extra: &[&str] =
+                if kind == ArtifactKind::Wasm { &[NO_FLUSH, "-lm", WASI_LIB] } else { &[NO_FLUSH, "-lm"] };
+            kernels::zig_cc(kind, version, arch, Some((SUITE, extra)))
         })
         .collect()
 }
