@@ -95,23 +95,27 @@ pub fn compiler_version(sh: &Shell, zig: &Zig) -> Result<String> {
 }
 
 pub fn compiler_info(version: &str, arch: Arch) -> Vec<CompilerInfo> {
-    [ArtifactKind::Wasm, ArtifactKind::Native].into_iter().map(|kind| zig_cc(kind, version, arch, None)).collect()
+    [ArtifactKind::Wasm, ArtifactKind::Native]
+        .into_iter()
+        .map(|kind| zig_cc(kind, version, compiler(kind, arch), None))
+        .collect()
 }
 
-/// zig cc for one kind of artifact as the manifest records it; a suite's
-/// kernels add their flags to ours.
-pub fn zig_cc(kind: ArtifactKind, version: &str, arch: Arch, suite: Option<(&str, &[&str])>) -> CompilerInfo {
-    let (target, mut flags) = compiler(kind, arch);
-    if let Some((_, extra)) = suite {
-        flags.extend(extra.iter().map(|f| f.to_string()));
-    }
+/// zig cc for one kind of artifact as the manifest records it: the C
+/// target and flags of the build, and the suite its kernels come from.
+pub fn zig_cc(
+    kind: ArtifactKind,
+    version: &str,
+    (target, flags): (&str, Vec<String>),
+    suite: Option<&str>,
+) -> CompilerInfo {
     CompilerInfo {
         kind,
         command: "zig cc".into(),
         version: version.into(),
         target: target.into(),
         flags,
-        suite: suite.map(|(name, _)| name.to_string()),
+        suite: suite.map(str::to_string),
     }
 }
 

@@ -200,9 +200,12 @@ pub fn compiler_info(version: &str, arch: Arch) -> Vec<CompilerInfo> {
     [ArtifactKind::Wasm, ArtifactKind::Native]
         .into_iter()
         .map(|kind| {
-            let extra: &[&str] =
-                if kind == ArtifactKind::Wasm { &[NO_FLUSH, "-lm", WASI_LIB] } else { &[NO_FLUSH, "-lm"] };
-            kernels::zig_cc(kind, version, arch, Some((SUITE, extra)))
+            let (target, mut flags) = compiler(kind, arch);
+            flags.extend([NO_FLUSH, "-lm"].map(String::from));
+            if kind == ArtifactKind::Wasm {
+                flags.push(WASI_LIB.into());
+            }
+            kernels::zig_cc(kind, version, (target, flags), Some(SUITE))
         })
         .collect()
 }
@@ -254,6 +257,25 @@ mod tests {
         let [native, _] = compiles(gemm, source, Dataset::Small, ArtifactKind::Native, Arch::X86_64);
         assert!(!native.args.iter().any(|a| a.contains("WASI") || a.contains("wasi")), "{:?}", native.args);
         assert!(native.args.iter().any(|a| a == "-static"));
+    }
+
+    /// The manifest records the flags the suite's builds are made with.
+    #[test]
+    fn the_recorded_compilers_carry_the_suites_flags() {
+        let suite = open(&fixture()).unwrap();
+        let gemm = suite.kernel("polybench/gemm").unwrap();
+        for arch in [Arch::X86_64, Arch::Aarch64] {
+            for info in compiler_info("zig x", arch) {
+                let [timed, _] = compiles(gemm, gemm.polybench.as_ref().unwrap(), Dataset::Mini, info.kind, arch);
+                assert_eq!(info.suite.as_deref(), Some(SUITE));
+                for flag in &info.flags {
+                    assert!(timed.args.contains(flag), "{flag} of {:?} is not passed: {:?}", info.kind, timed.args);
+                }
+                assert!(!info.flags.iter().any(|f| f == "-std=c11"), "{:?}", info.flags);
+                let wasi = info.flags.iter().any(|f| f == WASI_DEFINE);
+                assert_eq!(wasi, info.kind == ArtifactKind::Wasm, "{:?}", info.flags);
+            }
+        }
     }
 
     /// Built for aarch64 and run under qemu-user, the kernels dump exactly
