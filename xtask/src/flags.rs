@@ -32,6 +32,11 @@ pub struct TestArgs {
     /// Skip `cargo fmt --check`, `cargo clippy` and the workflow lint.
     #[arg(long)]
     pub no_lint: bool,
+    /// Also run the extended tests: the variants whose executors take a
+    /// long build of their own (Wasmer's LLVM executor; Wasmer, Winch and
+    /// Pulley on emulated aarch64). About 30 minutes more from cold.
+    #[arg(long)]
+    pub extended: bool,
     /// Passed on to `cargo test` (a test name filter, `--nocapture` after `--`, …).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub filter: Vec<String>,

@@ -41,7 +41,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
         let cargo = apt::cargo();
         cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs; run `cargo fmt --all`")?;
         for manifest in
-            ["crates/exec-wasmtime/Cargo.toml", "crates/exec-wasmer/Cargo.toml", "crates/exec-docker/Cargo.toml"]
+            ["exec-wasmtime", "exec-wasmer", "exec-wasmi", "exec-docker"].map(|c| format!("crates/{c}/Cargo.toml"))
         {
             cmd!(sh, "{cargo} fmt --manifest-path {manifest} --check")
                 .run()
@@ -54,7 +54,36 @@ pub fn run(args: &TestArgs) -> Result<()> {
         deny::check(&sh)?;
     }
     let cargo = apt::cargo();
-    let filter = &args.filter;
+    let filter = test_arguments(&args.filter, args.extended);
     cmd!(sh, "{cargo} test --workspace --locked {filter...}").run().context("tests failed")?;
     Ok(())
+}
+
+/// `cargo test`'s arguments: the user's, and with `--extended` the ignored
+/// (extended) tests too, which is an argument of the test binaries.
+fn test_arguments(filter: &[String], extended: bool) -> Vec<String> {
+    let mut out = filter.to_vec();
+    if extended {
+        if !out.iter().any(|a| a == "--") {
+            out.push("--".into());
+        }
+        out.push("--include-ignored".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_arguments;
+
+    #[test]
+    fn extended_adds_the_ignored_tests_after_the_separator() {
+        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        assert_eq!(test_arguments(&s(&["emulated"]), false), s(&["emulated"]));
+        assert_eq!(test_arguments(&[], true), s(&["--", "--include-ignored"]));
+        assert_eq!(
+            test_arguments(&s(&["emulated", "--", "--nocapture"]), true),
+            s(&["emulated", "--", "--nocapture", "--include-ignored"])
+        );
+    }
 }

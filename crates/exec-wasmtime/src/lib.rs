@@ -2,9 +2,13 @@
 //! report its phases to the harness (see `edgebench_model::executor`).
 //!
 //! Variants: `jit` compiles the module at start with Cranelift at full
-//! optimisation and no compilation cache (the study's cold start); `aot`
-//! loads a module precompiled by `precompile`. Two binaries share this code
-//! (see Cargo.toml): [`Executor::COMPILER`] runs `jit` and precompiles;
+//! optimisation and no compilation cache (the study's cold start); `winch`
+//! compiles at start with Winch, Wasmtime's single-pass baseline compiler;
+//! `pulley` compiles at start with Cranelift to Pulley bytecode, which
+//! Wasmtime's portable interpreter runs (no machine code is generated, so
+//! it runs where a JIT may not); `aot` loads a module precompiled by
+//! `precompile`. Two binaries share this code (see Cargo.toml):
+//! [`Executor::COMPILER`] runs `jit`, `winch` and `pulley` and precompiles;
 //! [`Executor::RUNTIME`], built without a compiler, runs `aot`.
 
 use std::process::ExitCode;
@@ -28,15 +32,15 @@ struct State {
 /// One of the two executor binaries: its name and the variants it runs.
 pub struct Executor {
     name: &'static str,
-    variant: &'static str,
+    variants: &'static [&'static str],
 }
 
 impl Executor {
     /// `edgebench-wasmtime`: Cranelift compiles at start; also precompiles.
     #[cfg(feature = "compiler")]
-    pub const COMPILER: Executor = Executor { name: "edgebench-wasmtime", variant: "jit" };
+    pub const COMPILER: Executor = Executor { name: "edgebench-wasmtime", variants: &["jit", "winch", "pulley"] };
     /// `edgebench-wasmtime-aot`: loads precompiled modules only.
-    pub const RUNTIME: Executor = Executor { name: "edgebench-wasmtime-aot", variant: "aot" };
+    pub const RUNTIME: Executor = Executor { name: "edgebench-wasmtime-aot", variants: &["aot"] };
 
     pub fn main(&self) -> ExitCode {
         let command = match ExecutorCommand::from_process_args(self.name) {
@@ -51,7 +55,7 @@ impl Executor {
                 .precompile(target.as_deref(), &module, &output)
                 .map_err(|e| format!("precompiling {module}: {e:#}")),
             ExecutorCommand::Probe { variant, .. } => {
-                self.check(&variant).and_then(|()| engine(None).map(drop)).map_err(|e| format!("{e:#}"))
+                self.check(&variant).and_then(|()| probe(&variant)).map_err(|e| format!("{e:#}"))
             }
         };
         match outcome {
@@ -64,15 +68,15 @@ impl Executor {
     }
 
     fn check(&self, variant: &str) -> wasmtime::Result<()> {
-        if variant != self.variant {
-            wasmtime::bail!("{} runs variant `{}`, not `{variant}`", self.name, self.variant);
+        if !self.variants.contains(&variant) {
+            wasmtime::bail!("{} runs variants {}, not `{variant}`", self.name, self.variants.join(", "));
         }
         Ok(())
     }
 
     #[cfg(feature = "compiler")]
     fn precompile(&self, target: Option<&str>, module: &str, output: &str) -> wasmtime::Result<()> {
-        let engine = engine(target)?;
+        let engine = engine("aot", target)?;
         let wasm = std::fs::read(module)?;
         let bytes = engine.precompile_module(&wasm)?;
         std::fs::write(output, bytes)?;
@@ -99,17 +103,47 @@ impl Executor {
     }
 }
 
-/// The engine; its settings are the same for precompiling and loading, so
-/// that a precompiled module is compatible with it.
-fn engine(target: Option<&str>) -> wasmtime::Result<Engine> {
+/// The engine of a variant. `aot`'s settings are the same for precompiling
+/// and loading, so that a precompiled module is compatible with it.
+fn engine(variant: &str, target: Option<&str>) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     #[cfg(feature = "compiler")]
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    #[cfg(feature = "compiler")]
+    match variant {
+        "winch" => {
+            config.strategy(wasmtime::Strategy::Winch);
+        }
+        "pulley" => {
+            config.target(PULLEY)?;
+        }
+        _ => {}
+    }
     if let Some(triple) = target {
         config.target(triple)?;
     }
     Engine::new(&config)
 }
+
+/// Whether this machine can run a variant: its engine is made and, where it
+/// compiles, compiles an empty module (Winch, for one, supports fewer
+/// architectures than Cranelift).
+fn probe(variant: &str) -> wasmtime::Result<()> {
+    let engine = engine(variant, None)?;
+    if variant != "aot" {
+        compile_bytes(&engine, b"\0asm\x01\0\0\0")?;
+    }
+    Ok(())
+}
+
+/// Pulley's flavour for this machine's pointer width and byte order.
+#[cfg(feature = "compiler")]
+const PULLEY: &str = match (cfg!(target_pointer_width = "64"), cfg!(target_endian = "little")) {
+    (true, true) => "pulley64",
+    (true, false) => "pulley64be",
+    (false, true) => "pulley32",
+    (false, false) => "pulley32be",
+};
 
 /// Returns the process exit status; errors are failures to load or link.
 fn execute(
@@ -120,7 +154,7 @@ fn execute(
     report: &mut ExecutorReport,
 ) -> wasmtime::Result<i32> {
     let start = Instant::now();
-    let engine = engine(None)?;
+    let engine = engine(variant, None)?;
     report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
 
     let start = Instant::now();
@@ -174,13 +208,17 @@ fn execute(
     Ok(code)
 }
 
-#[cfg(feature = "compiler")]
 fn compile(engine: &Engine, module_path: &str) -> wasmtime::Result<Module> {
-    Module::from_file(engine, module_path)
+    compile_bytes(engine, &std::fs::read(module_path)?)
+}
+
+#[cfg(feature = "compiler")]
+fn compile_bytes(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
+    Module::new(engine, wasm)
 }
 
 #[cfg(not(feature = "compiler"))]
-fn compile(_engine: &Engine, _module_path: &str) -> wasmtime::Result<Module> {
+fn compile_bytes(_engine: &Engine, _wasm: &[u8]) -> wasmtime::Result<Module> {
     wasmtime::bail!("built without a compiler: only precompiled modules (variant `aot`)")
 }
 

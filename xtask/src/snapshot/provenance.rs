@@ -196,6 +196,7 @@ pub fn engines() -> BTreeMap<String, String> {
     for (lock, crates) in [
         ("crates/exec-wasmtime/Cargo.lock", &["wasmtime", "wasmtime-wasi"][..]),
         ("crates/exec-wasmer/Cargo.lock", &["wasmer", "wasmer-wasix"][..]),
+        ("crates/exec-wasmi/Cargo.lock", &["wasmi", "wasmi_wasi"][..]),
     ] {
         let Ok(text) = std::fs::read_to_string(project::root().join(lock)) else { continue };
         let lines: Vec<&str> = text.lines().collect();

@@ -112,7 +112,10 @@ mod tests {
         let root = project::root();
         let found: Vec<String> =
             workspaces(&root).unwrap().iter().map(|d| d.strip_prefix(&root).unwrap().display().to_string()).collect();
-        assert_eq!(found, ["", "crates/exec-docker", "crates/exec-wasmer", "crates/exec-wasmtime"]);
+        assert_eq!(
+            found,
+            ["", "crates/exec-docker", "crates/exec-wasmer", "crates/exec-wasmi", "crates/exec-wasmtime"]
+        );
     }
 
     /// The check must be able to fail: with MIT and Apache-2.0 no longer

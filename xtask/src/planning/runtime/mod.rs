@@ -6,6 +6,7 @@ mod command;
 mod docker;
 mod native;
 mod wasmer;
+mod wasmi;
 mod wasmtime;
 
 use std::collections::BTreeMap;
@@ -77,7 +78,7 @@ impl CellContext<'_> {
 }
 
 pub static ALL: &[&dyn Runtime] =
-    &[&native::Native, &docker::Docker, &wasmtime::Wasmtime, &wasmer::Wasmer, &command::Command];
+    &[&native::Native, &docker::Docker, &wasmtime::Wasmtime, &wasmer::Wasmer, &wasmi::Wasmi, &command::Command];
 
 pub fn find(name: &str) -> Option<&'static dyn Runtime> {
     ALL.iter().copied().find(|r| r.name() == name)

@@ -1,13 +1,15 @@
-//! `wasmtime`: the module under an embedded Wasmtime executor. `jit`
-//! compiles at start (no cache) in `edgebench-wasmtime`; `aot` loads a
-//! module precompiled at build time for the target in
+//! `wasmtime`: the module under an embedded Wasmtime executor. In
+//! `edgebench-wasmtime`, compiling at start (no cache): `jit` with
+//! Cranelift, `winch` with Winch (the baseline compiler), `pulley` with
+//! Cranelift to Pulley bytecode that Wasmtime's interpreter runs. `aot`
+//! loads a module precompiled at build time for the target in
 //! `edgebench-wasmtime-aot`, which has no compiler.
 
 use anyhow::Result;
-use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
-use super::{CellContext, Runtime, executor_invocation};
+use super::{CellContext, Options, Runtime, executor_invocation, executor_probe};
 use crate::toolchain::programs::{self, Program};
 
 pub struct Wasmtime;
@@ -18,11 +20,11 @@ impl Runtime for Wasmtime {
     }
 
     fn description(&self) -> &'static str {
-        "Wasmtime (Cranelift), embedded; jit: compile at start, aot: precompiled module"
+        "Wasmtime, embedded; jit (Cranelift) / winch / pulley (interpreter): compile at start, aot: precompiled"
     }
 
     fn variants(&self) -> &'static [&'static str] {
-        &["jit", "aot"]
+        &["jit", "aot", "winch", "pulley"]
     }
 
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind] {
@@ -38,5 +40,10 @@ impl Runtime for Wasmtime {
         let module = cell.artifact(self.artifacts(cell.variant)[0])?;
         let executor = if cell.variant == "aot" { &programs::WASMTIME_AOT } else { &programs::WASMTIME };
         Ok(executor_invocation(executor, cell, module))
+    }
+
+    /// Winch and Pulley check on the device that they compile there.
+    fn probe(&self, variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+        matches!(variant, "winch" | "pulley").then(|| executor_probe(&programs::WASMTIME, variant))
     }
 }

@@ -1,0 +1,138 @@
+//! The Wasmi executor: run one WASI preview-1 module under the Wasmi
+//! interpreter and report its phases to the harness (see
+//! `edgebench_model::executor`).
+//!
+//! Wasmi translates Wasm into its own register-based bytecode and
+//! interprets that; nothing is compiled to machine code, so it runs where
+//! a JIT may not. Variants pick when functions are translated: `eager`
+//! translates the whole module before instantiation (Wasmi's default);
+//! `lazy` validates the whole module up front, as `eager` does, but
+//! translates each function on its first call, which shortens start-up
+//! for modules that call few of their functions.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use edgebench_model::executor::{
+    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
+};
+use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
+
+const NAME: &str = "edgebench-wasmi";
+const ENGINE: &str = "wasmi";
+const VARIANTS: &[&str] = &["eager", "lazy"];
+
+struct State {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+}
+
+pub fn main() -> ExitCode {
+    let command = match ExecutorCommand::from_process_args(NAME) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match command {
+        ExecutorCommand::Run { variant, max_memory, module, args, .. } => run(&variant, max_memory, &module, &args),
+        ExecutorCommand::Precompile { .. } => {
+            eprintln!("{NAME}: Wasmi interprets modules; it has nothing to precompile");
+            ExitCode::from(2)
+        }
+        ExecutorCommand::Probe { variant, .. } => match mode(&variant) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{NAME}: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// The translation mode of a variant.
+fn mode(variant: &str) -> Result<CompilationMode, String> {
+    match variant {
+        "eager" => Ok(CompilationMode::Eager),
+        "lazy" => Ok(CompilationMode::LazyTranslation),
+        other => Err(format!("{NAME} runs variants {}, not `{other}`", VARIANTS.join(", "))),
+    }
+}
+
+fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+    let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
+    let code = match mode(variant).and_then(|mode| execute(mode, max_memory, module_path, args, &mut report)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{NAME}: {e}");
+            report.error = Some(e);
+            LOAD_FAILURE_EXIT_CODE
+        }
+    };
+    report.finish(NAME, code)
+}
+
+/// Returns the process exit status; errors are failures to load or link.
+fn execute(
+    mode: CompilationMode,
+    max_memory: Option<u64>,
+    module_path: &str,
+    args: &[String],
+    report: &mut ExecutorReport,
+) -> Result<i32, String> {
+    let start = Instant::now();
+    let mut config = Config::default();
+    config.compilation_mode(mode);
+    let engine = Engine::new(&config);
+    report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
+    let wasm = std::fs::read(module_path).map_err(|e| format!("{module_path}: {e}"))?;
+
+    let start = Instant::now();
+    let module = Module::new(&engine, &wasm).map_err(|e| format!("translating {module_path}: {e}"))?;
+    report.phases.insert(PHASE_COMPILE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let program =
+        std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string();
+    // Only stdio and arguments: no preopened directories, no environment, no network.
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.arg(&program).and_then(|b| b.args(args)).map_err(|e| format!("guest arguments: {e}"))?;
+    let wasi = wasi.inherit_stdout().inherit_stderr().build();
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(bytes) = max_memory {
+        limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));
+    }
+    let mut store = Store::new(&engine, State { wasi, limits: limits.build() });
+    store.limiter(|s| &mut s.limits);
+    let mut linker: Linker<State> = Linker::new(&engine);
+    wasmi_wasi::add_to_linker(&mut linker, |s| &mut s.wasi).map_err(|e| format!("linking WASI: {e}"))?;
+    let instance =
+        linker.instantiate_and_start(&mut store, &module).map_err(|e| format!("instantiating {module_path}: {e}"))?;
+    let start_fn = instance
+        .get_typed_func::<(), ()>(&store, "_start")
+        .map_err(|e| format!("{module_path} has no `_start`: {e}"))?;
+    report.phases.insert(PHASE_INSTANTIATE.into(), elapsed_ns(start));
+
+    let start = Instant::now();
+    let outcome = start_fn.call(&mut store, ());
+    report.phases.insert(PHASE_EXECUTE.into(), elapsed_ns(start));
+
+    let code = match outcome {
+        Ok(()) => 0,
+        Err(e) => match e.i32_exit_status() {
+            Some(code) => code,
+            None => {
+                let message = format!("trap: {e}");
+                eprintln!("{NAME}: {message}");
+                report.error = Some(message);
+                TRAP_EXIT_CODE
+            }
+        },
+    };
+    report.exit_code = Some(code);
+    Ok(code)
+}
+
+fn elapsed_ns(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}

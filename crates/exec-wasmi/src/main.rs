@@ -1,0 +1,5 @@
+//! `edgebench-wasmi`: the Wasmi interpreter (variants `eager`, `lazy`).
+
+fn main() -> std::process::ExitCode {
+    edgebench_exec_wasmi::main()
+}
