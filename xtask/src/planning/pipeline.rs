@@ -476,6 +476,17 @@ mod tests {
         assert_eq!(p.order, Order::Interleaved);
     }
 
+    /// Every pipeline checked in is one a user can run as is.
+    #[test]
+    fn every_checked_in_pipeline_is_valid() {
+        let suite = suite::load().unwrap();
+        let names = available().unwrap();
+        assert!(names.iter().any(|n| n == "edge") && names.iter().any(|n| n == "startup"), "{names:?}");
+        for name in names {
+            load(&name, &suite).unwrap_or_else(|e| panic!("pipelines/{name}.yaml: {e:#}"));
+        }
+    }
+
     #[test]
     fn a_polybench_checkout_is_found_relative_to_the_pipeline_and_its_kernels_beside_ours() {
         let suite = suite::load().unwrap();
