@@ -26,7 +26,7 @@ use bollard::query_parameters::{
     CreateImageOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     StatsOptionsBuilder, TagImageOptionsBuilder, WaitContainerOptionsBuilder,
 };
-use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory};
+use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory, elapsed_ns};
 use futures_util::StreamExt;
 use tokio::signal::unix::{Signal, SignalKind};
 
@@ -399,8 +399,4 @@ async fn copy_logs(docker: &Docker, id: &str) -> Result<(), String> {
     }
     let _ = (out.flush(), err.flush());
     Ok(())
-}
-
-fn elapsed_ns(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

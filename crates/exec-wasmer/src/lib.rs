@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE, elapsed_ns, program_name,
 };
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module, Store};
@@ -123,8 +123,7 @@ fn execute(
     report.phases.insert(PHASE_COMPILE.into(), elapsed_ns(start));
 
     let start = Instant::now();
-    let program =
-        std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string();
+    let program = program_name(module_path);
     // Only stdio and arguments: no preopened directories, no environment, no network.
     let (instance, wasi_env) = WasiEnv::builder(program)
         .args(args)
@@ -154,8 +153,4 @@ fn execute(
     wasi_env.on_exit(&mut store, None);
     report.exit_code = Some(code);
     Ok(code)
-}
-
-fn elapsed_ns(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, TRAP_EXIT_CODE,
+    PHASE_INSTANTIATE, TRAP_EXIT_CODE, elapsed_ns, program_name,
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -105,6 +105,7 @@ impl Executor {
 
 /// The engine of a variant. `aot`'s settings are the same for precompiling
 /// and loading, so that a precompiled module is compatible with it.
+#[cfg_attr(not(feature = "compiler"), allow(unused_variables, reason = "only compilers have variants"))]
 fn engine(variant: &str, target: Option<&str>) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     #[cfg(feature = "compiler")]
@@ -171,8 +172,7 @@ fn execute(
     let start = Instant::now();
     let mut linker: Linker<State> = Linker::new(&engine);
     p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi)?;
-    let program =
-        std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string();
+    let program = program_name(module_path);
     // Only stdio and arguments: no preopened directories, no environment, no network.
     let wasi = WasiCtxBuilder::new().arg(&program).args(args).inherit_stdout().inherit_stderr().build_p1();
     let mut limits = StoreLimitsBuilder::new();
@@ -220,8 +220,4 @@ fn compile_bytes(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Module> {
 #[cfg(not(feature = "compiler"))]
 fn compile_bytes(_engine: &Engine, _wasm: &[u8]) -> wasmtime::Result<Module> {
     wasmtime::bail!("built without a compiler: only precompiled modules (variant `aot`)")
-}
-
-fn elapsed_ns(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }

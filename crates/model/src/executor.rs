@@ -39,6 +39,16 @@ pub const PHASE_COMPILE: &str = "compile";
 pub const PHASE_INSTANTIATE: &str = "instantiate";
 pub const PHASE_EXECUTE: &str = "execute";
 
+/// Nanoseconds since `start`, as a phase duration.
+pub fn elapsed_ns(start: std::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The guest's program name (its `argv[0]`): the module's file stem.
+pub fn program_name(module_path: &str) -> String {
+    std::path::Path::new(module_path).file_stem().and_then(|s| s.to_str()).unwrap_or("kernel").to_string()
+}
+
 /// What an executor saw while running one module.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExecutorReport {
