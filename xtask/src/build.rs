@@ -36,6 +36,9 @@ pub struct Request<'a> {
     pub programs: Vec<&'static programs::Program>,
     /// Whether to build the Debian root filesystem (for docker/debian).
     pub debian_rootfs: bool,
+    /// Whether to build the kernels' Wasm also with 128-bit SIMD (for
+    /// `+simd` variants).
+    pub simd: bool,
     pub quiet: bool,
 }
 
@@ -56,7 +59,8 @@ impl<'a> Request<'a> {
             kernels: pipeline.kernels.iter().collect(),
             datasets: pipeline.datasets.clone(),
             programs: pipeline::programs_of(available.iter().copied()),
-            debian_rootfs: available.iter().any(|r| r.runtime.artifacts(&r.variant).contains(&ArtifactKind::Rootfs)),
+            debian_rootfs: available.iter().any(|r| r.artifacts().contains(&ArtifactKind::Rootfs)),
+            simd: available.iter().any(|r| r.split().1),
             quiet,
         }
     }
@@ -81,8 +85,15 @@ pub fn run(args: &BuildArgs) -> Result<Manifest> {
     }
     let datasets = suite::datasets(&args.datasets)?;
     let programs = if args.kernels_only { Vec::new() } else { programs::DEFAULT.to_vec() };
-    let request =
-        Request { target: &target, kernels, datasets, programs, debian_rootfs: args.debian_rootfs, quiet: args.quiet };
+    let request = Request {
+        target: &target,
+        kernels,
+        datasets,
+        programs,
+        debian_rootfs: args.debian_rootfs,
+        simd: args.simd,
+        quiet: args.quiet,
+    };
     build(&request)
 }
 
@@ -125,9 +136,10 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
 
     let version = kernels::compiler_version(&sh, &zig)?;
-    let mut compilers = kernels::compiler_info(&version, req.target.arch);
+    let simd = artifacts.iter().any(|a| a.kind == ArtifactKind::WasmSimd);
+    let mut compilers = kernels::compiler_info(&version, req.target.arch, simd);
     if artifacts.iter().any(|a| a.suite.as_ref().is_some_and(|s| s.suite == polybench::SUITE)) {
-        compilers.extend(polybench::compiler_info(&version, req.target.arch));
+        compilers.extend(polybench::compiler_info(&version, req.target.arch, simd));
     }
     compilers.extend(program_compilers);
     let manifest = Manifest {
@@ -152,7 +164,8 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
 }
 
 /// Every compile the request's kernels need: each dataset (once for a
-/// dataset-independent kernel), as Wasm and as native code.
+/// dataset-independent kernel), as Wasm and as native code, and as Wasm
+/// with SIMD if asked.
 fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
     let arch = req.target.arch;
     let mut compiles = Vec::new();
@@ -160,7 +173,7 @@ fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
         let datasets: Vec<Option<Dataset>> =
             if kernel.sizes.is_some() { req.datasets.iter().copied().map(Some).collect() } else { vec![None] };
         for dataset in datasets {
-            for kind in [ArtifactKind::Wasm, ArtifactKind::Native] {
+            for kind in ArtifactKind::compiled(req.simd) {
                 match (&kernel.polybench, dataset) {
                     (Some(source), Some(dataset)) => {
                         compiles.extend(polybench::compiles(kernel, source, dataset, kind, arch));
@@ -173,7 +186,8 @@ fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
     compiles
 }
 
-/// Every Wasm module precompiled by the target's own Wasmtime executor.
+/// Every Wasm module (scalar and SIMD) precompiled by the target's own
+/// Wasmtime executor.
 fn precompiled_modules(
     sh: &Shell,
     target: &Target,
@@ -182,9 +196,10 @@ fn precompiled_modules(
 ) -> Result<Vec<Artifact>> {
     let executor_sha256 = sha256_file(&target_dir.join(programs::path(&programs::WASMTIME)))?;
     let mut out = Vec::new();
-    for wasm in artifacts.iter().filter(|a| a.kind == ArtifactKind::Wasm) {
+    for wasm in artifacts.iter() {
+        let Some(kind) = wasm.kind.wasmtime_precompiled() else { continue };
         let rel = precompile_wasmtime(sh, target, target_dir, &wasm.path, &executor_sha256)?;
-        let precompiled = artifact(target_dir, &wasm.name, wasm.dataset, ArtifactKind::WasmtimePrecompiled, &rel)?;
+        let precompiled = artifact(target_dir, &wasm.name, wasm.dataset, kind, &rel)?;
         out.push(Artifact { suite: wasm.suite.clone(), ..precompiled });
     }
     Ok(out)
@@ -242,7 +257,10 @@ fn precompile_wasmtime(
     wasm_rel: &str,
     executor_sha256: &str,
 ) -> Result<String> {
-    let out_rel = wasm_rel.replace("kernels/wasm/", "kernels/wasmtime/").replace(".wasm", ".cwasm");
+    let out_rel = wasm_rel
+        .replace("kernels/wasm/", "kernels/wasmtime/")
+        .replace("kernels/wasm-simd/", "kernels/wasmtime-simd/")
+        .replace(".wasm", ".cwasm");
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
     let inputs = format!("{}+{executor_sha256}", sha256_file(&target_dir.join(wasm_rel))?);

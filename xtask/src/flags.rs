@@ -106,6 +106,9 @@ pub struct BuildArgs {
     /// Also build the Debian root filesystem for docker/debian (debootstrap, as root).
     #[arg(long)]
     pub debian_rootfs: bool,
+    /// Also build every kernel's Wasm with 128-bit SIMD (`-msimd128`), for `+simd` variants.
+    #[arg(long)]
+    pub simd: bool,
     /// Print nothing but errors.
     #[arg(long)]
     pub quiet: bool,

@@ -15,18 +15,32 @@ const BENCHMARKS: usize = 30;
 const FAULTS: usize = 4;
 
 #[test]
-fn every_kernel_builds_for_wasm_and_native_at_every_dataset() {
-    xtask_ok(&["build", "--quiet", "--kernels-only", "--kernels", "all,startup", "--datasets", "all", "--with-faults"]);
+fn every_kernel_builds_for_wasm_wasm_simd_and_native_at_every_dataset() {
+    xtask_ok(&[
+        "build",
+        "--quiet",
+        "--kernels-only",
+        "--kernels",
+        "all,startup",
+        "--datasets",
+        "all",
+        "--with-faults",
+        "--simd",
+    ]);
     let manifest = manifest("local");
-    let count = |kind| manifest.artifacts.iter().filter(|a| a.kind == kind).count();
+    // Ours only: the manifest also keeps what other builds for the target made
+    // (a PolyBench/C checkout's kernels, say).
+    let count = |kind| manifest.artifacts.iter().filter(|a| a.kind == kind && a.suite.is_none()).count();
     // 30 kernels × 5 datasets, plus the dataset-independent start-up and fault kernels.
     let expected = BENCHMARKS * Dataset::ALL.len() + 1 + FAULTS;
     assert_eq!(count(ArtifactKind::Wasm), expected);
+    assert_eq!(count(ArtifactKind::WasmSimd), expected);
     assert_eq!(count(ArtifactKind::Native), expected);
-    for kind in [ArtifactKind::Wasm, ArtifactKind::Native] {
-        let info = manifest.compilers.iter().find(|c| c.kind == kind).expect("compiler recorded");
+    for kind in [ArtifactKind::Wasm, ArtifactKind::WasmSimd, ArtifactKind::Native] {
+        let info = manifest.compilers.iter().find(|c| c.kind == kind && c.suite.is_none()).expect("compiler recorded");
         assert!(info.version.contains("zig 0.17.1"), "{info:?}");
         assert!(info.flags.iter().any(|f| f == "-ffp-contract=off"));
+        assert_eq!(info.flags.iter().any(|f| f == "-msimd128"), kind == ArtifactKind::WasmSimd, "{info:?}");
     }
 
     let dir = target_dir("local");
@@ -35,11 +49,49 @@ fn every_kernel_builds_for_wasm_and_native_at_every_dataset() {
         assert_eq!(bytes.len() as u64, artifact.size, "{}", artifact.path);
         assert_eq!(artifact.sha256.len(), 64);
         match artifact.kind {
-            ArtifactKind::Wasm => check_wasi_command(&artifact.path, &bytes),
+            ArtifactKind::Wasm | ArtifactKind::WasmSimd => check_wasi_command(&artifact.path, &bytes),
             ArtifactKind::Native => assert_static_elf(&artifact.path, &bytes),
             _ => {}
         }
     }
+}
+
+/// The scalar modules need no SIMD; the SIMD builds of the kernels the
+/// compiler can vectorise do use it.
+#[test]
+fn simd_builds_use_simd_and_scalar_builds_do_not() {
+    xtask_ok(&["build", "--quiet", "--kernels-only", "--kernels", "all", "--datasets", "small", "--simd"]);
+    let manifest = manifest("local");
+    let dir = target_dir("local");
+    let mut without_simd = wasmparser::WasmFeatures::default();
+    without_simd.remove(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
+    let needs_simd = |path: &str| {
+        let bytes = std::fs::read(dir.join(path)).unwrap();
+        wasmparser::Validator::new().validate_all(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        wasmparser::Validator::new_with_features(without_simd).validate_all(&bytes).is_err()
+    };
+    let mut vectorised = Vec::new();
+    for a in manifest.artifacts.iter().filter(|a| a.dataset == Some(Dataset::Small)) {
+        match a.kind {
+            ArtifactKind::Wasm => assert!(!needs_simd(&a.path), "{} needs SIMD", a.path),
+            ArtifactKind::WasmSimd if needs_simd(&a.path) => vectorised.push(a.name.clone()),
+            _ => {}
+        }
+    }
+    for kernel in ["gemm", "jacobi-2d", "heat-3d"] {
+        assert!(vectorised.iter().any(|k| k == kernel), "{kernel} is not vectorised: {vectorised:?}");
+    }
+    assert!(vectorised.len() >= BENCHMARKS / 2, "only {} of {BENCHMARKS} use SIMD: {vectorised:?}", vectorised.len());
+}
+
+/// The module `probe --simd` compiles is well-formed and needs SIMD.
+#[test]
+fn the_simd_probe_module_needs_simd() {
+    let module = edgebench_model::executor::SIMD_PROBE_MODULE;
+    wasmparser::Validator::new().validate_all(module).expect("a valid module");
+    let mut without_simd = wasmparser::WasmFeatures::default();
+    without_simd.remove(wasmparser::WasmFeatures::SIMD | wasmparser::WasmFeatures::RELAXED_SIMD);
+    assert!(wasmparser::Validator::new_with_features(without_simd).validate_all(module).is_err());
 }
 
 /// Imports only from `wasi_snapshot_preview1`, exports `_start` and `memory`.
@@ -91,7 +143,7 @@ fn native_x86_64_and_aarch64_give_the_same_checksums() {
     let arm = manifest("emulated-aarch64");
     assert_eq!(arm.triple, "aarch64-unknown-linux-gnu");
     let mut compared = 0;
-    for a in x86.artifacts.iter().filter(|a| a.kind == ArtifactKind::Native) {
+    for a in x86.artifacts.iter().filter(|a| a.kind == ArtifactKind::Native && a.suite.is_none()) {
         let Some(dataset) = a.dataset else { continue };
         if !matches!(dataset, Dataset::Mini | Dataset::Small) {
             continue;

@@ -22,6 +22,18 @@ const WASM_RUNTIMES: &str = "
     variants: [eager, lazy]";
 const WASM_VARIANTS: usize = 8;
 
+/// Every variant that runs Wasm built with SIMD (all but Singlepass, which
+/// has no SIMD, and Wasmi's lazy translation, which differs from eager only
+/// in when it translates).
+const SIMD_RUNTIMES: &str = "
+  - runtime: wasmtime
+    variants: [jit+simd, aot+simd, winch+simd, pulley+simd]
+  - runtime: wasmer
+    variants: [cranelift+simd]
+  - runtime: wasmi
+    variants: [eager+simd]";
+const SIMD_VARIANTS: usize = 6;
+
 const LLVM: &str = "
   - runtime: wasmer
     variants: [llvm]";
@@ -29,6 +41,45 @@ const LLVM: &str = "
 #[test]
 fn every_runtime_reproduces_the_native_checksum_of_every_kernel() {
     checksums_equal_native(WASM_RUNTIMES, WASM_VARIANTS);
+}
+
+/// The SIMD build of every kernel gives native's checksum, hence the
+/// scalar build's.
+#[test]
+fn every_simd_variant_reproduces_the_native_checksum_of_every_kernel() {
+    checksums_equal_native(SIMD_RUNTIMES, SIMD_VARIANTS);
+}
+
+/// `probe --simd` compiles a module that uses SIMD with the variant's
+/// engine: Singlepass, which has no SIMD, fails it and says so; the others
+/// pass it.
+#[test]
+fn the_simd_probe_tells_engines_with_simd_from_those_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmtime\n  - runtime: wasmer\n    \
+                variants: [singlepass]\n  - runtime: wasmi\nrepetitions: 1\ntimeout_s: 60\n";
+    let (_, records) = bench(&pipeline(dir.path(), "probes", yaml), &[]);
+    assert!(records.iter().all(|r| r.outcome.is_ok()), "{records:#?}");
+    let executor = |name: &str| target_dir("local").join("bin").join(name);
+    let probe = |name: &str, variant: &str, simd: bool| {
+        let mut command = std::process::Command::new(executor(name));
+        command.args(["probe", "--variant", variant]);
+        if simd {
+            command.arg("--simd");
+        }
+        command.output().unwrap()
+    };
+    for (executor, variant) in
+        [("edgebench-wasmtime", "jit"), ("edgebench-wasmer", "cranelift"), ("edgebench-wasmi", "eager")]
+    {
+        let out = probe(executor, variant, true);
+        assert!(out.status.success(), "{executor} {variant}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(probe("edgebench-wasmer", "singlepass", false).status.success());
+    let out = probe("edgebench-wasmer", "singlepass", true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "Singlepass compiled SIMD");
+    assert!(stderr.contains("compiling a SIMD module"), "{stderr}");
 }
 
 #[test]

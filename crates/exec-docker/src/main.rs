@@ -55,7 +55,8 @@ fn main() -> ExitCode {
         ExecutorCommand::Run { variant, max_memory, image, module, args } => {
             runtime.block_on(run(&variant, max_memory, image, &module, &args))
         }
-        ExecutorCommand::Probe { variant, image, rootfs } => match runtime.block_on(probe(&variant, image, rootfs)) {
+        ExecutorCommand::Probe { variant, image, rootfs, .. } => match runtime.block_on(probe(&variant, image, rootfs))
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("edgebench-docker: {e}");

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, TRAP_EXIT_CODE, elapsed_ns, program_name,
+    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, program_name,
 };
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module, Store};
@@ -50,8 +50,8 @@ impl Executor {
                 eprintln!("{}: precompiled modules are not supported by this executor", self.name);
                 ExitCode::from(2)
             }
-            ExecutorCommand::Probe { variant, .. } => match self.engine(&variant) {
-                Ok(_) => ExitCode::SUCCESS,
+            ExecutorCommand::Probe { variant, simd, .. } => match self.engine(&variant).and_then(|e| probe(e, simd)) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{}: {e}", self.name);
                     ExitCode::FAILURE
@@ -80,6 +80,16 @@ impl Executor {
             };
         report.finish(self.name, code)
     }
+}
+
+/// With `simd`, whether the engine compiles a module using SIMD (Singlepass
+/// does not).
+fn probe(engine: Engine, simd: bool) -> Result<(), String> {
+    if simd {
+        let store = Store::new(engine);
+        Module::new(&store, SIMD_PROBE_MODULE).map_err(|e| format!("compiling a SIMD module: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The engine of a compiler this build has.

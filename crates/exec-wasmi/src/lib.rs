@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, TRAP_EXIT_CODE, elapsed_ns, program_name,
+    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, program_name,
 };
 use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
@@ -40,8 +40,8 @@ pub fn main() -> ExitCode {
             eprintln!("{NAME}: Wasmi interprets modules; it has nothing to precompile");
             ExitCode::from(2)
         }
-        ExecutorCommand::Probe { variant, .. } => match mode(&variant) {
-            Ok(_) => ExitCode::SUCCESS,
+        ExecutorCommand::Probe { variant, simd, .. } => match mode(&variant).and_then(|mode| probe(mode, simd)) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("{NAME}: {e}");
                 ExitCode::FAILURE
@@ -57,6 +57,21 @@ fn mode(variant: &str) -> Result<CompilationMode, String> {
         "lazy" => Ok(CompilationMode::LazyTranslation),
         other => Err(format!("{NAME} runs variants {}, not `{other}`", VARIANTS.join(", "))),
     }
+}
+
+/// With `simd`, whether this build translates a module using SIMD (Wasmi
+/// has SIMD only with its `simd` feature).
+fn probe(mode: CompilationMode, simd: bool) -> Result<(), String> {
+    if simd {
+        Module::new(&engine(mode), SIMD_PROBE_MODULE).map_err(|e| format!("translating a SIMD module: {e}"))?;
+    }
+    Ok(())
+}
+
+fn engine(mode: CompilationMode) -> Engine {
+    let mut config = Config::default();
+    config.compilation_mode(mode);
+    Engine::new(&config)
 }
 
 fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
@@ -81,9 +96,7 @@ fn execute(
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
-    let mut config = Config::default();
-    config.compilation_mode(mode);
-    let engine = Engine::new(&config);
+    let engine = engine(mode);
     report.phases.insert(PHASE_ENGINE.into(), elapsed_ns(start));
     let wasm = std::fs::read(module_path).map_err(|e| format!("{module_path}: {e}"))?;
 

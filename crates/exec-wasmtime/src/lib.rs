@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, TRAP_EXIT_CODE, elapsed_ns, program_name,
+    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, program_name,
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -54,8 +54,8 @@ impl Executor {
             ExecutorCommand::Precompile { target, module, output, .. } => self
                 .precompile(target.as_deref(), &module, &output)
                 .map_err(|e| format!("precompiling {module}: {e:#}")),
-            ExecutorCommand::Probe { variant, .. } => {
-                self.check(&variant).and_then(|()| probe(&variant)).map_err(|e| format!("{e:#}"))
+            ExecutorCommand::Probe { variant, simd, .. } => {
+                self.check(&variant).and_then(|()| probe(&variant, simd)).map_err(|e| format!("{e:#}"))
             }
         };
         match outcome {
@@ -128,11 +128,14 @@ fn engine(variant: &str, target: Option<&str>) -> wasmtime::Result<Engine> {
 
 /// Whether this machine can run a variant: its engine is made and, where it
 /// compiles, compiles an empty module (Winch, for one, supports fewer
-/// architectures than Cranelift).
-fn probe(variant: &str) -> wasmtime::Result<()> {
+/// architectures than Cranelift) or, with `simd`, a module using SIMD
+/// (which Winch supports on fewer still). `aot` compiles nothing here: its
+/// SIMD modules were precompiled by `edgebench-wasmtime` for this target.
+fn probe(variant: &str, simd: bool) -> wasmtime::Result<()> {
     let engine = engine(variant, None)?;
     if variant != "aot" {
-        compile_bytes(&engine, b"\0asm\x01\0\0\0")?;
+        let module: &[u8] = if simd { SIMD_PROBE_MODULE } else { b"\0asm\x01\0\0\0" };
+        compile_bytes(&engine, module).map_err(|e| if simd { e.context("compiling a SIMD module") } else { e })?;
     }
     Ok(())
 }

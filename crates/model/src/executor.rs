@@ -6,11 +6,12 @@
 //! ```text
 //! <executor> run --variant <v> [--max-memory <bytes>] <module> [-- <args>...]
 //! <executor> precompile --variant <v> [--target <triple>] <module.wasm> <output>
-//! <executor> probe --variant <v>
+//! <executor> probe --variant <v> [--simd]
 //! ```
 //!
 //! `probe` exits 0 when the executor can run the variant on this machine,
-//! and otherwise prints why not.
+//! and otherwise prints why not; with `--simd`, when it can also run
+//! modules that use 128-bit SIMD ([`SIMD_PROBE_MODULE`]).
 //!
 //! The kernel's own stdout and stderr pass straight through. The executor's
 //! phases and outcome travel on a side channel instead: a JSON
@@ -38,6 +39,23 @@ pub const PHASE_ENGINE: &str = "engine";
 pub const PHASE_COMPILE: &str = "compile";
 pub const PHASE_INSTANTIATE: &str = "instantiate";
 pub const PHASE_EXECUTE: &str = "execute";
+
+/// The smallest module that needs 128-bit SIMD: one function that adds two
+/// `i32x4` constants and returns a lane. An engine without SIMD (or with SIMD
+/// switched off) refuses to compile it; `probe --simd` compiles it with the
+/// variant's engine on the device.
+pub const SIMD_PROBE_MODULE: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, // types: () -> i32
+    0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
+    0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, // exports: "f" = function 0
+    0x0a, 0x2e, 0x01, 0x2c, 0x00, // code: one body of 44 bytes, no locals
+    0xfd, 0x0c, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, // v128.const i32x4 1 2 3 4
+    0xfd, 0x0c, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0, 8, 0, 0, 0, // v128.const i32x4 5 6 7 8
+    0xfd, 0xae, 0x01, // i32x4.add
+    0xfd, 0x1b, 0x00, // i32x4.extract_lane 0
+    0x0b, // end
+];
 
 /// Nanoseconds since `start`, as a phase duration.
 pub fn elapsed_ns(start: std::time::Instant) -> u64 {
@@ -106,10 +124,12 @@ pub enum ExecutorCommand {
         module: String,
         output: String,
     },
-    /// Whether the variant can run here; a container executor also imports
-    /// `rootfs` as `image` when the engine does not have it yet.
+    /// Whether the variant can run here (with `simd`, also SIMD modules); a
+    /// container executor also imports `rootfs` as `image` when the engine
+    /// does not have it yet.
     Probe {
         variant: String,
+        simd: bool,
         image: Option<String>,
         rootfs: Option<String>,
     },
@@ -135,6 +155,7 @@ impl ExecutorCommand {
         let mut target = None;
         let mut image = None;
         let mut rootfs = None;
+        let mut simd = false;
         let mut positional = Vec::new();
         let mut guest_args = Vec::new();
         let mut it = rest.iter();
@@ -144,6 +165,7 @@ impl ExecutorCommand {
                 "--target" => target = Some(value(&mut it, "--target")?),
                 "--image" => image = Some(value(&mut it, "--image")?),
                 "--rootfs" => rootfs = Some(value(&mut it, "--rootfs")?),
+                "--simd" => simd = true,
                 "--max-memory" => {
                     let v = value(&mut it, "--max-memory")?;
                     let bytes = v.parse().map_err(|_| format!("--max-memory takes a number of bytes, not `{v}`"))?;
@@ -164,7 +186,7 @@ impl ExecutorCommand {
             ("precompile", [module, output]) => {
                 Ok(ExecutorCommand::Precompile { variant, target, module: module.clone(), output: output.clone() })
             }
-            ("probe", []) => Ok(ExecutorCommand::Probe { variant, image, rootfs }),
+            ("probe", []) => Ok(ExecutorCommand::Probe { variant, simd, image, rootfs }),
             _ => Err(usage()),
         }
     }
@@ -194,8 +216,11 @@ impl ExecutorCommand {
                 }
                 out.extend([module.clone(), output.clone()]);
             }
-            ExecutorCommand::Probe { variant, image, rootfs } => {
+            ExecutorCommand::Probe { variant, simd, image, rootfs } => {
                 out.extend(["probe".into(), "--variant".into(), variant.clone()]);
+                if *simd {
+                    out.push("--simd".into());
+                }
                 if let Some(image) = image {
                     out.extend(["--image".into(), image.clone()]);
                 }
@@ -215,7 +240,7 @@ fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<St
 fn usage() -> String {
     "usage:\n  <executor> run --variant <v> [--max-memory <bytes>] [--image <image>] <module> [-- <args>...]\n  \
      <executor> precompile --variant <v> [--target <triple>] <module.wasm> <output>\n  \
-     <executor> probe --variant <v> [--image <image>] [--rootfs <tarball>]"
+     <executor> probe --variant <v> [--simd] [--image <image>] [--rootfs <tarball>]"
         .to_string()
 }
 
@@ -252,10 +277,13 @@ mod tests {
 
     #[test]
     fn probe_round_trips() {
-        let cmd = ExecutorCommand::Probe { variant: "llvm".into(), image: None, rootfs: None };
+        let cmd = ExecutorCommand::Probe { variant: "llvm".into(), simd: false, image: None, rootfs: None };
+        assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
+        let cmd = ExecutorCommand::Probe { variant: "jit".into(), simd: true, image: None, rootfs: None };
         assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
         let cmd = ExecutorCommand::Probe {
             variant: "debian".into(),
+            simd: false,
             image: Some("edgebench/debian:abc".into()),
             rootfs: Some("images/debian.tar".into()),
         };

@@ -43,6 +43,10 @@ pub enum ArtifactKind {
     Native,
     /// A module precompiled by Wasmtime for the target (`.cwasm`).
     WasmtimePrecompiled,
+    /// A wasm32-wasip1 module built with 128-bit SIMD (`-msimd128`).
+    WasmSimd,
+    /// A [`ArtifactKind::WasmSimd`] module precompiled by Wasmtime.
+    WasmtimePrecompiledSimd,
     /// A device program: the harness or an engine executor.
     Program,
     /// A root filesystem tarball for a container image (Debian minbase).
@@ -50,11 +54,42 @@ pub enum ArtifactKind {
 }
 
 impl ArtifactKind {
+    /// Whether this is a Wasm module as compiled from C (scalar or SIMD).
+    pub fn is_wasm_module(self) -> bool {
+        matches!(self, ArtifactKind::Wasm | ArtifactKind::WasmSimd)
+    }
+
+    /// The kinds compiled from C: always Wasm and native, and the SIMD
+    /// build of the Wasm module when asked for.
+    pub fn compiled(simd: bool) -> Vec<ArtifactKind> {
+        let mut kinds = vec![ArtifactKind::Wasm, ArtifactKind::Native];
+        if simd {
+            kinds.push(ArtifactKind::WasmSimd);
+        }
+        kinds
+    }
+
+    /// The Wasm module kind, scalar or SIMD.
+    pub fn wasm(simd: bool) -> ArtifactKind {
+        if simd { ArtifactKind::WasmSimd } else { ArtifactKind::Wasm }
+    }
+
+    /// The module Wasmtime precompiles from this kind, if it is a Wasm module.
+    pub fn wasmtime_precompiled(self) -> Option<ArtifactKind> {
+        match self {
+            ArtifactKind::Wasm => Some(ArtifactKind::WasmtimePrecompiled),
+            ArtifactKind::WasmSimd => Some(ArtifactKind::WasmtimePrecompiledSimd),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ArtifactKind::Wasm => "wasm",
             ArtifactKind::Native => "native",
             ArtifactKind::WasmtimePrecompiled => "wasmtime-precompiled",
+            ArtifactKind::WasmSimd => "wasm-simd",
+            ArtifactKind::WasmtimePrecompiledSimd => "wasmtime-precompiled-simd",
             ArtifactKind::Program => "program",
             ArtifactKind::Rootfs => "rootfs",
         }

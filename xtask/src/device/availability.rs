@@ -37,7 +37,7 @@ fn why_not(
     facts: &Facts,
     target_dir: &std::path::Path,
 ) -> Option<String> {
-    let needs = used.runtime.programs(&used.variant);
+    let needs = used.programs();
     if needs.contains(&&programs::DOCKER) {
         match &facts.docker {
             Some(Ok(_)) => {}
@@ -55,7 +55,7 @@ fn why_not(
             return Some(why);
         }
     }
-    let needs_rootfs = used.runtime.artifacts(&used.variant).contains(&ArtifactKind::Rootfs);
+    let needs_rootfs = used.artifacts().contains(&ArtifactKind::Rootfs);
     if needs_rootfs && Arch::host().is_ok_and(|host| host != target.arch) {
         return Some(format!(
             "the Debian image is built for this machine's architecture only, not for {}",

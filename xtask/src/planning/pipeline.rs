@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 use edgebench_model::Dataset;
+use edgebench_model::manifest::{ArtifactKind, Manifest};
+use edgebench_model::plan::Invocation;
 pub use edgebench_model::plan::Order;
 use edgebench_model::suite::{Kernel, Suite};
 use serde::Deserialize;
@@ -109,13 +111,34 @@ impl RuntimeUse {
     pub fn label(&self) -> String {
         format!("{}/{}", self.runtime.name(), self.variant)
     }
+
+    /// The runtime's own variant name and whether it runs the SIMD build.
+    pub fn split(&self) -> (&str, bool) {
+        runtime::split_simd(&self.variant)
+    }
+
+    /// The kinds of kernel artifact its cells run.
+    pub fn artifacts(&self) -> Vec<ArtifactKind> {
+        let (variant, simd) = self.split();
+        self.runtime.artifacts(variant).iter().map(|&kind| runtime::simd_kind(kind, simd)).collect()
+    }
+
+    /// The device programs it needs.
+    pub fn programs(&self) -> &'static [&'static Program] {
+        self.runtime.programs(self.split().0)
+    }
+
+    /// The command that must succeed on the device before its cells run.
+    pub fn probe(&self, manifest: &Manifest) -> Option<Invocation> {
+        let (variant, simd) = self.split();
+        self.runtime.probe(variant, simd, &self.options, manifest)
+    }
 }
 
 /// The harness and every device program the runtime variants need, in
 /// [`programs::ALL`] order.
 pub fn programs_of<'a>(uses: impl IntoIterator<Item = &'a RuntimeUse>) -> Vec<&'static Program> {
-    let wanted: Vec<&'static Program> =
-        uses.into_iter().flat_map(|r| r.runtime.programs(&r.variant).iter().copied()).collect();
+    let wanted: Vec<&'static Program> = uses.into_iter().flat_map(|r| r.programs().iter().copied()).collect();
     programs::ALL.iter().copied().filter(|p| **p == programs::HARNESS || wanted.contains(p)).collect()
 }
 
@@ -350,14 +373,24 @@ impl Check<'_> {
         }
     }
 
+    /// A variant the runtime knows (any name for `command`), optionally with
+    /// [`runtime::SIMD_SUFFIX`] where the engine runs Wasm SIMD.
     fn variant_name(&self, rt: &dyn Runtime, variant: &str, at: Location) -> Result<()> {
-        if !rt.variants().is_empty() && !rt.variants().contains(&variant) {
+        let (base, simd) = runtime::split_simd(variant);
+        if !rt.variants().is_empty() && !rt.variants().contains(&base) {
+            let mut known: Vec<String> = rt.variants().iter().map(|v| v.to_string()).collect();
+            known.extend(
+                rt.variants().iter().filter(|v| rt.simd(v).is_ok()).map(|v| format!("{v}{}", runtime::SIMD_SUFFIX)),
+            );
             return Err(self.err(
                 at,
-                suggestions::unknown(&format!("variant of `{}`", rt.name()), variant, rt.variants().iter().copied()),
+                suggestions::unknown(&format!("variant of `{}`", rt.name()), variant, known.iter().map(String::as_str)),
             ));
         }
-        check_name("variant name", variant).map_err(|e| self.err(at, e))
+        if simd {
+            rt.simd(base).map_err(|e| self.err(at, format!("`{variant}` cannot run: {e}")))?;
+        }
+        check_name("variant name", base).map_err(|e| self.err(at, e))
     }
 
     fn repetitions(&self, repetitions: &Spanned<u32>) -> Result<u32> {
@@ -474,6 +507,52 @@ mod tests {
         assert_eq!(p.memory_limit, Some(64 << 20));
         assert_eq!(p.baseline.as_deref(), Some("native/default"));
         assert_eq!(p.order, Order::Interleaved);
+    }
+
+    /// `+simd` runs the SIMD build under engines that have SIMD, and is
+    /// refused, with the reason and where it was written, elsewhere.
+    #[test]
+    fn simd_variants_are_accepted_where_the_engine_has_simd_and_refused_elsewhere() {
+        let suite = suite::load().unwrap();
+        let with = |runtimes: &str| {
+            let yaml =
+                format!("kernels: [gemm]\ndatasets: [mini]\nruntimes:\n{runtimes}\nrepetitions: 1\ntimeout_s: 5\n");
+            parse(Path::new("p.yaml"), &yaml, &suite)
+        };
+        let p = with("  - runtime: wasmtime\n    variants: [jit, jit+simd, aot+simd]\n  - runtime: wasmi\n    variants: [eager+simd]\n  - runtime: wasmer\n    variants: [cranelift+simd]").unwrap();
+        let simd: Vec<(String, Vec<ArtifactKind>)> =
+            p.runtimes.iter().filter(|r| r.split().1).map(|r| (r.label(), r.artifacts())).collect();
+        assert_eq!(
+            simd,
+            [
+                ("wasmtime/jit+simd".to_string(), vec![ArtifactKind::WasmSimd]),
+                ("wasmtime/aot+simd".to_string(), vec![ArtifactKind::WasmtimePrecompiledSimd]),
+                ("wasmi/eager+simd".to_string(), vec![ArtifactKind::WasmSimd]),
+                ("wasmer/cranelift+simd".to_string(), vec![ArtifactKind::WasmSimd]),
+            ]
+        );
+        assert_eq!(p.runtimes[0].artifacts(), [ArtifactKind::Wasm]);
+
+        let refused = [
+            (
+                "  - runtime: wasmer\n    variants: [singlepass+simd]",
+                "p.yaml:5:16: `singlepass+simd` cannot run: Wasmer's Singlepass compiler does not support Wasm SIMD",
+            ),
+            (
+                "  - runtime: native\n    variants: [default+simd]",
+                "p.yaml:5:16: `default+simd` cannot run: runtime `native` runs no Wasm modules",
+            ),
+            ("  - runtime: docker\n    variants: [scratch+simd]", "runtime `docker` runs no Wasm modules"),
+            (
+                "  - runtime: command\n    variants: [iwasm+simd]\n    options: { template: \"iwasm {wasm}\" }",
+                "runtime `command` runs no Wasm modules",
+            ),
+            ("  - runtime: wasmtime\n    variants: [jot+simd]", "did you mean `jit+simd`?"),
+        ];
+        for (runtimes, expected) in refused {
+            let err = format!("{:#}", with(runtimes).unwrap_err());
+            assert!(err.contains(expected), "{runtimes}: {err}");
+        }
     }
 
     /// Every pipeline checked in is one a user can run as is.

@@ -31,10 +31,12 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
         };
         for dataset in datasets {
             for used in &pipeline.runtimes {
+                let (variant, simd) = used.split();
                 let context = CellContext {
                     kernel,
                     dataset,
-                    variant: &used.variant,
+                    variant,
+                    simd,
                     options: &used.options,
                     manifest,
                     memory_limit: pipeline.memory_limit,
@@ -43,7 +45,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
                     cells.push(unavailable_cell(used, &context, pipeline.timeout_ms, reason));
                     continue;
                 }
-                let probe = used.runtime.probe(&used.variant, &used.options, manifest).map(|invocation| {
+                let probe = used.probe(manifest).map(|invocation| {
                     let name = used.label();
                     probes.entry(name.clone()).or_insert(Probe { name: name.clone(), invocation });
                     name

@@ -75,6 +75,10 @@ pub fn c_target(kind: ArtifactKind, arch: Arch, common: &[&str]) -> (&'static st
     let mut flags: Vec<String> = common.iter().map(|s| s.to_string()).collect();
     let target = match kind {
         ArtifactKind::Wasm => "wasm32-wasi",
+        ArtifactKind::WasmSimd => {
+            flags.push("-msimd128".into());
+            "wasm32-wasi"
+        }
         ArtifactKind::Native => {
             flags.push("-static".into());
             arch.zig_native_target()
@@ -94,11 +98,8 @@ pub fn compiler_version(sh: &Shell, zig: &Zig) -> Result<String> {
     Ok(format!("zig {} (ziglang wheel sha256 {})", zig.version(sh)?, zig.wheel_sha256))
 }
 
-pub fn compiler_info(version: &str, arch: Arch) -> Vec<CompilerInfo> {
-    [ArtifactKind::Wasm, ArtifactKind::Native]
-        .into_iter()
-        .map(|kind| zig_cc(kind, version, compiler(kind, arch), None))
-        .collect()
+pub fn compiler_info(version: &str, arch: Arch, simd: bool) -> Vec<CompilerInfo> {
+    ArtifactKind::compiled(simd).into_iter().map(|kind| zig_cc(kind, version, compiler(kind, arch), None)).collect()
 }
 
 /// zig cc for one kind of artifact as the manifest records it: the C
@@ -128,6 +129,7 @@ pub fn output_path(name: &str, dataset: Option<Dataset>, kind: ArtifactKind) -> 
     };
     match kind {
         ArtifactKind::Wasm => format!("kernels/wasm/{stem}.wasm"),
+        ArtifactKind::WasmSimd => format!("kernels/wasm-simd/{stem}.wasm"),
         ArtifactKind::Native => format!("kernels/native/{stem}"),
         other => unreachable!("{other:?} is not compiled from C"),
     }

@@ -157,7 +157,7 @@ pub fn compiles(
         args.extend(["-Iutilities".to_string(), format!("-I{dir}")]);
         args.extend(defines.iter().cloned());
         args.extend([SUPPORT_C.to_string(), format!("{dir}/{}.c", source.name), "-lm".into()]);
-        if kind == ArtifactKind::Wasm {
+        if kind.is_wasm_module() {
             args.push(WASI_LIB.into());
         }
         Compile {
@@ -189,20 +189,20 @@ pub fn compiles(
 /// The C target and flags for `kind` on `arch`.
 fn compiler(kind: ArtifactKind, arch: Arch) -> (&'static str, Vec<String>) {
     let (target, mut flags) = kernels::c_target(kind, arch, FLAGS);
-    if kind == ArtifactKind::Wasm {
+    if kind.is_wasm_module() {
         flags.push(WASI_DEFINE.into());
     }
     (target, flags)
 }
 
 /// The compilers as the manifest records them.
-pub fn compiler_info(version: &str, arch: Arch) -> Vec<CompilerInfo> {
-    [ArtifactKind::Wasm, ArtifactKind::Native]
+pub fn compiler_info(version: &str, arch: Arch, simd: bool) -> Vec<CompilerInfo> {
+    ArtifactKind::compiled(simd)
         .into_iter()
         .map(|kind| {
             let (target, mut flags) = compiler(kind, arch);
             flags.extend([NO_FLUSH, "-lm"].map(String::from));
-            if kind == ArtifactKind::Wasm {
+            if kind.is_wasm_module() {
                 flags.push(WASI_LIB.into());
             }
             kernels::zig_cc(kind, version, (target, flags), Some(SUITE))
@@ -265,7 +265,7 @@ mod tests {
         let suite = open(&fixture()).unwrap();
         let gemm = suite.kernel("polybench/gemm").unwrap();
         for arch in [Arch::X86_64, Arch::Aarch64] {
-            for info in compiler_info("zig x", arch) {
+            for info in compiler_info("zig x", arch, true) {
                 let [timed, _] = compiles(gemm, gemm.polybench.as_ref().unwrap(), Dataset::Mini, info.kind, arch);
                 assert_eq!(info.suite.as_deref(), Some(SUITE));
                 for flag in &info.flags {
@@ -273,7 +273,9 @@ mod tests {
                 }
                 assert!(!info.flags.iter().any(|f| f == "-std=c11"), "{:?}", info.flags);
                 let wasi = info.flags.iter().any(|f| f == WASI_DEFINE);
-                assert_eq!(wasi, info.kind == ArtifactKind::Wasm, "{:?}", info.flags);
+                assert_eq!(wasi, info.kind.is_wasm_module(), "{:?}", info.flags);
+                let simd = info.flags.iter().any(|f| f == "-msimd128");
+                assert_eq!(simd, info.kind == ArtifactKind::WasmSimd, "{:?}", info.flags);
             }
         }
     }

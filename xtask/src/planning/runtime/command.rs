@@ -1,7 +1,10 @@
 //! `command`: any runtime installed on the device, given as a command
 //! template over the artifact paths, e.g. `wasmtime run {wasm}`,
 //! `iwasm {wasm}`, or the study's `/usr/bin/time -f %M docker run … {native}`.
-//! The template is split on whitespace, never passed to a shell.
+//! The template is split on whitespace, never passed to a shell. A runtime
+//! of your own has no `+simd` variants: name the SIMD build `{wasm_simd}`.
+//! Its engine is on the device already, so its footprint counts only the
+//! artifacts.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +20,7 @@ const PLACEHOLDERS: &[(&str, ArtifactKind)] = &[
     ("{wasm}", ArtifactKind::Wasm),
     ("{native}", ArtifactKind::Native),
     ("{cwasm}", ArtifactKind::WasmtimePrecompiled),
+    ("{wasm_simd}", ArtifactKind::WasmSimd),
 ];
 
 impl Runtime for Command {
@@ -25,7 +29,7 @@ impl Runtime for Command {
     }
 
     fn description(&self) -> &'static str {
-        "any runtime installed on the device, as a command template over {wasm}, {native}, {cwasm} and {workdir}"
+        "any runtime installed on the device, as a command template over {wasm}, {wasm_simd}, {native}, {cwasm} and {workdir}"
     }
 
     fn variants(&self) -> &'static [&'static str] {
@@ -43,7 +47,7 @@ impl Runtime for Command {
         }
         if !PLACEHOLDERS.iter().any(|(p, _)| template.contains(p)) {
             return Err(format!(
-                "`template` names no artifact; use one of {{wasm}}, {{native}}, {{cwasm}}: `{template}`"
+                "`template` names no artifact; use one of {{wasm}}, {{wasm_simd}}, {{native}}, {{cwasm}}: `{template}`"
             ));
         }
         Ok(())
@@ -71,7 +75,7 @@ impl Runtime for Command {
         Ok(Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: false })
     }
 
-    fn probe(&self, _variant: &str, options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+    fn probe(&self, _variant: &str, _simd: bool, options: &Options, _manifest: &Manifest) -> Option<Invocation> {
         let argv: Vec<String> = match options.get("probe") {
             Some(probe) => probe.split_whitespace().map(String::from).collect(),
             None => {

@@ -72,10 +72,10 @@ impl Runtime for Docker {
     }
 
     /// Reaches the engine and imports the image when it is missing.
-    fn probe(&self, variant: &str, _options: &Options, manifest: &Manifest) -> Option<Invocation> {
+    fn probe(&self, variant: &str, _simd: bool, _options: &Options, manifest: &Manifest) -> Option<Invocation> {
         let rootfs = (variant == "debian").then(|| Self::rootfs(manifest).ok().map(|a| a.path.clone())).flatten();
         let image = Self::image(variant, manifest).ok().flatten();
-        let command = ExecutorCommand::Probe { variant: variant.into(), image, rootfs };
+        let command = ExecutorCommand::Probe { variant: variant.into(), simd: false, image, rootfs };
         let mut argv = vec![programs::path(&programs::DOCKER)];
         argv.extend(command.to_args());
         Some(Invocation { argv, ..Default::default() })

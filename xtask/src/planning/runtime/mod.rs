@@ -1,6 +1,11 @@
 //! Runtimes: how a cell (kernel × dataset × runtime × variant) becomes a
 //! command line on the device. Each runtime is one file and one entry in
 //! [`ALL`]; nothing else needs to change to add one.
+//!
+//! A Wasm runtime's variant with the suffix [`SIMD_SUFFIX`] (`jit+simd`) is
+//! the same engine and settings running the kernels built with 128-bit
+//! SIMD: the runtime sees its own variant name and asks for its usual
+//! artifact kinds; [`CellContext::artifact`] hands it the SIMD build.
 
 mod command;
 mod docker;
@@ -19,6 +24,26 @@ use edgebench_model::suite::Kernel;
 
 use crate::toolchain::programs::Program;
 
+/// The suffix of a variant that runs the kernels built with 128-bit SIMD.
+pub const SIMD_SUFFIX: &str = "+simd";
+
+/// A variant's own name and whether it runs the SIMD build.
+pub fn split_simd(variant: &str) -> (&str, bool) {
+    match variant.strip_suffix(SIMD_SUFFIX) {
+        Some(base) => (base, true),
+        None => (variant, false),
+    }
+}
+
+/// The artifact a SIMD variant runs in place of `kind`.
+pub fn simd_kind(kind: ArtifactKind, simd: bool) -> ArtifactKind {
+    match (kind, simd) {
+        (ArtifactKind::Wasm, true) => ArtifactKind::WasmSimd,
+        (ArtifactKind::WasmtimePrecompiled, true) => ArtifactKind::WasmtimePrecompiledSimd,
+        (kind, _) => kind,
+    }
+}
+
 pub trait Runtime: Sync {
     fn name(&self) -> &'static str;
     /// One line for `--help`-style listings and reports.
@@ -34,6 +59,12 @@ pub trait Runtime: Sync {
     fn check(&self, _variant: &str, _options: &Options) -> Result<(), String> {
         Ok(())
     }
+    /// Whether the variant runs Wasm built with SIMD (`<variant>+simd`), or
+    /// why not. The device's probe checks again where support depends on
+    /// the machine.
+    fn simd(&self, _variant: &str) -> Result<(), String> {
+        Err(format!("runtime `{}` runs no Wasm modules, so it has no `{SIMD_SUFFIX}` variants", self.name()))
+    }
     /// The kernel artifacts a variant runs.
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind];
     /// The device programs a variant needs.
@@ -41,9 +72,10 @@ pub trait Runtime: Sync {
         &[]
     }
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation>;
-    /// A command that must succeed on the device for the variant to run, and
-    /// whose failure output says why it cannot.
-    fn probe(&self, _variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+    /// A command that must succeed on the device for the variant (with
+    /// `simd`, its SIMD form) to run, and whose failure output says why it
+    /// cannot.
+    fn probe(&self, _variant: &str, _simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
         None
     }
 }
@@ -55,15 +87,20 @@ pub type Options = BTreeMap<String, String>;
 pub struct CellContext<'a> {
     pub kernel: &'a Kernel,
     pub dataset: Dataset,
+    /// The runtime's own variant name, without [`SIMD_SUFFIX`].
     pub variant: &'a str,
+    /// Whether the cell runs the SIMD build of its kernel.
+    pub simd: bool,
     pub options: &'a Options,
     pub manifest: &'a Manifest,
     pub memory_limit: Option<u64>,
 }
 
 impl CellContext<'_> {
-    /// The artifact of this cell's kernel and dataset of `kind`.
+    /// The artifact of this cell's kernel and dataset of `kind` (its SIMD
+    /// build for a SIMD cell).
     pub fn artifact(&self, kind: ArtifactKind) -> Result<&Artifact> {
+        let kind = simd_kind(kind, self.simd);
         let dataset = self.kernel.sizes.as_ref().map(|_| self.dataset);
         self.manifest.find(&self.kernel.name, dataset, kind).ok_or_else(|| {
             anyhow!(
@@ -102,10 +139,14 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
     Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: true }
 }
 
-/// The standard probe of an engine executor for a variant.
-pub fn executor_probe(program: &Program, variant: &str) -> Invocation {
-    let command =
-        edgebench_model::executor::ExecutorCommand::Probe { variant: variant.to_string(), image: None, rootfs: None };
+/// The standard probe of an engine executor for a variant (and SIMD).
+pub fn executor_probe(program: &Program, variant: &str, simd: bool) -> Invocation {
+    let command = edgebench_model::executor::ExecutorCommand::Probe {
+        variant: variant.to_string(),
+        simd,
+        image: None,
+        rootfs: None,
+    };
     let mut argv = vec![crate::toolchain::programs::path(program)];
     argv.extend(command.to_args());
     Invocation { argv, ..Default::default() }

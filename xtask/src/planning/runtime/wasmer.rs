@@ -23,6 +23,13 @@ impl Runtime for Wasmer {
         &["cranelift", "singlepass", "llvm"]
     }
 
+    fn simd(&self, variant: &str) -> Result<(), String> {
+        match variant {
+            "singlepass" => Err("Wasmer's Singlepass compiler does not support Wasm SIMD".into()),
+            _ => Ok(()),
+        }
+    }
+
     fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
         &[ArtifactKind::Wasm]
     }
@@ -38,8 +45,9 @@ impl Runtime for Wasmer {
         Ok(executor_invocation(self.programs(cell.variant)[0], cell, module))
     }
 
-    /// The LLVM executor checks on the device that its backend works there.
-    fn probe(&self, variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
-        (variant == "llvm").then(|| executor_probe(&programs::WASMER_LLVM, variant))
+    /// The LLVM executor checks on the device that its backend works there;
+    /// a SIMD variant, that it compiles SIMD there.
+    fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+        (variant == "llvm" || simd).then(|| executor_probe(self.programs(variant)[0], variant, simd))
     }
 }

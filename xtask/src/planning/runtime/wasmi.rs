@@ -3,10 +3,10 @@
 //! `lazy` validates up front and translates each function on first call.
 
 use anyhow::Result;
-use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
-use super::{CellContext, Runtime, executor_invocation};
+use super::{CellContext, Options, Runtime, executor_invocation, executor_probe};
 use crate::toolchain::programs::{self, Program};
 
 pub struct Wasmi;
@@ -24,6 +24,10 @@ impl Runtime for Wasmi {
         &["eager", "lazy"]
     }
 
+    fn simd(&self, _variant: &str) -> Result<(), String> {
+        Ok(())
+    }
+
     fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
         &[ArtifactKind::Wasm]
     }
@@ -35,5 +39,10 @@ impl Runtime for Wasmi {
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
         let module = cell.artifact(ArtifactKind::Wasm)?;
         Ok(executor_invocation(&programs::WASMI, cell, module))
+    }
+
+    /// A SIMD variant checks that the executor was built with Wasmi's SIMD.
+    fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+        simd.then(|| executor_probe(&programs::WASMI, variant, simd))
     }
 }

@@ -27,6 +27,12 @@ impl Runtime for Wasmtime {
         &["jit", "aot", "winch", "pulley"]
     }
 
+    /// Every compiler Wasmtime has compiles SIMD, Winch on fewer
+    /// architectures: the device's probe tells.
+    fn simd(&self, _variant: &str) -> Result<(), String> {
+        Ok(())
+    }
+
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind] {
         if variant == "aot" { &[ArtifactKind::WasmtimePrecompiled] } else { &[ArtifactKind::Wasm] }
     }
@@ -42,8 +48,12 @@ impl Runtime for Wasmtime {
         Ok(executor_invocation(executor, cell, module))
     }
 
-    /// Winch and Pulley check on the device that they compile there.
-    fn probe(&self, variant: &str, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
-        matches!(variant, "winch" | "pulley").then(|| executor_probe(&programs::WASMTIME, variant))
+    /// Winch and Pulley check on the device that they compile there, and
+    /// any compile-at-start variant that it compiles SIMD there. (`aot`'s
+    /// SIMD modules are compiled when they are built, by the target's own
+    /// executor.)
+    fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+        let probed = matches!(variant, "winch" | "pulley") || (simd && variant != "aot");
+        probed.then(|| executor_probe(&programs::WASMTIME, variant, simd))
     }
 }
