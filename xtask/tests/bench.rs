@@ -173,6 +173,32 @@ fn check_provenance_and_report(snapshot: &std::path::Path, plan: &Plan, records:
         "{report}"
     );
     assert!(report.contains("![time-mini.svg](plots/time-mini.svg)"));
+    check_footprint(&prov, &report);
+}
+
+/// The footprint names the bytes each runtime needs on the device: the
+/// AOT executor and the precompiled modules for Wasmtime, the binaries alone
+/// for native; never the harness.
+fn check_footprint(prov: &Value, report: &str) {
+    let manifest = manifest("local");
+    let size = |path: &str| manifest.artifacts.iter().find(|a| a.path == path).unwrap().size;
+    let footprint = prov["footprint"].as_array().unwrap();
+    let runtimes: Vec<&str> = footprint.iter().map(|f| f["runtime"].as_str().unwrap()).collect();
+    assert_eq!(runtimes, ["native/default", "wasmtime/aot"]);
+    let native = &footprint[0];
+    assert_eq!(native["programs"], serde_json::json!({}));
+    assert_eq!(native["artifacts"], 2, "gemm at mini and startup");
+    let native_bytes = size("kernels/native/gemm.mini") + size("kernels/native/startup");
+    assert_eq!(native["artifact_bytes"], native_bytes);
+    let aot = &footprint[1];
+    let executor = "bin/edgebench-wasmtime-aot";
+    assert_eq!(aot["programs"], serde_json::json!({ executor: size(executor) }));
+    assert_eq!(aot["artifacts"], 2);
+    let cwasm = size("kernels/wasmtime/gemm.mini.cwasm") + size("kernels/wasmtime/startup.cwasm");
+    assert_eq!(aot["artifact_bytes"], cwasm);
+    assert!(report.contains("## Footprint on the device"), "{report}");
+    let mib = format!("{:.2}", size(executor) as f64 / 1_048_576.0);
+    assert!(report.contains(&format!("| wasmtime/aot | {mib} | 0.00 | {mib} | 2 |")), "{report}");
 }
 
 fn check_reanalyse(snapshot: &std::path::Path, snapshot_records: &[RunRecord]) {

@@ -8,6 +8,7 @@
 
 pub mod console;
 pub mod exports;
+pub mod footprint;
 pub mod plot;
 pub mod provenance;
 pub mod report;

@@ -13,6 +13,7 @@ use xshell::{Shell, cmd};
 
 use crate::device::target::{Access, Target};
 use crate::project;
+use crate::snapshot::footprint::{self, Footprint};
 
 pub const PROVENANCE_SCHEMA: u32 = 1;
 
@@ -38,6 +39,10 @@ pub struct Provenance {
     /// attached to them.
     #[serde(default)]
     pub health: RunHealth,
+    /// What each runtime variant needed on the device (absent from
+    /// snapshots taken before it was recorded).
+    #[serde(default)]
+    pub footprint: Vec<Footprint>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -161,6 +166,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
         device_after: inputs.device_after,
         throttled,
         health: RunHealth::of(inputs.records),
+        footprint: footprint::of(plan, inputs.manifest),
     }
 }
 

@@ -8,10 +8,12 @@ use std::fmt::Write;
 use edgebench_model::Dataset;
 use edgebench_model::device::DeviceInfo;
 use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE};
+use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::record::RunRecord;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
+use crate::snapshot::footprint;
 use crate::snapshot::plot::{Bar, Chart, Series};
 use crate::snapshot::provenance::Provenance;
 
@@ -130,6 +132,7 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
         dataset_tables(&mut md, analysis, dataset);
     }
     geomeans(&mut md, analysis);
+    footprint::section(&mut md, &provenance.footprint, analysis);
     failures(&mut md, analysis);
     plot_links(&mut md, plot_files);
     method_section(&mut md, records, provenance);
@@ -191,6 +194,9 @@ fn device_and_software(md: &mut String, p: &Provenance) {
     let _ = writeln!(md, "- Engines: {}", engines.join(", "));
     if let Some(c) = p.compilers.first() {
         let _ = writeln!(md, "- Kernels: {} {}, flags `{}`", c.command, c.version, c.flags.join(" "));
+    }
+    if p.compilers.iter().any(|c| c.kind == ArtifactKind::WasmSimd) {
+        let _ = writeln!(md, "- Wasm SIMD builds (`+simd` variants): the Wasm flags and `-msimd128`");
     }
     let _ = writeln!(
         md,
