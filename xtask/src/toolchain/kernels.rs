@@ -23,6 +23,14 @@ use edgebench_model::digest::sha256_hex;
 /// checksums agree bit for bit across x86-64, aarch64 and wasm32.
 const COMMON_FLAGS: &[&str] = &["-O3", "-ffp-contract=off", "-std=c11", "-Wall", "-Wextra", "-s"];
 
+/// The Wasm modules' stack: 1 MiB. zig links executables with a 16 MiB
+/// stack, which a module carries as 16 MiB of initial linear memory; engines
+/// that map memory lazily never touch it, but an interpreter that allocates
+/// it up front (Wasmi) zero-fills all of it at start-up (10 ms and 16 MiB
+/// of resident memory here). The kernels keep their data on the heap and
+/// need a few KiB of stack; wasm-ld's own default is 64 KiB.
+const WASM_STACK: &str = "-Wl,-z,stack-size=1048576";
+
 pub const SUPPORT_FILES: &[&str] = &["support/edgebench.h", "support/edgebench.c"];
 
 /// One of our kernels at one dataset, for one kind of artifact.
@@ -74,9 +82,12 @@ pub struct Built {
 pub fn c_target(kind: ArtifactKind, arch: Arch, common: &[&str]) -> (&'static str, Vec<String>) {
     let mut flags: Vec<String> = common.iter().map(|s| s.to_string()).collect();
     let target = match kind {
-        ArtifactKind::Wasm => "wasm32-wasi",
+        ArtifactKind::Wasm => {
+            flags.push(WASM_STACK.into());
+            "wasm32-wasi"
+        }
         ArtifactKind::WasmSimd => {
-            flags.push("-msimd128".into());
+            flags.extend([WASM_STACK.into(), "-msimd128".into()]);
             "wasm32-wasi"
         }
         ArtifactKind::Native => {
