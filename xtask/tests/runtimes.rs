@@ -51,13 +51,14 @@ fn every_simd_variant_reproduces_the_native_checksum_of_every_kernel() {
 }
 
 /// `probe --simd` compiles a module that uses SIMD with the variant's
-/// engine: Singlepass, which has no SIMD, fails it and says so; the others
-/// pass it.
+/// engine: Singlepass, which has no SIMD, and the Wasmi build without it
+/// fail it and say so; the others pass it.
 #[test]
 fn the_simd_probe_tells_engines_with_simd_from_those_without() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmtime\n  - runtime: wasmer\n    \
-                variants: [singlepass]\n  - runtime: wasmi\nrepetitions: 1\ntimeout_s: 60\n";
+                variants: [singlepass]\n  - runtime: wasmi\n    variants: [eager, eager+simd]\nrepetitions: 1\n\
+                timeout_s: 60\n";
     let (_, records) = bench(&pipeline(dir.path(), "probes", yaml), &[]);
     assert!(records.iter().all(|r| r.outcome.is_ok()), "{records:#?}");
     let executor = |name: &str| target_dir("local").join("bin").join(name);
@@ -70,16 +71,20 @@ fn the_simd_probe_tells_engines_with_simd_from_those_without() {
         command.output().unwrap()
     };
     for (executor, variant) in
-        [("edgebench-wasmtime", "jit"), ("edgebench-wasmer", "cranelift"), ("edgebench-wasmi", "eager")]
+        [("edgebench-wasmtime", "jit"), ("edgebench-wasmer", "cranelift"), ("edgebench-wasmi-simd", "eager")]
     {
         let out = probe(executor, variant, true);
         assert!(out.status.success(), "{executor} {variant}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    assert!(probe("edgebench-wasmer", "singlepass", false).status.success());
-    let out = probe("edgebench-wasmer", "singlepass", true);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "Singlepass compiled SIMD");
-    assert!(stderr.contains("compiling a SIMD module"), "{stderr}");
+    for (executor, variant, what) in
+        [("edgebench-wasmer", "singlepass", "compiling"), ("edgebench-wasmi", "eager", "translating")]
+    {
+        assert!(probe(executor, variant, false).status.success());
+        let out = probe(executor, variant, true);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{executor} {variant} compiled SIMD");
+        assert!(stderr.contains(&format!("{what} a SIMD module")), "{stderr}");
+    }
 }
 
 #[test]

@@ -20,7 +20,8 @@ use edgebench_model::executor::{
 use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
 
-const NAME: &str = "edgebench-wasmi";
+/// This build's name: with Wasmi's SIMD or without (see Cargo.toml).
+const NAME: &str = if cfg!(feature = "simd") { "edgebench-wasmi-simd" } else { "edgebench-wasmi" };
 const ENGINE: &str = "wasmi";
 const VARIANTS: &[&str] = &["eager", "lazy"];
 
@@ -59,8 +60,8 @@ fn mode(variant: &str) -> Result<CompilationMode, String> {
     }
 }
 
-/// With `simd`, whether this build translates a module using SIMD (Wasmi
-/// has SIMD only with its `simd` feature).
+/// With `simd`, whether this build translates a module using SIMD (only
+/// `edgebench-wasmi-simd` does).
 fn probe(mode: CompilationMode, simd: bool) -> Result<(), String> {
     if simd {
         Module::new(&engine(mode), SIMD_PROBE_MODULE).map_err(|e| format!("translating a SIMD module: {e}"))?;

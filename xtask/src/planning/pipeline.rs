@@ -125,7 +125,8 @@ impl RuntimeUse {
 
     /// The device programs it needs.
     pub fn programs(&self) -> &'static [&'static Program] {
-        self.runtime.programs(self.split().0)
+        let (variant, simd) = self.split();
+        self.runtime.programs(variant, simd)
     }
 
     /// The command that must succeed on the device before its cells run.

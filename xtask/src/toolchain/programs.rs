@@ -43,9 +43,16 @@ pub const WASMTIME_AOT: Program = Program {
 };
 pub const WASMER: Program =
     Program { manifest: "crates/exec-wasmer/Cargo.toml", binary: "edgebench-wasmer", features: None, system: None };
-/// The Wasmi interpreter: `eager` and `lazy`.
+/// The Wasmi interpreter: `eager` and `lazy`, on scalar modules.
 pub const WASMI: Program =
     Program { manifest: "crates/exec-wasmi/Cargo.toml", binary: "edgebench-wasmi", features: None, system: None };
+/// The Wasmi interpreter with its SIMD: `eager+simd` and `lazy+simd`.
+pub const WASMI_SIMD: Program = Program {
+    manifest: "crates/exec-wasmi/Cargo.toml",
+    binary: "edgebench-wasmi-simd",
+    features: Some(&["simd"]),
+    system: None,
+};
 pub const DOCKER: Program =
     Program { manifest: "crates/exec-docker/Cargo.toml", binary: "edgebench-docker", features: None, system: None };
 
@@ -82,8 +89,8 @@ const LLVM_22: SystemNeeds = SystemNeeds {
 };
 
 /// What `cargo xtask build` builds without a pipeline.
-pub const DEFAULT: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &WASMI, &DOCKER];
-pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &WASMER_LLVM, &WASMI, &DOCKER];
+pub const DEFAULT: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &WASMI, &WASMI_SIMD, &DOCKER];
+pub const ALL: &[&Program] = &[&HARNESS, &WASMTIME, &WASMTIME_AOT, &WASMER, &WASMER_LLVM, &WASMI, &WASMI_SIMD, &DOCKER];
 
 /// Relative path of a program in the target directory.
 pub fn path(program: &Program) -> String {

@@ -53,7 +53,7 @@ impl Runtime for Docker {
         if variant == "debian" { &[ArtifactKind::Native, ArtifactKind::Rootfs] } else { &[ArtifactKind::Native] }
     }
 
-    fn programs(&self, _variant: &str) -> &'static [&'static Program] {
+    fn programs(&self, _variant: &str, _simd: bool) -> &'static [&'static Program] {
         &[&programs::DOCKER]
     }
 

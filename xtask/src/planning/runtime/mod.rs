@@ -67,8 +67,8 @@ pub trait Runtime: Sync {
     }
     /// The kernel artifacts a variant runs.
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind];
-    /// The device programs a variant needs.
-    fn programs(&self, _variant: &str) -> &'static [&'static Program] {
+    /// The device programs a variant (with `simd`, its SIMD form) needs.
+    fn programs(&self, _variant: &str, _simd: bool) -> &'static [&'static Program] {
         &[]
     }
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation>;

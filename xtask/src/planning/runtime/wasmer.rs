@@ -36,18 +36,18 @@ impl Runtime for Wasmer {
 
     /// LLVM has an executor of its own: it is large, and its build needs
     /// LLVM's development files (see `programs::WASMER_LLVM`).
-    fn programs(&self, variant: &str) -> &'static [&'static Program] {
+    fn programs(&self, variant: &str, _simd: bool) -> &'static [&'static Program] {
         if variant == "llvm" { &[&programs::WASMER_LLVM] } else { &[&programs::WASMER] }
     }
 
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
         let module = cell.artifact(ArtifactKind::Wasm)?;
-        Ok(executor_invocation(self.programs(cell.variant)[0], cell, module))
+        Ok(executor_invocation(self.programs(cell.variant, cell.simd)[0], cell, module))
     }
 
     /// The LLVM executor checks on the device that its backend works there;
     /// a SIMD variant, that it compiles SIMD there.
     fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
-        (variant == "llvm" || simd).then(|| executor_probe(self.programs(variant)[0], variant, simd))
+        (variant == "llvm" || simd).then(|| executor_probe(self.programs(variant, simd)[0], variant, simd))
     }
 }

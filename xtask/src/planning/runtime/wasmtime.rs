@@ -38,7 +38,7 @@ impl Runtime for Wasmtime {
     }
 
     /// `aot` needs the compiler too: it precompiles at build time.
-    fn programs(&self, variant: &str) -> &'static [&'static Program] {
+    fn programs(&self, variant: &str, _simd: bool) -> &'static [&'static Program] {
         if variant == "aot" { &[&programs::WASMTIME, &programs::WASMTIME_AOT] } else { &[&programs::WASMTIME] }
     }
 
