@@ -159,7 +159,8 @@ fn spec(
     let program: OsString =
         if program.contains('/') { workdir.join(program).into_os_string() } else { OsString::from(program) };
     let shown = workdir.to_string_lossy();
-    let args: Vec<OsString> = invocation.argv[1..].iter().map(|a| a.replace("{workdir}", &shown).into()).collect();
+    let args: Vec<OsString> =
+        invocation.argv[1..].iter().map(|a| a.replace(edgebench_model::plan::WORKDIR, &shown).into()).collect();
     let mut env: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     env.extend(invocation.env.iter().map(|(k, v)| (k.into(), v.into())));
     env.extend(extra_env.iter().map(|(k, v)| (k.into(), v.as_os_str().to_os_string())));

@@ -131,8 +131,11 @@ pub fn cell_label(kernel: &str, dataset: Dataset, runtime: &str, variant: &str) 
     format!("{kernel}/{dataset}/{runtime}/{variant}")
 }
 
+/// The placeholder for the work directory's absolute path in an argument.
+pub const WORKDIR: &str = "{workdir}";
+
 /// One command line, run as a fresh child process in the work directory.
-/// `{workdir}` in an argument stands for the work directory's absolute path.
+/// [`WORKDIR`] in an argument stands for the work directory's absolute path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Invocation {
@@ -150,6 +153,18 @@ pub struct Invocation {
     /// [`ExecutorReport`](crate::executor::ExecutorReport).
     #[serde(default)]
     pub executor_report: bool,
+}
+
+impl Invocation {
+    /// Whether an argument names the file `path` (relative to the work
+    /// directory): as the whole argument, or as a piece of it between `:`,
+    /// `=` or `,` (a `docker -v` mount, `--flag=path`), as is or below
+    /// [`WORKDIR`].
+    pub fn names(&self, path: &str) -> bool {
+        let is_path =
+            |piece: &str| piece == path || piece.strip_prefix(WORKDIR).and_then(|p| p.strip_prefix('/')) == Some(path);
+        self.argv.iter().any(|arg| is_path(arg) || arg.split([':', '=', ',']).any(is_path))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,5 +220,25 @@ impl Plan {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocation(argv: &[&str]) -> Invocation {
+        Invocation { argv: argv.iter().map(|a| a.to_string()).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn an_argument_names_a_file_whole_in_a_mount_or_after_a_flag() {
+        let path = "kernels/native/gemm.mini";
+        assert!(invocation(&["bin/x", path]).names(path));
+        assert!(invocation(&["docker", "-v", "{workdir}/kernels/native/gemm.mini:/edgebench/kernel:ro"]).names(path));
+        assert!(invocation(&["tool", "--input=kernels/native/gemm.mini"]).names(path));
+        assert!(!invocation(&["bin/x", "kernels/native/gemm.mini.extra"]).names(path));
+        assert!(!invocation(&["bin/x", "other/kernels/native/gemm.mini"]).names(path));
+        assert!(!invocation(&["{workdir}kernels/native/gemm.mini"]).names(path));
     }
 }

@@ -128,22 +128,21 @@ fn unavailable_cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u6
     }
 }
 
-/// Every manifest artifact named in a command line, so the device can
-/// verify it before running anything.
+/// Every manifest artifact named in a command line (see
+/// [`Invocation::names`]), so the device gets it and verifies it before
+/// running anything.
 fn files_used<'a>(cells: &[Cell], probes: impl Iterator<Item = &'a Probe>, manifest: &Manifest) -> Vec<PlanFile> {
-    let mut files: BTreeMap<&str, &str> = BTreeMap::new();
-    let argvs = cells
+    let invocations: Vec<&Invocation> = cells
         .iter()
         .flat_map(|c| std::iter::once(&c.invocation).chain(&c.polybench_dump))
         .chain(probes.map(|p| &p.invocation))
-        .map(|invocation| &invocation.argv);
-    for argv in argvs {
-        for arg in argv {
-            if let Some(a) = manifest.artifacts.iter().find(|a| a.path == *arg) {
-                files.insert(&a.path, &a.sha256);
-            }
-        }
-    }
+        .collect();
+    let files: BTreeMap<&str, &str> = manifest
+        .artifacts
+        .iter()
+        .filter(|a| invocations.iter().any(|i| i.names(&a.path)))
+        .map(|a| (a.path.as_str(), a.sha256.as_str()))
+        .collect();
     files.into_iter().map(|(path, sha256)| PlanFile { path: path.into(), sha256: sha256.into() }).collect()
 }
 

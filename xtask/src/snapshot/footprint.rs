@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
-use edgebench_model::plan::Plan;
+use edgebench_model::plan::{Invocation, Plan};
 use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
 use edgebench_stats::Analysis;
 use edgebench_stats::analysis::{WALL_MS, WORKLOAD_PEAK_MIB};
@@ -43,7 +43,6 @@ impl Footprint {
 /// One footprint per runtime variant of the plan that ran (variants the
 /// target could not run are left out), in the plan's order.
 pub fn of(plan: &Plan, manifest: &Manifest) -> Vec<Footprint> {
-    let by_path: BTreeMap<&str, &Artifact> = manifest.artifacts.iter().map(|a| (a.path.as_str(), a)).collect();
     let mut out: Vec<Footprint> = Vec::new();
     for cell in plan.cells.iter().filter(|c| c.unavailable.is_none()) {
         let label = format!("{}/{}", cell.runtime, cell.variant);
@@ -62,10 +61,11 @@ pub fn of(plan: &Plan, manifest: &Manifest) -> Vec<Footprint> {
             }
         };
         let probe = plan.probes.iter().filter(|p| Some(&p.name) == cell.probe.as_ref()).map(|p| &p.invocation);
-        let argvs = std::iter::once(&cell.invocation).chain(&cell.polybench_dump).chain(probe);
+        let invocations: Vec<&Invocation> =
+            std::iter::once(&cell.invocation).chain(&cell.polybench_dump).chain(probe).collect();
+        let named = manifest.artifacts.iter().filter(|a| invocations.iter().any(|i| i.names(&a.path)));
         let mut kernel_files: Vec<&Artifact> = Vec::new();
-        for arg in argvs.flat_map(|i| &i.argv) {
-            let Some(artifact) = by_path.get(arg.as_str()) else { continue };
+        for artifact in named {
             let footprint = &mut out[index];
             match artifact.kind {
                 ArtifactKind::Program if artifact.name == programs::HARNESS.binary => {}
@@ -78,8 +78,6 @@ pub fn of(plan: &Plan, manifest: &Manifest) -> Vec<Footprint> {
                 _ => kernel_files.push(artifact),
             }
         }
-        kernel_files.sort_by(|a, b| a.path.cmp(&b.path));
-        kernel_files.dedup_by(|a, b| a.path == b.path);
         let footprint = &mut out[index];
         footprint.artifacts += kernel_files.len();
         footprint.artifact_bytes += kernel_files.iter().map(|a| a.size).sum::<u64>();
