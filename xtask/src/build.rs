@@ -198,7 +198,7 @@ fn precompiled_modules(
     let mut out = Vec::new();
     for wasm in artifacts.iter() {
         let Some(kind) = wasm.kind.wasmtime_precompiled() else { continue };
-        let rel = precompile_wasmtime(sh, target, target_dir, &wasm.path, &executor_sha256)?;
+        let rel = precompile_wasmtime(sh, target, target_dir, wasm, kind, &executor_sha256)?;
         let precompiled = artifact(target_dir, &wasm.name, wasm.dataset, kind, &rel)?;
         out.push(Artifact { suite: wasm.suite.clone(), ..precompiled });
     }
@@ -254,16 +254,16 @@ fn precompile_wasmtime(
     sh: &Shell,
     target: &Target,
     target_dir: &Path,
-    wasm_rel: &str,
+    wasm: &Artifact,
+    kind: ArtifactKind,
     executor_sha256: &str,
 ) -> Result<String> {
-    let out_rel = wasm_rel
-        .replace("kernels/wasm/", "kernels/wasmtime/")
-        .replace("kernels/wasm-simd/", "kernels/wasmtime-simd/")
-        .replace(".wasm", ".cwasm");
+    let wasm_rel = wasm.path.as_str();
+    let out_rel = kernels::output_path(&wasm.name, wasm.dataset, kind);
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
-    let inputs = format!("{}+{executor_sha256}", sha256_file(&target_dir.join(wasm_rel))?);
+    // The module's hash was taken when it was built.
+    let inputs = format!("{}+{executor_sha256}", wasm.sha256);
     if up_to_date::is_current(&out, &inputs) {
         return Ok(out_rel);
     }

@@ -69,9 +69,14 @@ impl ArtifactKind {
         kinds
     }
 
-    /// The Wasm module kind, scalar or SIMD.
-    pub fn wasm(simd: bool) -> ArtifactKind {
-        if simd { ArtifactKind::WasmSimd } else { ArtifactKind::Wasm }
+    /// The kind a SIMD variant runs in place of this one (with `simd`): the
+    /// SIMD build of a Wasm module, scalar or precompiled.
+    pub fn with_simd(self, simd: bool) -> ArtifactKind {
+        match (self, simd) {
+            (ArtifactKind::Wasm, true) => ArtifactKind::WasmSimd,
+            (ArtifactKind::WasmtimePrecompiled, true) => ArtifactKind::WasmtimePrecompiledSimd,
+            (kind, _) => kind,
+        }
     }
 
     /// The module Wasmtime precompiles from this kind, if it is a Wasm module.

@@ -163,7 +163,8 @@ impl Invocation {
     pub fn names(&self, path: &str) -> bool {
         let is_path =
             |piece: &str| piece == path || piece.strip_prefix(WORKDIR).and_then(|p| p.strip_prefix('/')) == Some(path);
-        self.argv.iter().any(|arg| is_path(arg) || arg.split([':', '=', ',']).any(is_path))
+        // Splitting an argument without separators yields the argument itself.
+        self.argv.iter().any(|arg| arg.split([':', '=', ',']).any(is_path))
     }
 }
 

@@ -120,7 +120,7 @@ impl RuntimeUse {
     /// The kinds of kernel artifact its cells run.
     pub fn artifacts(&self) -> Vec<ArtifactKind> {
         let (variant, simd) = self.split();
-        self.runtime.artifacts(variant).iter().map(|&kind| runtime::simd_kind(kind, simd)).collect()
+        self.runtime.artifacts(variant).iter().map(|kind| kind.with_simd(simd)).collect()
     }
 
     /// The device programs it needs.

@@ -14,6 +14,7 @@ use edgebench_stats::Analysis;
 use edgebench_stats::analysis::{WALL_MS, WORKLOAD_PEAK_MIB};
 use serde::{Deserialize, Serialize};
 
+use crate::planning::runtime;
 use crate::toolchain::programs;
 
 /// The bytes one runtime variant needs on the device beside the harness.
@@ -43,6 +44,9 @@ impl Footprint {
 /// One footprint per runtime variant of the plan that ran (variants the
 /// target could not run are left out), in the plan's order.
 pub fn of(plan: &Plan, manifest: &Manifest) -> Vec<Footprint> {
+    // Only the plan's files can be named by its cells.
+    let planned: Vec<&Artifact> =
+        manifest.artifacts.iter().filter(|a| plan.files.iter().any(|f| f.path == a.path)).collect();
     let mut out: Vec<Footprint> = Vec::new();
     for cell in plan.cells.iter().filter(|c| c.unavailable.is_none()) {
         let label = format!("{}/{}", cell.runtime, cell.variant);
@@ -55,7 +59,7 @@ pub fn of(plan: &Plan, manifest: &Manifest) -> Vec<Footprint> {
                     images: BTreeMap::new(),
                     artifacts: 0,
                     artifact_bytes: 0,
-                    external_engine: matches!(cell.runtime.as_str(), "command" | "docker"),
+                    external_engine: runtime::find(&cell.runtime).is_some_and(|r| r.external_engine()),
                 });
                 out.len() - 1
             }
@@ -63,7 +67,7 @@ pub fn of(plan: &Plan, manifest: &Manifest) -> Vec<Footprint> {
         let probe = plan.probes.iter().filter(|p| Some(&p.name) == cell.probe.as_ref()).map(|p| &p.invocation);
         let invocations: Vec<&Invocation> =
             std::iter::once(&cell.invocation).chain(&cell.polybench_dump).chain(probe).collect();
-        let named = manifest.artifacts.iter().filter(|a| invocations.iter().any(|i| i.names(&a.path)));
+        let named = planned.iter().copied().filter(|a| invocations.iter().any(|i| i.names(&a.path)));
         let mut kernel_files: Vec<&Artifact> = Vec::new();
         for artifact in named {
             let footprint = &mut out[index];

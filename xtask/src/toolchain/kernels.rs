@@ -131,8 +131,9 @@ pub fn zig_cc(
     }
 }
 
-/// Where an artifact goes, relative to the target directory. A name with a
-/// `/` (`polybench/gemm`) lands in a subdirectory.
+/// Where a kernel's artifact goes, relative to the target directory: the
+/// compiled ones and Wasmtime's precompiled modules. A name with a `/`
+/// (`polybench/gemm`) lands in a subdirectory.
 pub fn output_path(name: &str, dataset: Option<Dataset>, kind: ArtifactKind) -> String {
     let stem = match dataset {
         Some(d) => format!("{name}.{d}"),
@@ -141,8 +142,10 @@ pub fn output_path(name: &str, dataset: Option<Dataset>, kind: ArtifactKind) -> 
     match kind {
         ArtifactKind::Wasm => format!("kernels/wasm/{stem}.wasm"),
         ArtifactKind::WasmSimd => format!("kernels/wasm-simd/{stem}.wasm"),
+        ArtifactKind::WasmtimePrecompiled => format!("kernels/wasmtime/{stem}.cwasm"),
+        ArtifactKind::WasmtimePrecompiledSimd => format!("kernels/wasmtime-simd/{stem}.cwasm"),
         ArtifactKind::Native => format!("kernels/native/{stem}"),
-        other => unreachable!("{other:?} is not compiled from C"),
+        other => unreachable!("{other:?} is not a kernel's artifact"),
     }
 }
 

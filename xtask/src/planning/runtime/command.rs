@@ -53,6 +53,10 @@ impl Runtime for Command {
         Ok(())
     }
 
+    fn external_engine(&self) -> bool {
+        true
+    }
+
     fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
         // The template decides; `CellContext::artifact` finds what it names.
         &[]

@@ -53,6 +53,11 @@ impl Runtime for Docker {
         if variant == "debian" { &[ArtifactKind::Native, ArtifactKind::Rootfs] } else { &[ArtifactKind::Native] }
     }
 
+    /// The Docker engine runs the containers; the executor only drives it.
+    fn external_engine(&self) -> bool {
+        true
+    }
+
     fn programs(&self, _variant: &str, _simd: bool) -> &'static [&'static Program] {
         &[&programs::DOCKER]
     }

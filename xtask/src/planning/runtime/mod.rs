@@ -35,15 +35,6 @@ pub fn split_simd(variant: &str) -> (&str, bool) {
     }
 }
 
-/// The artifact a SIMD variant runs in place of `kind`.
-pub fn simd_kind(kind: ArtifactKind, simd: bool) -> ArtifactKind {
-    match (kind, simd) {
-        (ArtifactKind::Wasm, true) => ArtifactKind::WasmSimd,
-        (ArtifactKind::WasmtimePrecompiled, true) => ArtifactKind::WasmtimePrecompiledSimd,
-        (kind, _) => kind,
-    }
-}
-
 pub trait Runtime: Sync {
     fn name(&self) -> &'static str;
     /// One line for `--help`-style listings and reports.
@@ -67,6 +58,11 @@ pub trait Runtime: Sync {
     }
     /// The kernel artifacts a variant runs.
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind];
+    /// Whether its engine is installed on the device outside edgebench (the
+    /// Docker engine, a templated program), so a footprint cannot count it.
+    fn external_engine(&self) -> bool {
+        false
+    }
     /// The device programs a variant (with `simd`, its SIMD form) needs.
     fn programs(&self, _variant: &str, _simd: bool) -> &'static [&'static Program] {
         &[]
@@ -100,7 +96,7 @@ impl CellContext<'_> {
     /// The artifact of this cell's kernel and dataset of `kind` (its SIMD
     /// build for a SIMD cell).
     pub fn artifact(&self, kind: ArtifactKind) -> Result<&Artifact> {
-        let kind = simd_kind(kind, self.simd);
+        let kind = kind.with_simd(self.simd);
         let dataset = self.kernel.sizes.as_ref().map(|_| self.dataset);
         self.manifest.find(&self.kernel.name, dataset, kind).ok_or_else(|| {
             anyhow!(
