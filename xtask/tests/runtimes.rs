@@ -127,7 +127,11 @@ fn checksums_equal_native(runtimes: &str, variants: usize) {
         let expected = &native[&(r.kernel.clone(), r.dataset)];
         assert_eq!(r.checksum.as_ref(), Some(expected), "{}/{}/{}/{}", r.kernel, r.dataset, r.runtime, r.variant);
         assert!(r.kernel_ns.is_some());
-        assert!(r.wall_ns > 0 && r.max_rss_kib > 0);
+        assert!(r.wall_ns > 0);
+        // ru_maxrss does not resolve peaks under about 0.5 MiB (see
+        // docs/method.md), so a small native kernel may read 0; an engine
+        // never does.
+        assert!(r.runtime == "native" || r.max_rss_kib > 0, "{}/{}: no peak", r.runtime, r.variant);
         if r.runtime != "native" {
             for phase in ["engine", "compile", "instantiate", "execute"] {
                 assert!(r.phases.contains_key(phase), "{} lacks phase {phase}: {:?}", r.runtime, r.phases);
