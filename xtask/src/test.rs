@@ -40,8 +40,8 @@ pub fn run(args: &TestArgs) -> Result<()> {
     if !args.no_lint {
         let cargo = apt::cargo();
         cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs; run `cargo fmt --all`")?;
-        for manifest in
-            ["exec-wasmtime", "exec-wasmer", "exec-wasmi", "exec-docker"].map(|c| format!("crates/{c}/Cargo.toml"))
+        for manifest in ["exec-wasmtime", "exec-wasmer", "exec-wasmi", "exec-wasm3", "exec-docker"]
+            .map(|c| format!("crates/{c}/Cargo.toml"))
         {
             cmd!(sh, "{cargo} fmt --manifest-path {manifest} --check")
                 .run()

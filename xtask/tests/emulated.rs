@@ -3,7 +3,8 @@
 //! under qemu-user through the whole bench, and every kernel gives the
 //! checksum the x86-64 build gives. Its timings are emulated and mean
 //! nothing. The default proof covers Wasmtime (Cranelift at start and
-//! precompiled, each on the scalar and the SIMD build) and Wasmi; the extended one the other variants, among them
+//! precompiled, each on the scalar and the SIMD build), Wasmi and wasm3;
+//! the extended one the other variants, among them
 //! Wasmer, whose aarch64 build alone takes about 15 minutes from cold.
 
 mod common;
@@ -20,8 +21,8 @@ const TARGET: &str = "emulated-aarch64";
 fn every_kernel_on_emulated_aarch64_checksums_like_x86_64() {
     checksums_like_x86_64(
         "  - runtime: native\n  - runtime: wasmtime\n    variants: [jit, aot, jit+simd, aot+simd]\n  \
-         - runtime: wasmi\n    variants: [eager]\n",
-        6,
+         - runtime: wasmi\n    variants: [eager]\n  - runtime: wasm3\n    variants: [eager]\n",
+        7,
     );
 }
 
@@ -31,8 +32,8 @@ fn every_kernel_on_emulated_aarch64_checksums_like_x86_64_under_the_other_varian
     checksums_like_x86_64(
         "  - runtime: native\n  - runtime: wasmtime\n    variants: [winch, pulley]\n  \
          - runtime: wasmer\n    variants: [cranelift, singlepass, cranelift+simd]\n  \
-         - runtime: wasmi\n    variants: [lazy, eager+simd]\n",
-        8,
+         - runtime: wasmi\n    variants: [lazy, eager+simd]\n  - runtime: wasm3\n    variants: [lazy]\n",
+        9,
     );
 }
 

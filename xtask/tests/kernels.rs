@@ -125,6 +125,13 @@ fn check_wasi_command(path: &str, bytes: &[u8]) {
     }
     assert!(exports.contains(&("_start".into(), wasmparser::ExternalKind::Func)), "{path}: {exports:?}");
     assert!(exports.contains(&("memory".into(), wasmparser::ExternalKind::Memory)), "{path}: {exports:?}");
+    // Without reference types (and the overlong `call_indirect` table index
+    // they allow), as wasm3 reads modules.
+    let mut before_reference_types = wasmparser::WasmFeatures::default();
+    before_reference_types.remove(wasmparser::WasmFeatures::REFERENCE_TYPES);
+    wasmparser::Validator::new_with_features(before_reference_types)
+        .validate_all(bytes)
+        .unwrap_or_else(|e| panic!("{path} needs reference types or an overlong table index: {e}"));
 }
 
 /// A static executable: ELF without a program interpreter.

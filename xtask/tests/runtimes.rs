@@ -19,8 +19,10 @@ const WASM_RUNTIMES: &str = "
   - runtime: wasmer
     variants: [cranelift, singlepass]
   - runtime: wasmi
+    variants: [eager, lazy]
+  - runtime: wasm3
     variants: [eager, lazy]";
-const WASM_VARIANTS: usize = 8;
+const WASM_VARIANTS: usize = 10;
 
 /// Every variant that runs Wasm built with SIMD (all but Singlepass, which
 /// has no SIMD, and Wasmi's lazy translation, which differs from eager only
@@ -52,13 +54,13 @@ fn every_simd_variant_reproduces_the_native_checksum_of_every_kernel() {
 
 /// `probe --simd` compiles a module that uses SIMD with the variant's
 /// engine: Singlepass, which has no SIMD, and the Wasmi build without it
-/// fail it and say so; the others pass it.
+/// fail it and say so; the others pass it. wasm3 has no SIMD at all.
 #[test]
 fn the_simd_probe_tells_engines_with_simd_from_those_without() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmtime\n  - runtime: wasmer\n    \
-                variants: [singlepass]\n  - runtime: wasmi\n    variants: [eager, eager+simd]\nrepetitions: 1\n\
-                timeout_s: 60\n";
+                variants: [singlepass]\n  - runtime: wasmi\n    variants: [eager, eager+simd]\n  - runtime: wasm3\n    \
+                variants: [eager]\nrepetitions: 1\ntimeout_s: 60\n";
     let (_, records) = bench(&pipeline(dir.path(), "probes", yaml), &[]);
     assert!(records.iter().all(|r| r.outcome.is_ok()), "{records:#?}");
     let executor = |name: &str| target_dir("local").join("bin").join(name);
@@ -85,6 +87,10 @@ fn the_simd_probe_tells_engines_with_simd_from_those_without() {
         assert!(!out.status.success(), "{executor} {variant} compiled SIMD");
         assert!(stderr.contains(&format!("{what} a SIMD module")), "{stderr}");
     }
+    assert!(probe("edgebench-wasm3", "lazy", false).status.success());
+    let out = probe("edgebench-wasm3", "lazy", true);
+    assert!(!out.status.success(), "wasm3 claims SIMD");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wasm3 does not implement Wasm SIMD"));
 }
 
 #[test]

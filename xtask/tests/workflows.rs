@@ -98,7 +98,7 @@ mod workflows {
                 dirs.insert(dir.strip_prefix(root()).unwrap().display().to_string());
             }
         }
-        assert_eq!(dirs.len(), 5, "the host workspace and four executors: {dirs:?}");
+        assert_eq!(dirs.len(), 6, "the host workspace and five executors: {dirs:?}");
         dirs
     }
 

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, program_name,
+    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, SIMD_PROBE_MODULE,
+    TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
 };
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module, Store};
@@ -50,13 +50,9 @@ impl Executor {
                 eprintln!("{}: precompiled modules are not supported by this executor", self.name);
                 ExitCode::from(2)
             }
-            ExecutorCommand::Probe { variant, simd, .. } => match self.engine(&variant).and_then(|e| probe(e, simd)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("{}: {e}", self.name);
-                    ExitCode::FAILURE
-                }
-            },
+            ExecutorCommand::Probe { variant, simd, .. } => {
+                probe_answer(self.name, self.engine(&variant).and_then(|e| probe(e, simd)))
+            }
         }
     }
 
@@ -68,17 +64,9 @@ impl Executor {
     }
 
     fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
-        let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
-        let code =
-            match self.engine(variant).and_then(|engine| execute(engine, max_memory, module_path, args, &mut report)) {
-                Ok(code) => code,
-                Err(e) => {
-                    eprintln!("{}: {e}", self.name);
-                    report.error = Some(e);
-                    LOAD_FAILURE_EXIT_CODE
-                }
-            };
-        report.finish(self.name, code)
+        run_reported(self.name, ENGINE, variant, |report| {
+            self.engine(variant).and_then(|engine| execute(engine, max_memory, module_path, args, report))
+        })
     }
 }
 

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, program_name,
+    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, SIMD_PROBE_MODULE,
+    TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
 };
 use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
@@ -41,13 +41,9 @@ pub fn main() -> ExitCode {
             eprintln!("{NAME}: Wasmi interprets modules; it has nothing to precompile");
             ExitCode::from(2)
         }
-        ExecutorCommand::Probe { variant, simd, .. } => match mode(&variant).and_then(|mode| probe(mode, simd)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("{NAME}: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        ExecutorCommand::Probe { variant, simd, .. } => {
+            probe_answer(NAME, mode(&variant).and_then(|mode| probe(mode, simd)))
+        }
     }
 }
 
@@ -76,16 +72,9 @@ fn engine(mode: CompilationMode) -> Engine {
 }
 
 fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
-    let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
-    let code = match mode(variant).and_then(|mode| execute(mode, max_memory, module_path, args, &mut report)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("{NAME}: {e}");
-            report.error = Some(e);
-            LOAD_FAILURE_EXIT_CODE
-        }
-    };
-    report.finish(NAME, code)
+    run_reported(NAME, ENGINE, variant, |report| {
+        mode(variant).and_then(|mode| execute(mode, max_memory, module_path, args, report))
+    })
 }
 
 /// Returns the process exit status; errors are failures to load or link.

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
-    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, program_name,
+    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, SIMD_PROBE_MODULE,
+    TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -58,13 +58,7 @@ impl Executor {
                 self.check(&variant).and_then(|()| probe(&variant, simd)).map_err(|e| format!("{e:#}"))
             }
         };
-        match outcome {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("{}: {e}", self.name);
-                ExitCode::FAILURE
-            }
-        }
+        probe_answer(self.name, outcome)
     }
 
     fn check(&self, variant: &str) -> wasmtime::Result<()> {
@@ -89,17 +83,11 @@ impl Executor {
     }
 
     fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
-        let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
-        let code = match self.check(variant).and_then(|()| execute(variant, max_memory, module_path, args, &mut report))
-        {
-            Ok(code) => code,
-            Err(e) => {
-                report.error = Some(format!("{e:#}"));
-                eprintln!("{}: {e:#}", self.name);
-                LOAD_FAILURE_EXIT_CODE
-            }
-        };
-        report.finish(self.name, code)
+        run_reported(self.name, ENGINE, variant, |report| {
+            self.check(variant)
+                .and_then(|()| execute(variant, max_memory, module_path, args, report))
+                .map_err(|e| format!("{e:#}"))
+        })
     }
 }
 

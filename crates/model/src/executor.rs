@@ -99,6 +99,39 @@ impl ExecutorReport {
     }
 }
 
+/// An executor's `run`: `body` runs the module, filling `report`, and
+/// returns the guest's exit status; its error (the module could not be
+/// loaded, compiled or linked) is printed, recorded and becomes
+/// [`LOAD_FAILURE_EXIT_CODE`]. Writes the report; returns the exit status.
+pub fn run_reported(
+    program: &str,
+    engine: &str,
+    variant: &str,
+    body: impl FnOnce(&mut ExecutorReport) -> Result<i32, String>,
+) -> std::process::ExitCode {
+    let mut report = ExecutorReport { engine: engine.into(), variant: variant.into(), ..Default::default() };
+    let code = match body(&mut report) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            report.error = Some(e);
+            LOAD_FAILURE_EXIT_CODE
+        }
+    };
+    report.finish(program, code)
+}
+
+/// An executor's answer to `probe`: success, or why not, printed.
+pub fn probe_answer(program: &str, answer: Result<(), String>) -> std::process::ExitCode {
+    match answer {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{program}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// A peak-memory figure and how it was obtained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeakMemory {

@@ -545,6 +545,10 @@ mod tests {
             ),
             ("  - runtime: docker\n    variants: [scratch+simd]", "runtime `docker` runs no Wasm modules"),
             (
+                "  - runtime: wasm3\n    variants: [eager+simd]",
+                "p.yaml:5:16: `eager+simd` cannot run: wasm3 does not implement Wasm SIMD",
+            ),
+            (
                 "  - runtime: command\n    variants: [iwasm+simd]\n    options: { template: \"iwasm {wasm}\" }",
                 "runtime `command` runs no Wasm modules",
             ),

@@ -196,9 +196,14 @@ fn toolchains(sh: &Shell, manifest: &Manifest) -> BTreeMap<String, String> {
     out
 }
 
-/// Versions of the engine crates, read from the executors' lock files.
+/// Versions of the engines: crates read from the executors' lock files, C
+/// sources from their pins.
 pub fn engines() -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+    let source = &crate::toolchain::programs::WASM3_SOURCE;
+    let mut out = BTreeMap::from([(
+        source.name.to_string(),
+        format!("{} ({} {} sdist, sha256 {})", source.version, source.package, source.version, source.sha256),
+    )]);
     for (lock, crates) in [
         ("crates/exec-wasmtime/Cargo.lock", &["wasmtime", "wasmtime-wasi"][..]),
         ("crates/exec-wasmer/Cargo.lock", &["wasmer", "wasmer-wasix"][..]),

@@ -29,7 +29,7 @@ use crate::project;
 use crate::toolchain::apt;
 use crate::toolchain::arch::Arch;
 use crate::toolchain::programs::{self, Program};
-use crate::toolchain::{sid_root, up_to_date};
+use crate::toolchain::{sid_root, up_to_date, wheels};
 
 pub const STATIC: &str = "-C target-feature=+crt-static -C relocation-model=static";
 
@@ -152,6 +152,9 @@ fn build_on_host(
     if let Some(linker) = linker {
         command = command.env(format!("CARGO_TARGET_{env_key}_LINKER"), linker);
     }
+    for (key, dir) in source_env(sh, program, quiet)? {
+        command = command.env(key, dir);
+    }
     if quiet {
         command = command.arg("--quiet");
     }
@@ -184,6 +187,15 @@ pub fn install(
         compilers.push(built.compiler);
     }
     Ok(compilers)
+}
+
+/// The environment naming the C source a program's build script compiles,
+/// provisioned first (see [`Program::source`]).
+pub fn source_env(sh: &Shell, program: &Program, quiet: bool) -> Result<Vec<(&'static str, PathBuf)>> {
+    let Some(source) = program.source else { return Ok(Vec::new()) };
+    let dir = wheels::ensure_source(sh, source, quiet)
+        .with_context(|| format!("{} compiles {} {}'s C source", program.binary, source.name, source.version))?;
+    Ok(vec![(source.env, dir)])
 }
 
 fn route(sh: &Shell, arch: Arch) -> Result<Route> {

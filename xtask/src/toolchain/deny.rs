@@ -114,7 +114,14 @@ mod tests {
             workspaces(&root).unwrap().iter().map(|d| d.strip_prefix(&root).unwrap().display().to_string()).collect();
         assert_eq!(
             found,
-            ["", "crates/exec-docker", "crates/exec-wasmer", "crates/exec-wasmi", "crates/exec-wasmtime"]
+            [
+                "",
+                "crates/exec-docker",
+                "crates/exec-wasm3",
+                "crates/exec-wasmer",
+                "crates/exec-wasmi",
+                "crates/exec-wasmtime"
+            ]
         );
     }
 

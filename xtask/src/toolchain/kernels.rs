@@ -31,6 +31,14 @@ const COMMON_FLAGS: &[&str] = &["-O3", "-ffp-contract=off", "-std=c11", "-Wall",
 /// need a few KiB of stack; wasm-ld's own default is 64 KiB.
 const WASM_STACK: &str = "-Wl,-z,stack-size=1048576";
 
+/// zig's default Wasm CPU (`lime1`) less `call-indirect-overlong`, which
+/// writes `call_indirect`'s table index as a 5-byte LEB128. That encoding is
+/// valid since reference types, but wasm3 0.5.0 reads the index as one
+/// byte and refuses the module ("LEB encoded value overflow"). Without the
+/// feature the index is one byte; the code is otherwise the same, and every
+/// engine runs the same modules.
+const WASM_CPU: &str = "-mcpu=lime1-call_indirect_overlong";
+
 pub const SUPPORT_FILES: &[&str] = &["support/edgebench.h", "support/edgebench.c"];
 
 /// One of our kernels at one dataset, for one kind of artifact.
@@ -83,11 +91,11 @@ pub fn c_target(kind: ArtifactKind, arch: Arch, common: &[&str]) -> (&'static st
     let mut flags: Vec<String> = common.iter().map(|s| s.to_string()).collect();
     let target = match kind {
         ArtifactKind::Wasm => {
-            flags.push(WASM_STACK.into());
+            flags.extend([WASM_CPU.into(), WASM_STACK.into()]);
             "wasm32-wasi"
         }
         ArtifactKind::WasmSimd => {
-            flags.extend([WASM_STACK.into(), "-msimd128".into()]);
+            flags.extend([WASM_CPU.into(), WASM_STACK.into(), "-msimd128".into()]);
             "wasm32-wasi"
         }
         ArtifactKind::Native => {

@@ -244,6 +244,10 @@ pub fn cargo_build(
     if let Some(needs) = program.system {
         env.extend(needs.env.iter().map(|(k, v)| format!("{k}={v}")));
     }
+    // The project is mounted at its own path, so the source's path holds.
+    for (key, dir) in crate::toolchain::cross::source_env(sh, program, quiet)? {
+        env.push(format!("{key}={}", dir.display()));
+    }
     cmd!(
         sh,
         "unshare --mount --propagation private -- sh -c {IN_ROOT_WITH_PROJECT} edgebench {root} {project} {registry}

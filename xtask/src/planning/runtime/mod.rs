@@ -10,6 +10,7 @@
 mod command;
 mod docker;
 mod native;
+mod wasm3;
 mod wasmer;
 mod wasmi;
 mod wasmtime;
@@ -110,8 +111,15 @@ impl CellContext<'_> {
     }
 }
 
-pub static ALL: &[&dyn Runtime] =
-    &[&native::Native, &docker::Docker, &wasmtime::Wasmtime, &wasmer::Wasmer, &wasmi::Wasmi, &command::Command];
+pub static ALL: &[&dyn Runtime] = &[
+    &native::Native,
+    &docker::Docker,
+    &wasmtime::Wasmtime,
+    &wasmer::Wasmer,
+    &wasmi::Wasmi,
+    &wasm3::Wasm3,
+    &command::Command,
+];
 
 pub fn find(name: &str) -> Option<&'static dyn Runtime> {
     ALL.iter().copied().find(|r| r.name() == name)
