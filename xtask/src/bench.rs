@@ -12,6 +12,7 @@ use xshell::Shell;
 
 use crate::build::{self, Request};
 use crate::device::availability;
+use crate::device::machine;
 use crate::device::progress::Progress;
 use crate::device::session::{ReconnectPolicy, RunDir, Session};
 use crate::device::target::{self, Target};
@@ -46,6 +47,8 @@ struct Prepared {
     run_dir: RunDir,
     resumed: bool,
     build_time: Duration,
+    /// The emulated machine the target is, running until the bench ends.
+    machine: Option<machine::Running>,
 }
 
 pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
@@ -112,6 +115,10 @@ pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
 
 fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: ReconnectPolicy) -> Result<Prepared> {
     let started = Instant::now();
+    let machine = match &target.machine {
+        Some(spec) => Some(machine::boot(&Shell::new()?, &target.name, spec, args.quiet || args.json)?),
+        None => None,
+    };
     // Connect and check the device first: a wrong architecture, an
     // unreachable host or nothing to resume should not wait for a build.
     let session = Session::open(&target, reconnect)?;
@@ -156,14 +163,14 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
             deployed.present
         );
     }
-    Ok(Prepared { target, session, manifest, plan, run_dir, resumed, build_time })
+    Ok(Prepared { target, session, manifest, plan, run_dir, resumed, build_time, machine })
 }
 
 /// Runs a prepared target's plan and writes its snapshot. From here on the
 /// plan is the only source of what the run is: the pipeline file may have
 /// been edited since the plan was made (a `--resume`).
 fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
-    let Prepared { target, session, manifest, plan, run_dir, resumed, build_time } = p;
+    let Prepared { target, session, manifest, plan, run_dir, resumed, build_time, machine } = p;
     let quiet = args.quiet || args.json;
     if !quiet {
         eprintln!(
@@ -198,8 +205,11 @@ fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
             device_after,
             records: &records,
             created_utc: stamp.clone(),
+            emulation: machine.as_ref().map(|m| m.emulation.clone()),
         },
     );
+    // Shut down (cleanly) before the snapshot is analysed.
+    drop(machine);
     let snapshot_dir = snapshot::write(&plan, &records, &analysis, &provenance, &stamp)?;
     Ok(Finished {
         target: target.name,

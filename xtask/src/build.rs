@@ -9,11 +9,11 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
 use edgebench_model::digest::sha256_file;
 use edgebench_model::executor::ExecutorCommand;
-use edgebench_model::manifest::{Artifact, ArtifactKind, MANIFEST_SCHEMA, Manifest};
+use edgebench_model::manifest::{Artifact, ArtifactKind, CompilerInfo, MANIFEST_SCHEMA, Manifest};
 use edgebench_model::suite::Kernel;
 use xshell::Shell;
 
-use crate::device::target::{self, Target};
+use crate::device::target::{self, Access, Target};
 use crate::flags::BuildArgs;
 use crate::planning::pipeline::{self, Pipeline, RuntimeUse};
 use crate::planning::plan::Unavailable;
@@ -142,6 +142,11 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
         compilers.extend(polybench::compiler_info(&version, req.target.arch, simd));
     }
     compilers.extend(program_compilers);
+    for kind in [ArtifactKind::WasmtimePrecompiled, ArtifactKind::WasmtimePrecompiledSimd] {
+        if artifacts.iter().any(|a| a.kind == kind) {
+            compilers.push(precompiler_info(req.target, kind)?);
+        }
+    }
     let manifest = Manifest {
         schema: MANIFEST_SCHEMA,
         target: req.target.name.clone(),
@@ -184,6 +189,40 @@ fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
         }
     }
     compiles
+}
+
+/// The triple `aot` modules are compiled for, when it is not this machine's
+/// own CPU: a device's CPU features are not this machine's (nor qemu-user's,
+/// which emulates a recent CPU), so Cranelift compiles for the
+/// architecture's baseline and the module loads on any CPU of it (a Pi 3's
+/// Cortex-A53 has no LSE atomics, which qemu-user's CPU has). On `local`,
+/// this machine is the device and its own features are used.
+pub fn precompile_triple(target: &Target) -> Result<Option<&'static str>> {
+    let on_this_machine = target.access == Access::Local && target.emulator_on_host()?.is_none();
+    Ok((!on_this_machine).then(|| target.arch.rust_triple()))
+}
+
+/// How the `aot` modules were compiled: by the target's Wasmtime executor,
+/// for the architecture's baseline or for this machine's CPU.
+fn precompiler_info(target: &Target, kind: ArtifactKind) -> Result<CompilerInfo> {
+    let triple = precompile_triple(target)?;
+    let mut command = "edgebench-wasmtime precompile --variant aot".to_string();
+    if let Some(triple) = triple {
+        command.push_str(&format!(" --target {triple}"));
+    }
+    let features = match triple {
+        Some(_) => "Cranelift, the architecture's baseline CPU features (the device's are not known here)",
+        None => "Cranelift, this machine's CPU features (it is the device)",
+    };
+    let version = crate::snapshot::provenance::engines().get("wasmtime").cloned().unwrap_or_default();
+    Ok(CompilerInfo {
+        kind,
+        command,
+        version: format!("wasmtime {version}"),
+        target: target.arch.rust_triple().into(),
+        flags: vec![features.into()],
+        suite: None,
+    })
 }
 
 /// Every Wasm module (scalar and SIMD) precompiled by the target's own
@@ -262,8 +301,9 @@ fn precompile_wasmtime(
     let out_rel = kernels::output_path(&wasm.name, wasm.dataset, kind);
     let out = target_dir.join(&out_rel);
     let executor = target_dir.join(programs::path(&programs::WASMTIME));
+    let triple = precompile_triple(target)?;
     // The module's hash was taken when it was built.
-    let inputs = format!("{}+{executor_sha256}", wasm.sha256);
+    let inputs = format!("{}+{executor_sha256}+{}", wasm.sha256, triple.unwrap_or("this machine's CPU"));
     if up_to_date::is_current(&out, &inputs) {
         return Ok(out_rel);
     }
@@ -271,7 +311,7 @@ fn precompile_wasmtime(
     fs::create_dir_all(out.parent().expect("has a parent"))?;
     let command = ExecutorCommand::Precompile {
         variant: "aot".into(),
-        target: None,
+        target: triple.map(String::from),
         module: target_dir.join(wasm_rel).display().to_string(),
         output: out.display().to_string(),
     };

@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use xshell::Shell;
 
 use crate::device::availability;
+use crate::device::machine;
 use crate::device::preflight::{self, Check, Facts, Level};
 use crate::device::ssh::Ssh;
 use crate::device::target::{self, Access, Target};
@@ -13,7 +14,7 @@ use crate::flags::DoctorArgs;
 use crate::planning::{pipeline, suite};
 use crate::project;
 use crate::toolchain::apt;
-use crate::toolchain::binfmt;
+use crate::toolchain::{binfmt, guest};
 
 /// The pipeline, validated, and one check per runtime variant: whether it
 /// can run on the target (a variant that cannot is a warning: its runs
@@ -35,9 +36,40 @@ fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<
         .collect())
 }
 
+fn boot_machine(name: &str, spec: &machine::MachineSpec) -> Result<machine::Running> {
+    let sh = Shell::new()?;
+    for tool in guest::TOOLS {
+        let found = apt::has(&sh, tool.command);
+        println!(
+            "[{}] {:<18} {}{}",
+            if found { "ok  " } else { "FAIL" },
+            tool.command,
+            tool.why,
+            if found { String::new() } else { format!(" (Debian package {})", tool.package) }
+        );
+    }
+    let running = machine::boot(&sh, name, spec, false)?;
+    let e = &running.emulation;
+    println!(
+        "[ok  ] {:<18} {}, {} × {}, {} MiB, up in {:.1} s",
+        "machine", e.qemu, e.cores, e.cpu, e.memory_mib, e.boot_s
+    );
+    println!(
+        "[ok  ] {:<18} Debian {} {}, kernel {}, sha256 {}",
+        "disk image", e.guest.suite, e.guest.arch, e.guest.kernel, e.guest.image_sha256
+    );
+    Ok(running)
+}
+
 pub fn run(args: &DoctorArgs) -> Result<()> {
     let target = target::resolve(&args.target)?;
     println!("target `{}` ({})", target.name, target.arch);
+    // An emulated machine is booted (its disk image made first, once, as
+    // root) and then checked like any device; it shuts down at the end.
+    let _machine = match &target.machine {
+        Some(spec) => Some(boot_machine(&target.name, spec)?),
+        None => None,
+    };
     let facts = match &target.access {
         Access::Local => {
             if let Some(emulator) = &target.emulator {

@@ -324,7 +324,7 @@ mod tests {
     use crate::device::target::Access;
 
     fn target(arch: Arch) -> Target {
-        Target { name: "t".into(), arch, access: Access::Local, emulator: None }
+        Target { name: "t".into(), arch, access: Access::Local, emulator: None, machine: None }
     }
 
     #[test]

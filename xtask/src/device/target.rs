@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
+use crate::device::machine::{self, MachineSpec};
 use crate::planning::suggestions;
 use crate::planning::{pipeline, yaml};
 use crate::project;
@@ -32,6 +33,9 @@ struct TargetEntry {
     /// that runs its programs (e.g. `qemu-aarch64-static`).
     #[serde(default)]
     emulator: Option<Spanned<String>>,
+    /// A whole machine edgebench boots with QEMU (see [`machine`]).
+    #[serde(default)]
+    machine: Option<Spanned<MachineSpec>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +51,8 @@ pub struct Target {
     pub access: Access,
     /// Runs the target's programs on this machine (an emulated target).
     pub emulator: Option<String>,
+    /// A machine edgebench boots for the bench and reaches over SSH.
+    pub machine: Option<MachineSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +101,13 @@ impl Target {
 
 pub fn resolve(name: &str) -> Result<Target> {
     if name == LOCAL {
-        return Ok(Target { name: LOCAL.into(), arch: Arch::host()?, access: Access::Local, emulator: None });
+        return Ok(Target {
+            name: LOCAL.into(),
+            arch: Arch::host()?,
+            access: Access::Local,
+            emulator: None,
+            machine: None,
+        });
     }
     let path = targets_file();
     let (file, text): (TargetsFile, String) =
@@ -112,6 +124,9 @@ pub fn resolve(name: &str) -> Result<Target> {
     };
     let located = |at: Location, msg: String| yaml::located(&path, &text, at, &format!("target `{name}`: {msg}"));
     pipeline::check_name("target name", name).map_err(|e| located(key.referenced, e))?;
+    if let Some(spec) = &entry.machine {
+        return emulated_machine(name, entry, spec, &located);
+    }
     let access = access(entry, name, &path, &located)?;
     if let (Some(config), None) = (&entry.ssh_config, &entry.ssh) {
         return Err(located(config.referenced, "has an `ssh_config` but no `ssh`".into()));
@@ -124,6 +139,51 @@ pub fn resolve(name: &str) -> Result<Target> {
         arch: entry.arch,
         access,
         emulator: entry.emulator.as_ref().map(|e| e.value.clone()),
+        machine: None,
+    })
+}
+
+/// A target that is an emulated machine: reached over SSH through the
+/// ssh_config written when it boots, with its work directory in root's home.
+fn emulated_machine(
+    name: &str,
+    entry: &TargetEntry,
+    spec: &Spanned<MachineSpec>,
+    located: &impl Fn(Location, String) -> anyhow::Error,
+) -> Result<Target> {
+    for (key, at) in [
+        ("ssh", entry.ssh.as_ref().map(|s| s.referenced)),
+        ("workdir", entry.workdir.as_ref().map(|s| s.referenced)),
+        ("ssh_config", entry.ssh_config.as_ref().map(|s| s.referenced)),
+        ("emulator", entry.emulator.as_ref().map(|s| s.referenced)),
+    ] {
+        if let Some(at) = at {
+            return Err(located(at, format!("an emulated `machine` is reached by edgebench itself; drop `{key}`")));
+        }
+    }
+    if entry.arch != Arch::Aarch64 {
+        return Err(located(spec.referenced, "an emulated `machine` is aarch64 (`arch: aarch64`)".into()));
+    }
+    let (at, spec) = (spec.referenced, spec.value.clone());
+    if spec.cores == 0 || spec.cores > 8 || spec.memory_mib < 512 || spec.cpu.trim().is_empty() {
+        return Err(located(
+            at,
+            format!(
+                "`machine` needs 1–8 `cores`, at least 512 `memory_mib` and a QEMU `cpu` model; got {} × `{}`, {} MiB",
+                spec.cores, spec.cpu, spec.memory_mib
+            ),
+        ));
+    }
+    Ok(Target {
+        name: name.into(),
+        arch: entry.arch,
+        access: Access::Ssh {
+            destination: machine::ssh_host(name),
+            workdir: machine::WORKDIR.into(),
+            config: Some(machine::ssh_config(name)),
+        },
+        emulator: None,
+        machine: Some(spec),
     })
 }
 

@@ -11,6 +11,7 @@ use edgebench_model::record::RunRecord;
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
+use crate::device::machine::Emulation;
 use crate::device::target::{Access, Target};
 use crate::project;
 use crate::snapshot::footprint::{self, Footprint};
@@ -43,6 +44,10 @@ pub struct Provenance {
     /// snapshots taken before it was recorded).
     #[serde(default)]
     pub footprint: Vec<Footprint>,
+    /// The emulated machine the target was, if it was one: its timings say
+    /// nothing of a real device's.
+    #[serde(default)]
+    pub emulation: Option<Emulation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -121,6 +126,7 @@ pub struct Inputs<'a> {
     pub device_after: Option<DeviceInfo>,
     pub records: &'a [RunRecord],
     pub created_utc: String,
+    pub emulation: Option<Emulation>,
 }
 
 pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
@@ -160,12 +166,15 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
                 Access::Local => "local".into(),
                 Access::Ssh { destination, .. } => format!("ssh {destination}"),
             },
-            emulator: inputs.target.emulator.clone(),
+            // An emulated machine is named like a user-mode emulator, so
+            // reports and plots say EMULATED either way.
+            emulator: inputs.emulation.as_ref().map(Emulation::describe).or_else(|| inputs.target.emulator.clone()),
         },
         device_before: inputs.device_before,
         device_after: inputs.device_after,
         throttled,
         health: RunHealth::of(inputs.records),
+        emulation: inputs.emulation,
         footprint: footprint::of(plan, inputs.manifest),
     }
 }

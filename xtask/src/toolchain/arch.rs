@@ -45,6 +45,14 @@ impl Arch {
         }
     }
 
+    /// Debian's name for the architecture.
+    pub fn debian(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "amd64",
+            Arch::Aarch64 => "arm64",
+        }
+    }
+
     /// The Rust triple of the device programs.
     pub fn rust_triple(self) -> &'static str {
         match self {

@@ -42,7 +42,7 @@ pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bo
             target_arch
         );
     }
-    let debian_arch = debian_arch(arch);
+    let debian_arch = arch.debian();
     let mirror = mirror();
     let rel = debian_rootfs_path(arch);
     let out = target_dir.join(&rel);
@@ -79,7 +79,7 @@ pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bo
 fn rootfs_inputs(arch: Arch) -> String {
     format!(
         "mmdebstrap --variant=minbase --arch={} {DEBIAN_SUITE} {}; SOURCE_DATE_EPOCH={SOURCE_DATE_EPOCH}",
-        debian_arch(arch),
+        arch.debian(),
         mirror()
     )
 }
@@ -93,13 +93,6 @@ pub fn debian_rootfs_is_current(target_dir: &Path, arch: Arch) -> bool {
 /// The time stamp every file of the root filesystem gets (2023-11-14), so
 /// that it is reproducible.
 const SOURCE_DATE_EPOCH: &str = "1700000000";
-
-fn debian_arch(arch: Arch) -> &'static str {
-    match arch {
-        Arch::X86_64 => "amd64",
-        Arch::Aarch64 => "arm64",
-    }
-}
 
 /// Whether this user can build the Debian root filesystem here, and if not,
 /// why and what to do. Root installs what is missing; anyone else needs

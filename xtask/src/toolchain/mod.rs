@@ -3,7 +3,7 @@
 //! kernels and the original PolyBench/C suite compiled with it, the device
 //! programs cross-built static for any architecture (a Debian sid root where
 //! the Rust toolchain lacks the target), container root filesystems,
-//! qemu-user through binfmt_misc, Debian tools installed on demand, the
+//! the emulated machine's disk image, qemu-user through binfmt_misc, Debian tools installed on demand, the
 //! workflow lint, and the up-to-date stamps that let a build skip what did
 //! not change.
 //!
@@ -15,6 +15,7 @@ pub mod arch;
 pub mod binfmt;
 pub mod cross;
 pub mod deny;
+pub mod guest;
 pub mod images;
 pub mod kernels;
 pub mod polybench;
