@@ -18,13 +18,15 @@ use edgebench_model::record::{Outcome, RunRecord};
 
 const TARGET: &str = "emulated-pi3";
 
-/// The start-up kernel and gemm at MINI, natively and under Wasmtime
-/// (compiling at start, and precompiled) and wasm3, twice each; and `spin`,
+/// The start-up kernel and gemm at MINI, natively, in the guest's Docker
+/// engine (Debian's image, built for arm64), and under Wasmtime (compiling
+/// at start, and precompiled) and wasm3, twice each; and `spin`,
 /// which runs until its timeout, so the plan is long enough to cut the link
 /// while it runs, however fast the emulation.
 const PIPELINE: &str = "kernels: [startup, gemm, spin]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  \
+                        - runtime: docker\n    variants: [debian]\n  \
                         - runtime: wasmtime\n    variants: [jit, aot]\n  - runtime: wasm3\n    variants: [eager]\n\
-                        repetitions: 2\nwarmups: 0\ntimeout_s: 4\norder: interleaved\n";
+                        repetitions: 2\nwarmups: 0\ntimeout_s: 12\norder: interleaved\n";
 
 #[test]
 fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64() {
@@ -51,7 +53,7 @@ fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64
     let stdout = String::from_utf8_lossy(&out.stdout);
     let run = PathBuf::from(stdout.lines().find_map(|l| l.strip_prefix("results: ")).expect("a results line"));
     let records = read_records(&run.join("results.jsonl"));
-    assert_eq!(records.len(), 3 * 4 * 2);
+    assert_eq!(records.len(), 3 * 5 * 2);
     // Every run ok, but `spin`'s, which time out.
     let expected = |r: &&RunRecord| match r.kernel.as_str() {
         "spin" => matches!(r.outcome, Outcome::Timeout { .. }),
@@ -95,7 +97,7 @@ fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64
         assert!(expected.contains(&checksum), "{}/{}: {checksum} is not x86-64's ({expected})", r.runtime, r.variant);
         checksums.insert(format!("{}/{}", r.runtime, r.variant), checksum);
     }
-    assert_eq!(checksums.len(), 4);
+    assert_eq!(checksums.len(), 5);
 
     // The machine was shut down: no QEMU is left.
     let qemu = Command::new("pgrep").args(["-f", "qemu-system-aarch64"]).output().unwrap();

@@ -11,7 +11,7 @@ use crate::device::target::Target;
 use crate::planning::pipeline::{Pipeline, RuntimeUse};
 use crate::planning::plan::Unavailable;
 use crate::toolchain::arch::Arch;
-use crate::toolchain::{images, programs, sid_root};
+use crate::toolchain::{apt, binfmt, images, programs, sid_root};
 use edgebench_model::manifest::ArtifactKind;
 
 /// Every runtime variant of the pipeline that cannot run on the target.
@@ -56,9 +56,11 @@ fn why_not(
         }
     }
     let needs_rootfs = used.artifacts().contains(&ArtifactKind::Rootfs);
-    if needs_rootfs && Arch::host().is_ok_and(|host| host != target.arch) {
+    let foreign = Arch::host().is_ok_and(|host| host != target.arch);
+    if needs_rootfs && foreign && binfmt::status(target.arch).is_err() && !apt::is_root(sh) {
         return Some(format!(
-            "the Debian image is built for this machine's architecture only, not for {}",
+            "the Debian image for {} is built under qemu-user, which is not registered with binfmt_misc here; \
+             run the bench once as root (it registers it)",
             target.arch
         ));
     }

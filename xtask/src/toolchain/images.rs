@@ -10,7 +10,7 @@ use xshell::{Shell, cmd};
 
 use crate::toolchain::apt::{self, Tool};
 use crate::toolchain::arch::Arch;
-use crate::toolchain::up_to_date;
+use crate::toolchain::{binfmt, up_to_date};
 
 pub const DEBIAN_SUITE: &str = "bookworm";
 pub const DEBIAN_ROOTFS: &str = "debian-bookworm-minbase";
@@ -33,14 +33,20 @@ pub fn debian_rootfs_path(arch: Arch) -> String {
 /// with the user's subordinate ids from /etc/subuid). With
 /// `SOURCE_DATE_EPOCH` fixed, the same mirror gives the same tarball byte
 /// for byte, as root or not.
+///
+/// For another architecture, its packages' maintainer scripts run under
+/// qemu-user, which must be registered with binfmt_misc (as root, this
+/// registers it).
 pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bool) -> Result<String> {
-    let arch = Arch::host()?;
-    if target_arch != arch {
-        bail!(
-            "building a Debian root filesystem for {} on this {arch} host is not supported yet \
-             (it needs mmdebstrap's foreign mode under qemu)",
-            target_arch
-        );
+    let arch = target_arch;
+    if arch != Arch::host()? {
+        binfmt::ensure(sh, arch).with_context(|| {
+            format!("a Debian root filesystem for {arch} runs its packages' scripts under qemu-user")
+        })?;
+        apt::ensure(
+            sh,
+            &[Tool { command: "arch-test", package: "arch-test", why: "mmdebstrap for another architecture" }],
+        )?;
     }
     let debian_arch = arch.debian();
     let mirror = mirror();
