@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use edgebench_model::executor::{
     ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, TRAP_EXIT_CODE,
-    elapsed_ns, probe_answer, program_name, run_reported,
+    duration_ns, elapsed_ns, probe_answer, program_name, run_reported,
 };
 
 const NAME: &str = "edgebench-wasm3";
@@ -158,8 +158,4 @@ fn execute(
     };
     report.exit_code = Some(code);
     Ok(code)
-}
-
-fn duration_ns(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }

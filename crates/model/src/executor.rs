@@ -59,7 +59,13 @@ pub const SIMD_PROBE_MODULE: &[u8] = &[
 
 /// Nanoseconds since `start`, as a phase duration.
 pub fn elapsed_ns(start: std::time::Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    duration_ns(start.elapsed())
+}
+
+/// A duration in nanoseconds, as a phase duration (a phase summed from
+/// several steps, say).
+pub fn duration_ns(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// The guest's program name (its `argv[0]`): the module's file stem.
