@@ -193,7 +193,7 @@ fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
     let run_time = run_started.elapsed();
     let device_after = session.device_info();
     let records = session.records(&run_dir)?;
-    let analysis = edgebench_stats::analyse(&records, plan.settings.baseline.as_deref());
+    let analysis = snapshot::analyse(&records, plan.settings.baseline.as_deref(), plan.settings.order);
     let stamp = utc_stamp();
     let provenance = provenance::collect(
         &Shell::new()?,

@@ -1,8 +1,10 @@
-//! `cargo xtask compare OLD [NEW]`: what changed between two snapshots. A
-//! change counts only when Welch's t-test finds it significant (adjusted for
-//! the number of tests) and it is larger than a noise threshold;
-//! `--fail-on-regression` turns a counted slowdown (or growth in memory) into
-//! a failing exit status, for CI gates.
+//! `cargo xtask compare OLD [NEW]`: what changed between two snapshots.
+//! Every cell and metric gets a verdict: regressed or improved (the
+//! rank-sum test, adjusted for the number of tests, and larger than the
+//! threshold), equivalent (the change's (1 − 2α) interval inside ± the
+//! threshold), or inconclusive; with the smallest change the data could
+//! have detected. `--fail-on-regression` turns a counted slowdown (or
+//! growth in memory) into a failing exit status, for CI gates.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -10,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
-use edgebench_stats::{Change, Verdict};
+use edgebench_stats::resample::{self, DEFAULT_SEED};
+use edgebench_stats::{Bootstrap, Change, Criteria, Samples, Verdict};
 
 use crate::flags::{CompareArgs, Format};
 use crate::planning::suggestions;
@@ -28,23 +31,23 @@ struct Comparison<'a> {
 
 pub fn run(args: &CompareArgs) -> Result<()> {
     let old_dir = &args.old;
-    let old = snapshot::read_summary(old_dir)?;
+    let old = Side::read(old_dir)?;
     let new_dir = match &args.new {
         Some(dir) => dir.clone(),
         None => latest_sibling(old_dir)?,
     };
-    let new = snapshot::read_summary(&new_dir)?;
+    let new = Side::read(&new_dir)?;
     if old.pipeline != new.pipeline || old.target != new.target {
         eprintln!(
             "note: comparing `{}` on `{}` with `{}` on `{}`; only cells present in both count",
             old.pipeline, old.target, new.pipeline, new.target
         );
     }
-    let metrics = chosen_metrics(&args.metrics, &[&old.analysis, &new.analysis])?;
-    let changes: Vec<Change> =
-        edgebench_stats::compare(&old.analysis, &new.analysis, args.alpha, args.threshold, |m| {
-            metrics.iter().any(|k| k == m)
-        });
+    let metrics = chosen_metrics(&args.metrics, &[&old.samples, &new.samples])?;
+    let criteria = Criteria { alpha: args.alpha, threshold: args.threshold };
+    let changes = edgebench_stats::compare(&old.samples, &new.samples, &criteria, &Bootstrap::new(DEFAULT_SEED), |m| {
+        metrics.iter().any(|k| k == m)
+    });
     if changes.is_empty() {
         bail!("the two snapshots have no cell and metric in common");
     }
@@ -62,14 +65,34 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     Ok(())
 }
 
+/// One snapshot's verified runs, from its raw records.
+struct Side {
+    pipeline: String,
+    target: String,
+    samples: Samples,
+}
+
+impl Side {
+    fn read(dir: &Path) -> Result<Side> {
+        let (records, _) = snapshot::read_records(dir)?;
+        let provenance = snapshot::read_provenance(dir)?;
+        snapshot::records_match_plan(dir, &records, &provenance, "(compare takes whole snapshots only)")?;
+        Ok(Side {
+            pipeline: provenance.plan.pipeline,
+            target: provenance.target.name,
+            samples: edgebench_stats::samples(&records),
+        })
+    }
+}
+
 /// The metrics asked for (or the default ones), each known to one of the
 /// snapshots.
-fn chosen_metrics(asked: &[String], analyses: &[&edgebench_stats::Analysis]) -> Result<Vec<String>> {
+fn chosen_metrics(asked: &[String], sides: &[&Samples]) -> Result<Vec<String>> {
     if asked.is_empty() {
         return Ok(DEFAULT_METRICS.iter().map(|m| m.to_string()).collect());
     }
     let known: BTreeSet<&str> =
-        analyses.iter().flat_map(|a| a.cells.iter()).flat_map(|c| c.metrics.keys()).map(String::as_str).collect();
+        sides.iter().flat_map(|s| s.values()).flat_map(|m| m.keys()).map(String::as_str).collect();
     for metric in asked {
         if !known.contains(metric.as_str()) {
             bail!("--metrics: {}", suggestions::unknown("metric", metric, known.iter().copied()));
@@ -89,42 +112,76 @@ impl Comparison<'_> {
 
     /// The changes to list: the counted ones, or all with `--all`.
     fn listed(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| self.args.all || c.verdict != Verdict::Unchanged)
+        self.changes.iter().filter(|c| self.args.all || matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
     }
 
     fn rule(&self) -> String {
         format!(
-            "a change counts when it exceeds {:.1} % and Welch's p, adjusted for all {} tests (Holm), is below {}",
-            self.args.threshold * 100.0,
-            self.tests(),
-            self.args.alpha
+            "a change counts when it exceeds {t:.1} % and the rank-sum test's p, adjusted for all {n} tests (Holm), is below {a}; a cell is equivalent when the {level:.0} % bootstrap interval of its change lies within ±{t:.1} %",
+            t = self.args.threshold * 100.0,
+            n = self.tests(),
+            a = self.args.alpha,
+            level = (1.0 - 2.0 * self.args.alpha) * 100.0
         )
     }
 
     fn totals(&self) -> String {
         format!(
-            "{} comparisons: {} regressed, {} improved, {} unchanged, {} inconclusive",
+            "{} comparisons: {} regressed, {} improved, {} equivalent, {} inconclusive",
             self.changes.len(),
             self.count(Verdict::Regressed),
             self.count(Verdict::Improved),
-            self.count(Verdict::Unchanged),
+            self.count(Verdict::Equivalent),
             self.count(Verdict::Inconclusive)
         )
     }
 
+    /// The smallest change the data could have detected, over the cells.
+    fn detectable(&self) -> String {
+        let tested: Vec<&Change> = self.changes.iter().filter(|c| c.p.is_some()).collect();
+        let mut shifts: Vec<f64> = tested.iter().filter_map(|c| c.detectable).collect();
+        let blind = tested.len() - shifts.len();
+        if shifts.is_empty() {
+            return format!(
+                "smallest detectable change: none; with these runs per cell, no change in any of the {} tested cells could have been shown",
+                tested.len()
+            );
+        }
+        shifts.sort_unstable_by(f64::total_cmp);
+        let mut text = format!(
+            "smallest detectable change: median {:.1} % over {} cells (from {:.1} % to {:.1} %)",
+            resample::median(&shifts) * 100.0,
+            shifts.len(),
+            shifts[0] * 100.0,
+            shifts[shifts.len() - 1] * 100.0
+        );
+        if blind > 0 {
+            let _ = write!(text, "; {blind} cell(s) had too few runs to detect any change");
+        }
+        text
+    }
+
     fn text(&self) -> String {
-        let mut out = format!("old: {}\nnew: {}\n{}\n\n", self.old.display(), self.new.display(), self.rule());
+        let mut out = format!(
+            "old: {}\nnew: {}\n{}\n{}\n\n",
+            self.old.display(),
+            self.new.display(),
+            self.rule(),
+            self.detectable()
+        );
         let _ = writeln!(
             out,
-            "{:<44} {:<12} {:>12} {:>12} {:>9} {:>10} {:>10}  verdict",
-            "cell", "metric", "old mean", "new mean", "change", "p", "p (Holm)"
+            "{:<44} {:<12} {:>12} {:>12} {:>9} {:>17} {:>10} {:>10}  verdict",
+            "cell", "metric", "old median", "new median", "change", "interval", "p (Holm)", "detectable"
         );
         let mut shown = 0;
         for c in self.listed() {
             shown += 1;
-            let [cell, metric, old, new, change, p, holm, verdict] = columns(c);
-            let _ =
-                writeln!(out, "{cell:<44} {metric:<12} {old:>12} {new:>12} {change:>8}% {p:>10} {holm:>10}  {verdict}");
+            let [cell, metric, old, new, change, interval, holm, detectable, verdict] = columns(c);
+            let _ = writeln!(
+                out,
+                "{cell:<44} {metric:<12} {old:>12} {new:>12} {change:>8}% {interval:>17} {holm:>10} {detectable:>10}  {verdict}"
+            );
         }
         if shown == 0 {
             out.push_str("(no counted change; --all lists every comparison)\n");
@@ -135,22 +192,28 @@ impl Comparison<'_> {
 
     fn markdown(&self) -> String {
         let mut out = format!(
-            "## Comparison\n\n- old: `{}`\n- new: `{}`\n- {}\n- {}\n\n",
+            "## Comparison\n\n- old: `{}`\n- new: `{}`\n- {}\n- {}\n- {}\n\n",
             self.old.display(),
             self.new.display(),
             self.rule(),
+            self.detectable(),
             self.totals()
         );
-        out.push_str("| cell | metric | old mean | new mean | change | p | p (Holm) | verdict |\n");
-        out.push_str("|---|---|---:|---:|---:|---:|---:|---|\n");
+        out.push_str(
+            "| cell | metric | old median | new median | change | interval | p (Holm) | detectable | verdict |\n",
+        );
+        out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
         let mut shown = 0;
         for c in self.listed() {
             shown += 1;
-            let [cell, metric, old, new, change, p, holm, verdict] = columns(c);
-            let _ = writeln!(out, "| `{cell}` | {metric} | {old} | {new} | {change} % | {p} | {holm} | {verdict} |");
+            let [cell, metric, old, new, change, interval, holm, detectable, verdict] = columns(c);
+            let _ = writeln!(
+                out,
+                "| `{cell}` | {metric} | {old} | {new} | {change} % | {interval} | {holm} | {detectable} | {verdict} |"
+            );
         }
         if shown == 0 {
-            out.push_str("| (no counted change) | | | | | | | |\n");
+            out.push_str("| (no counted change) | | | | | | | | |\n");
         }
         out
     }
@@ -165,9 +228,10 @@ impl Comparison<'_> {
             "counts": {
                 "regressed": self.count(Verdict::Regressed),
                 "improved": self.count(Verdict::Improved),
-                "unchanged": self.count(Verdict::Unchanged),
+                "equivalent": self.count(Verdict::Equivalent),
                 "inconclusive": self.count(Verdict::Inconclusive),
             },
+            "detectable": self.detectable(),
             "changes": self.listed().collect::<Vec<_>>(),
         });
         Ok(serde_json::to_string_pretty(&value)? + "\n")
@@ -175,29 +239,28 @@ impl Comparison<'_> {
 }
 
 /// A change's columns, formatted once for every table: cell, metric, old
-/// and new mean, change in per cent, p, Holm's p, verdict.
-fn columns(c: &Change) -> [String; 8] {
+/// and new median, change and its interval in per cent, Holm's p, the
+/// smallest detectable change, verdict.
+fn columns(c: &Change) -> [String; 9] {
+    let percent = |v: f64| format!("{:+.1}", v * 100.0);
     [
         c.key.label(),
         c.metric.clone(),
-        format!("{:.4}", c.old.mean),
-        format!("{:.4}", c.new.mean),
+        format!("{:.4}", c.old.median),
+        format!("{:.4}", c.new.median),
         format!("{:.1}", c.relative * 100.0),
-        p_value(c.p),
-        p_value(c.p_adjusted),
+        c.interval.map(|(lo, hi)| format!("{} – {} %", percent(lo), percent(hi))).unwrap_or_else(|| "—".into()),
+        c.p_adjusted.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into()),
+        c.detectable.map(|d| format!("{:.1} %", d * 100.0)).unwrap_or_else(|| "none".into()),
         verdict(c.verdict).to_string(),
     ]
-}
-
-fn p_value(p: Option<f64>) -> String {
-    p.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into())
 }
 
 fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::Improved => "improved",
         Verdict::Regressed => "REGRESSED",
-        Verdict::Unchanged => "unchanged",
+        Verdict::Equivalent => "equivalent",
         Verdict::Inconclusive => "inconclusive",
     }
 }
@@ -208,7 +271,7 @@ fn latest_sibling(dir: &Path) -> Result<PathBuf> {
     let mut others: Vec<PathBuf> = std::fs::read_dir(parent)?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.join("summary.json").is_file() && p.file_name() != dir.file_name())
+        .filter(|p| p.join(snapshot::RECORDS_FILE).is_file() && p.file_name() != dir.file_name())
         .collect();
     others.sort();
     others.pop().with_context(|| format!("no other snapshot in {} to compare with; name two", parent.display()))

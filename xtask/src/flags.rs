@@ -145,16 +145,16 @@ pub struct CompareArgs {
     pub old: std::path::PathBuf,
     /// The newer snapshot; default: the newest other snapshot beside OLD.
     pub new: Option<std::path::PathBuf>,
-    /// Significance level of Welch's t-test, after Holm's adjustment for the number of tests (between 0 and 1).
-    #[arg(long, default_value_t = 0.01, value_parser = fraction)]
+    /// Error rate: of the rank-sum tests, after Holm's adjustment for their number, and of each equivalence test (between 0 and 0.5).
+    #[arg(long, default_value_t = 0.01, value_parser = alpha)]
     pub alpha: f64,
-    /// Smallest relative change that counts (0.05 = 5 %), above the noise (between 0 and 1).
+    /// Smallest relative change that counts (0.05 = 5 %), and the margin within which a cell is shown equivalent (between 0 and 1).
     #[arg(long, default_value_t = 0.05, value_parser = fraction)]
     pub threshold: f64,
     /// Metrics to compare (default: wall_ms, kernel_ms, max_rss_mib, peak_memory_mib).
     #[arg(long, value_delimiter = ',')]
     pub metrics: Vec<String>,
-    /// List unchanged comparisons too.
+    /// List every comparison, not only the regressions and improvements.
     #[arg(long)]
     pub all: bool,
     /// Exit with an error when a regression counts (for CI gates).
@@ -174,6 +174,17 @@ pub enum Format {
 }
 
 /// A probability or a relative change: a finite number strictly between 0 and 1.
+/// An error rate: strictly between 0 and 0.5, since equivalence reads the
+/// (1 − 2α) interval.
+fn alpha(text: &str) -> Result<f64, String> {
+    let v = fraction(text)?;
+    if v < 0.5 {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not below 0.5 (equivalence reads the 1 − 2α interval); e.g. 0.01"))
+    }
+}
+
 fn fraction(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v < 1.0 => Ok(v),

@@ -20,7 +20,7 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
     let (records, records_sha256) = snapshot::read_records(dir)?;
     let provenance = snapshot::read_provenance(dir)?;
     if !args.force {
-        records_match_plan(dir, &records, &provenance)?;
+        snapshot::records_match_plan(dir, &records, &provenance, "(--force analyses them anyway)")?;
     }
     let baseline = baseline(args, dir, &records, &provenance)?;
     let out = match (&args.out, &args.baseline) {
@@ -32,7 +32,7 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
     };
     refuse_other_snapshots(dir, &out)?;
 
-    let analysis = edgebench_stats::analyse(&records, baseline.as_deref());
+    let analysis = snapshot::analyse(&records, baseline.as_deref(), provenance.plan.order);
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     snapshot::render(&out, &records, &records_sha256, &analysis, &provenance)?;
     println!(
@@ -42,33 +42,6 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
         baseline.as_deref().unwrap_or("no baseline"),
         out.join("report.md").display()
     );
-    Ok(())
-}
-
-/// The records are those of the plan the provenance describes: as many as
-/// it had runs, all of its id. A snapshot whose records were edited or cut
-/// would otherwise be analysed as if it were whole.
-fn records_match_plan(dir: &Path, records: &[RunRecord], provenance: &Provenance) -> Result<()> {
-    let plan = &provenance.plan;
-    let force = "(--force analyses them anyway)";
-    if let Some(other) = records.iter().find(|r| r.plan_id != plan.id) {
-        bail!(
-            "{}: run {} belongs to plan {}, but the provenance names plan {} {force}",
-            dir.join(RECORDS_FILE).display(),
-            other.run,
-            other.plan_id,
-            plan.id
-        );
-    }
-    if records.len() != plan.runs {
-        bail!(
-            "{}: {} records, but plan {} had {} runs {force}",
-            dir.join(RECORDS_FILE).display(),
-            records.len(),
-            plan.id,
-            plan.runs
-        );
-    }
     Ok(())
 }
 

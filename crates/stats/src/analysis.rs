@@ -1,9 +1,14 @@
 //! From run records to per-cell summaries, ratios against a baseline and
 //! their geometric means.
 //!
-//! The output is deterministic for a given list of records (ordered maps and
-//! sorted vectors only), because the host writes it to `summary.json` and
-//! recomputes it from the records to check it.
+//! One estimator throughout: the median, with a percentile-bootstrap
+//! interval; ratios are of medians. Means, spreads and extremes are kept as
+//! description, never as the basis of a ratio or a verdict.
+//!
+//! The output is deterministic for a given list of records and seed
+//! (ordered maps, sorted vectors, seeded streams only), because the host
+//! writes it to `summary.json` and recomputes it from the records to check
+//! it.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +16,9 @@ use edgebench_model::Dataset;
 use edgebench_model::record::{Outcome, RunRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::ratio::{GeoMean, Ratio, geometric_mean, ratio_of_means};
+use crate::ratio::{GeoMean, Ratio, RatioEstimate, geometric_mean, ratio_of_medians};
+use crate::resample::{Bootstrap, DEFAULT_SEED};
+use crate::rounds::{RoundShift, round_shifts};
 use crate::summary::Summary;
 
 /// Spawn-to-exit time of the run, milliseconds.
@@ -167,6 +174,42 @@ pub struct Analysis {
     pub geomeans: Vec<GeoMeanRow>,
     /// The `runtime/variant` the ratios are against, as requested.
     pub baseline: Option<String>,
+    /// How every interval was resampled.
+    pub bootstrap: Bootstrap,
+    /// Whether the runs came in rounds (one run of every cell per round),
+    /// so that ratios could be paired by round.
+    pub rounds_paired: bool,
+    /// How much each round ran slower or faster than the cells' medians;
+    /// empty unless the runs came in rounds.
+    pub round_shifts: Vec<RoundShift>,
+}
+
+/// What [`analyse`] needs besides the records.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The `runtime/variant` to take ratios against; none, no ratios.
+    pub baseline: Option<&'a str>,
+    /// The plan ran round by round (interleaved or shuffled order), so the
+    /// i-th measured run of every cell belongs to round i.
+    pub rounds: bool,
+    /// The bootstrap seed.
+    pub seed: u64,
+}
+
+impl<'a> Options<'a> {
+    /// Ratios against `baseline`, runs in rounds, the default seed.
+    pub fn new(baseline: Option<&'a str>) -> Options<'a> {
+        Options { baseline, rounds: true, seed: DEFAULT_SEED }
+    }
+}
+
+/// The verified values of every metric of every cell, each with the round
+/// (repetition) of its run and in round order: what resampling draws from.
+pub type Samples = BTreeMap<CellKey, BTreeMap<String, Vec<(u32, f64)>>>;
+
+/// The values of a metric, without their rounds.
+pub fn values(sample: &[(u32, f64)]) -> Vec<f64> {
+    sample.iter().map(|(_, v)| *v).collect()
 }
 
 impl Analysis {
@@ -189,28 +232,84 @@ pub fn default_baseline(records: &[RunRecord]) -> Option<String> {
     }
 }
 
-/// Summarises `records` per cell and, given a `baseline` (`runtime/variant`),
+/// Summarises `records` per cell and, given a baseline (`runtime/variant`),
 /// computes every other cell's ratios to it and their geometric means. With
 /// no baseline there are no ratios.
 ///
 /// Records are taken in `run` order (stable for equal indices), so the
 /// failure examples do not depend on how the records were concatenated.
-pub fn analyse(records: &[RunRecord], baseline: Option<&str>) -> Analysis {
+pub fn analyse(records: &[RunRecord], options: &Options) -> Analysis {
+    let bootstrap = Bootstrap::new(options.seed);
+    let (accumulated, samples) = verify(records);
+    let cells: Vec<CellSummary> = accumulated
+        .into_iter()
+        .map(|(key, acc)| {
+            let metrics = samples.get(&key).map(|m| summarise(&key, m, &bootstrap)).unwrap_or_default();
+            acc.finish(key, metrics)
+        })
+        .collect();
+
+    let estimates =
+        options.baseline.map(|b| ratios_against(&cells, &samples, b, options.rounds, &bootstrap)).unwrap_or_default();
+    let geomeans = geomeans_of(&estimates);
+    let ratios = estimates.into_iter().map(|(row, _)| row).collect();
+    let round_shifts = if options.rounds { round_shifts(&samples, WALL_MS) } else { Vec::new() };
+    Analysis {
+        cells,
+        ratios,
+        geomeans,
+        baseline: options.baseline.map(str::to_string),
+        bootstrap,
+        rounds_paired: options.rounds,
+        round_shifts,
+    }
+}
+
+/// The verified metric values of every cell of `records`: only measured
+/// runs that ended ok and reproduced their reference checksum.
+pub fn samples(records: &[RunRecord]) -> Samples {
+    verify(records).1
+}
+
+/// Checks every record against its reference and sorts what it measured
+/// into cells.
+fn verify(records: &[RunRecord]) -> (BTreeMap<CellKey, CellAcc>, Samples) {
     let mut ordered: Vec<&RunRecord> = records.iter().collect();
     ordered.sort_by_key(|r| r.run);
-
     let references = reference_checksums(&ordered);
     let mut cells: BTreeMap<CellKey, CellAcc> = BTreeMap::new();
+    let mut samples = Samples::new();
     for record in ordered {
         let key = CellKey::of(record);
         let reference = references.get(&(record.kernel.as_str(), record.dataset));
-        cells.entry(key).or_default().add(record, reference);
+        if cells.entry(key.clone()).or_default().add(record, reference) {
+            let metrics = samples.entry(key).or_default();
+            for (name, value) in metric_values(record) {
+                metrics.entry(name).or_default().push((record.repetition, value));
+            }
+        }
     }
-    let cells: Vec<CellSummary> = cells.into_iter().map(|(key, acc)| acc.finish(key)).collect();
+    for metrics in samples.values_mut() {
+        for sample in metrics.values_mut() {
+            sample.sort_by_key(|(round, _)| *round);
+        }
+    }
+    (cells, samples)
+}
 
-    let ratios = baseline.map(|b| ratios_against(&cells, b)).unwrap_or_default();
-    let geomeans = geomeans_of(&ratios);
-    Analysis { cells, ratios, geomeans, baseline: baseline.map(str::to_string) }
+/// Every metric of one cell, each from its own bootstrap stream.
+fn summarise(
+    key: &CellKey,
+    metrics: &BTreeMap<String, Vec<(u32, f64)>>,
+    bootstrap: &Bootstrap,
+) -> BTreeMap<String, Summary> {
+    metrics
+        .iter()
+        .filter_map(|(name, sample)| {
+            let stream = format!("{}/{name}", key.label());
+            Summary::resampled(&values(sample), bootstrap, &stream).map(|s| (name.clone(), s))
+        })
+        .collect()
 }
 
 /// The checksum a kernel × dataset is held to.
@@ -276,24 +375,25 @@ struct CellAcc {
     failure_examples: Vec<String>,
     /// Checksums of runs whose outcome was ok, verified or not.
     checksums: BTreeMap<String, usize>,
-    values: BTreeMap<String, Vec<f64>>,
     /// The same for every record of the cell (it is per kernel × dataset).
     reference: Option<Reference>,
 }
 
 impl CellAcc {
-    fn add(&mut self, record: &RunRecord, reference: Option<&Reference>) {
+    /// Counts `record`; true when it is a verified measurement, whose
+    /// metrics count.
+    fn add(&mut self, record: &RunRecord, reference: Option<&Reference>) -> bool {
         if self.reference.is_none() {
             self.reference = reference.cloned();
         }
         if record.warmup {
             self.warmup_runs += 1;
-            return;
+            return false;
         }
         self.measured_runs += 1;
         if !record.outcome.is_ok() {
             self.fail(record.outcome.kind(), failure_reason(&record.outcome));
-            return;
+            return false;
         }
         if let Some(checksum) = &record.checksum {
             *self.checksums.entry(checksum.clone()).or_default() += 1;
@@ -304,13 +404,11 @@ impl CellAcc {
                     source_phrase(reference.source)
                 );
                 self.fail(CHECKSUM_MISMATCH, reason);
-                return;
+                return false;
             }
         }
         self.ok_runs += 1;
-        for (name, value) in metric_values(record) {
-            self.values.entry(name).or_default().push(value);
-        }
+        true
     }
 
     fn fail(&mut self, kind: &str, reason: String) {
@@ -320,10 +418,8 @@ impl CellAcc {
         }
     }
 
-    fn finish(self, key: CellKey) -> CellSummary {
+    fn finish(self, key: CellKey, metrics: BTreeMap<String, Summary>) -> CellSummary {
         let counts: BTreeMap<&str, usize> = self.checksums.iter().map(|(c, n)| (c.as_str(), *n)).collect();
-        let metrics =
-            self.values.into_iter().filter_map(|(name, values)| Summary::of(&values).map(|s| (name, s))).collect();
         CellSummary {
             key,
             measured_runs: self.measured_runs,
@@ -403,11 +499,23 @@ fn failure_reason(outcome: &Outcome) -> String {
     }
 }
 
-fn ratios_against(cells: &[CellSummary], baseline: &str) -> Vec<RatioRow> {
-    let base: BTreeMap<(&str, Dataset), &CellSummary> = cells
+/// Every cell's ratios to the baseline cell of its kernel × dataset, with
+/// the bootstrap replicates behind each interval.
+///
+/// A ratio is paired by round when the runs came in rounds and both cells
+/// have a verified run in exactly the same rounds; a cell that lost runs to
+/// failures is resampled unpaired rather than on a subset.
+fn ratios_against(
+    cells: &[CellSummary],
+    samples: &Samples,
+    baseline: &str,
+    rounds: bool,
+    bootstrap: &Bootstrap,
+) -> Vec<(RatioRow, RatioEstimate)> {
+    let base: BTreeMap<(&str, Dataset), &CellKey> = cells
         .iter()
         .filter(|c| c.key.runtime_label() == baseline)
-        .map(|c| ((c.key.kernel.as_str(), c.key.dataset), c))
+        .map(|c| ((c.key.kernel.as_str(), c.key.dataset), &c.key))
         .collect();
     let mut rows = Vec::new();
     for cell in cells.iter().filter(|c| c.key.runtime_label() != baseline) {
@@ -415,18 +523,26 @@ fn ratios_against(cells: &[CellSummary], baseline: &str) -> Vec<RatioRow> {
             continue;
         };
         for metric in RATIO_METRICS {
-            let (Some(num), Some(den)) = (cell.metric(metric), base.metric(metric)) else {
+            let num = samples.get(&cell.key).and_then(|m| m.get(metric));
+            let den = samples.get(*base).and_then(|m| m.get(metric));
+            let (Some(num), Some(den)) = (num, den) else {
                 continue;
             };
-            if let Some(ratio) = ratio_of_means(num, den) {
-                rows.push(RatioRow {
-                    kernel: cell.key.kernel.clone(),
-                    dataset: cell.key.dataset,
-                    runtime: cell.key.runtime_label(),
-                    metric: metric.to_string(),
-                    ratio,
-                });
-            }
+            let same_rounds = num.len() == den.len() && num.iter().zip(den).all(|(a, b)| a.0 == b.0);
+            let stream = format!("{} ÷ {baseline}/{metric}", cell.key.label());
+            let Some(estimate) =
+                ratio_of_medians(&values(num), &values(den), rounds && same_rounds, bootstrap, &stream)
+            else {
+                continue;
+            };
+            let row = RatioRow {
+                kernel: cell.key.kernel.clone(),
+                dataset: cell.key.dataset,
+                runtime: cell.key.runtime_label(),
+                metric: metric.to_string(),
+                ratio: estimate.ratio.clone(),
+            };
+            rows.push((row, estimate));
         }
     }
     rows
@@ -434,15 +550,19 @@ fn ratios_against(cells: &[CellSummary], baseline: &str) -> Vec<RatioRow> {
 
 /// Geometric means over the benchmark kernels; the start-up kernel has its
 /// ratios but is left out here (an empty `main` is not code to average).
-fn geomeans_of(ratios: &[RatioRow]) -> Vec<GeoMeanRow> {
-    let mut groups: BTreeMap<(&str, Dataset, &str), Vec<f64>> = BTreeMap::new();
-    for row in ratios.iter().filter(|r| r.kernel != edgebench_model::suite::STARTUP_KERNEL) {
-        groups.entry((row.runtime.as_str(), row.dataset, row.metric.as_str())).or_default().push(row.ratio.value);
+fn geomeans_of(estimates: &[(RatioRow, RatioEstimate)]) -> Vec<GeoMeanRow> {
+    type Group<'a> = (Vec<f64>, Vec<Option<&'a [f64]>>);
+    let mut groups: BTreeMap<(&str, Dataset, &str), Group> = BTreeMap::new();
+    for (row, estimate) in estimates.iter().filter(|(r, _)| r.kernel != edgebench_model::suite::STARTUP_KERNEL) {
+        let (ratios, replicates) = groups.entry((row.runtime.as_str(), row.dataset, row.metric.as_str())).or_default();
+        ratios.push(row.ratio.value);
+        replicates.push(estimate.replicates.as_deref());
     }
     groups
         .into_iter()
-        .filter_map(|((runtime, dataset, metric), values)| {
-            let geomean = geometric_mean(&values)?;
+        .filter_map(|((runtime, dataset, metric), (ratios, replicates))| {
+            let replicates: Option<Vec<&[f64]>> = replicates.into_iter().collect();
+            let geomean = geometric_mean(&ratios, replicates.as_deref())?;
             Some(GeoMeanRow { runtime: runtime.to_string(), dataset, metric: metric.to_string(), geomean })
         })
         .collect()
@@ -463,7 +583,12 @@ mod tests {
     const WASMER: (&str, &str) = ("wasmer", "llvm");
     const DOCKER: (&str, &str) = ("docker", "default");
 
+    fn native() -> Options<'static> {
+        Options::new(Some("native/O2"))
+    }
+
     /// Appends records in run order; every run is ok unless changed after.
+    /// A cell's measured runs are its rounds 0, 1, 2, …
     struct Runs(Vec<RunRecord>);
 
     impl Runs {
@@ -483,6 +608,7 @@ mod tests {
             record.user_ns = wall_us * 500;
             record.max_rss_kib = 1024;
             record.checksum = checksum.map(str::to_string);
+            record.repetition = self.0.iter().filter(|r| r.label() == record.label() && !r.warmup).count() as u32;
             self.0.push(record);
             let last = self.0.len() - 1;
             &mut self.0[last]
@@ -605,7 +731,7 @@ mod tests {
 
     #[test]
     fn cells_are_sorted_and_counts_add_up() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let keys: Vec<&CellKey> = a.cells.iter().map(|c| &c.key).collect();
         let mut sorted = keys.clone();
         sorted.sort();
@@ -619,7 +745,7 @@ mod tests {
 
     #[test]
     fn native_cell() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let c = a.cell(&key("gemm", Dataset::Small, NATIVE)).expect("cell");
         assert_eq!((c.measured_runs, c.ok_runs, c.warmup_runs), (3, 3, 1));
         assert!(c.failures.is_empty() && c.failure_examples.is_empty());
@@ -639,7 +765,7 @@ mod tests {
 
     #[test]
     fn mismatches_and_timeouts_are_failures_outside_the_metrics() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let c = a.cell(&key("gemm", Dataset::Small, WASMTIME)).expect("cell");
         assert_eq!((c.measured_runs, c.ok_runs, c.warmup_runs), (5, 3, 1));
         let want: BTreeMap<String, usize> = [(CHECKSUM_MISMATCH.to_string(), 1), ("timeout".to_string(), 1)].into();
@@ -659,7 +785,7 @@ mod tests {
 
     #[test]
     fn a_cell_where_everything_failed() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let c = a.cell(&key("gemm", Dataset::Small, WASMER)).expect("cell");
         assert_eq!((c.measured_runs, c.ok_runs, c.warmup_runs), (3, 0, 1));
         let want: BTreeMap<String, usize> = [("trap".to_string(), 2), ("exit".to_string(), 1)].into();
@@ -675,7 +801,7 @@ mod tests {
 
     #[test]
     fn kernels_without_a_checksum_are_not_checked() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let c = a.cell(&key("startup", Dataset::Mini, WASMTIME)).expect("cell");
         assert_eq!((c.measured_runs, c.ok_runs), (3, 3));
         assert_eq!((c.checksum.as_deref(), c.reference_checksum.as_deref(), c.reference_source), (None, None, None));
@@ -688,7 +814,7 @@ mod tests {
 
     #[test]
     fn references_without_an_agreeing_native_run() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let medium = |kernel, rt| a.cell(&key(kernel, Dataset::Medium, rt)).expect("cell");
 
         let mvt = medium("mvt", WASMTIME);
@@ -720,7 +846,7 @@ mod tests {
 
     #[test]
     fn executor_peak_memory() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let c = a.cell(&key("atax", Dataset::Small, DOCKER)).expect("cell");
         let peak = c.metric(PEAK_MEMORY_MIB).expect("peak memory");
         assert_eq!((peak.n, peak.min, peak.max), (2, 3.0, 5.0));
@@ -734,69 +860,89 @@ mod tests {
     }
 
     #[test]
-    fn ratios_against_the_baseline() {
-        let a = analyse(&records(), Some("native/O2"));
+    fn ratios_of_medians_against_the_baseline() {
+        let a = analyse(&records(), &native());
         assert_eq!(a.baseline.as_deref(), Some("native/O2"));
         assert!(a.ratios.iter().all(|r| r.runtime != "native/O2"));
 
-        // Expected intervals from SciPy 1.17.1, with the delta-method formula
-        // (see ratio.rs) written out in NumPy on the raw millisecond values.
+        // gemm: wasmtime's verified runs (rounds 0–2) are exactly twice
+        // native's in the same rounds, so paired resampling never moves the
+        // ratio of medians: 22 ÷ 11.
         let wall = ratio(&a, "gemm", "wasmtime/cranelift", WALL_MS);
-        assert!(close(wall.value, 2.0, 1e-12));
-        let (lo, hi) = wall.ci95.expect("n = 3 each");
-        assert!(close(lo, 1.6275244133526612, 1e-6) && close(hi, 2.4577204293729125, 1e-6), "{lo} {hi}");
-
+        assert_eq!((wall.value, wall.ci95, wall.paired), (2.0, Some((2.0, 2.0)), true));
         let kernel = ratio(&a, "gemm", "wasmtime/cranelift", KERNEL_MS);
-        assert!(close(kernel.value, 2.0, 1e-12));
-        let (lo, hi) = kernel.ci95.expect("n = 3 each");
-        assert!(close(lo, 1.554669473031037, 1e-6) && close(hi, 2.5728941549237874, 1e-6), "{lo} {hi}");
-
-        // Constant resident sets on both sides: a degenerate interval.
+        assert_eq!((kernel.value, kernel.paired), (2.0, true));
         let rss = ratio(&a, "gemm", "wasmtime/cranelift", WORKLOAD_PEAK_MIB);
         assert_eq!(rss.ci95, Some((2.0, 2.0)));
-
         let atax = ratio(&a, "atax", "wasmtime/cranelift", WALL_MS);
         assert!(close(atax.value, 1.2, 1e-12));
-        let (lo, hi) = atax.ci95.expect("n = 3 each");
-        assert!(close(lo, 0.9765146480115968, 1e-6) && close(hi, 1.4746322576237476, 1e-6), "{lo} {hi}");
-        assert!(close(ratio(&a, "atax", "docker/default", WALL_MS).value, 10.0, 1e-12));
+
+        // docker ran two rounds to native's three: resampled unpaired,
+        // 55 ÷ 5.5, and the interval shows both sides' spread.
+        let docker = ratio(&a, "atax", "docker/default", WALL_MS);
+        assert!(close(docker.value, 10.0, 1e-12) && !docker.paired);
+        let (lo, hi) = docker.ci95.expect("n ≥ 2 each");
+        assert!(lo >= 50.0 / 6.0 - 1e-12 && hi <= 60.0 / 5.0 + 1e-12 && lo < 10.0 && hi > 10.0, "{lo} {hi}");
+
+        // startup: medians 3.3 and 1.1.
+        assert!(close(ratio(&a, "startup", "wasmtime/cranelift", WALL_MS).value, 3.0, 1e-12));
+        // The same seed gives the same intervals, and the seed is recorded.
+        assert_eq!(analyse(&records(), &native()), a);
+        assert_eq!(analyse(&records(), &Options { seed: 7, ..native() }).bootstrap.seed, 7);
     }
 
     #[test]
     fn geometric_means_over_kernels() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         // gemm 2 and atax 1.2 in both wall and kernel time. SciPy 1.17.1:
         // stats.gmean([2, 1.2]) and exp(mean(ln r) ± t.ppf(0.975, 1) · sd(ln r) / √2).
         for metric in [WALL_MS, KERNEL_MS] {
             let g = geomean(&a, "wasmtime/cranelift", Dataset::Small, metric);
             assert_eq!(g.n, 2);
             assert!(close(g.value, 1.5491933384829666, 1e-9), "{metric} {}", g.value);
-            let (lo, hi) = g.ci95.expect("n = 2");
+            let (lo, hi) = g.across_kernels_ci95.expect("n = 2");
             assert!(close(lo, 0.060350073632363894, 1e-6) && close(hi, 39.76797136355032, 1e-6), "{lo} {hi}");
+            // Both kernels' ratios were exact in every round: measured
+            // precisely, however much the kernels differ.
+            let (lo, hi) = g.measurement_ci95.expect("every kernel resampled");
+            assert!(close(lo, g.value, 1e-12) && close(hi, g.value, 1e-12), "{lo} {hi}");
         }
         // Memory: 2 and 3, so √6 = 2.449489742783178.
         let g = geomean(&a, "wasmtime/cranelift", Dataset::Small, WORKLOAD_PEAK_MIB);
         assert!(close(g.value, 2.449489742783178, 1e-9));
-        let (lo, hi) = g.ci95.expect("n = 2");
+        let (lo, hi) = g.across_kernels_ci95.expect("n = 2");
         assert!(close(lo, 0.1863587678194832, 1e-6) && close(hi, 32.19596303519195, 1e-6), "{lo} {hi}");
-        // One kernel only: no interval.
+        // One kernel only: no interval across kernels.
         let docker = geomean(&a, "docker/default", Dataset::Small, WALL_MS);
-        assert_eq!((docker.n, docker.ci95), (1, None));
-        // Datasets stay apart: trmm is Medium. Startup (Mini) has ratios
-        // but no geometric mean: an empty `main` is not a benchmark.
-        assert_eq!(geomean(&a, "wasmtime/cranelift", Dataset::Medium, WALL_MS).n, 1);
+        assert_eq!((docker.n, docker.across_kernels_ci95), (1, None));
+        assert!(docker.measurement_ci95.is_some());
+        // Datasets stay apart: trmm is Medium, one run a side, so neither
+        // interval. Startup (Mini) has ratios but no geometric mean.
+        let trmm = geomean(&a, "wasmtime/cranelift", Dataset::Medium, WALL_MS);
+        assert_eq!((trmm.n, trmm.measurement_ci95), (1, None));
         assert!(!a.geomeans.iter().any(|g| g.dataset == Dataset::Mini), "{:?}", a.geomeans);
         // The failed wasmer cell has no ratio, hence no geometric mean.
         assert!(a.geomeans.iter().all(|g| g.runtime != "wasmer/llvm"));
     }
 
     #[test]
+    fn rounds_are_read_only_when_the_runs_came_in_rounds() {
+        let a = analyse(&records(), &native());
+        assert!(a.rounds_paired);
+        assert_eq!(a.round_shifts.iter().map(|r| r.round).collect::<Vec<_>>(), [0, 1, 2]);
+        let sequential = analyse(&records(), &Options { rounds: false, ..native() });
+        assert!(sequential.round_shifts.is_empty());
+        assert!(sequential.ratios.iter().all(|r| !r.ratio.paired));
+        assert_eq!(sequential.cells, a.cells);
+    }
+
+    #[test]
     fn no_baseline_no_ratios() {
         let records = records();
-        let a = analyse(&records, None);
+        let a = analyse(&records, &Options::new(None));
         assert!(a.ratios.is_empty() && a.geomeans.is_empty() && a.baseline.is_none());
-        assert_eq!(a.cells, analyse(&records, Some("native/O2")).cells);
-        let b = analyse(&records, Some("nonexistent/x"));
+        assert_eq!(a.cells, analyse(&records, &native()).cells);
+        let b = analyse(&records, &Options::new(Some("nonexistent/x")));
         assert!(b.ratios.is_empty() && b.geomeans.is_empty());
         assert_eq!(default_baseline(&records).as_deref(), Some("native/O2"));
     }
@@ -815,7 +961,7 @@ mod tests {
 
     #[test]
     fn nothing_in_nothing_out() {
-        let a = analyse(&[], Some("native/O2"));
+        let a = analyse(&[], &native());
         assert!(a.cells.is_empty() && a.ratios.is_empty() && a.geomeans.is_empty());
     }
 
@@ -824,12 +970,12 @@ mod tests {
         let records = records();
         let mut reversed = records.clone();
         reversed.reverse();
-        assert_eq!(analyse(&reversed, Some("native/O2")), analyse(&records, Some("native/O2")));
+        assert_eq!(analyse(&reversed, &native()), analyse(&records, &native()));
     }
 
     #[test]
     fn survives_a_json_round_trip() {
-        let a = analyse(&records(), Some("native/O2"));
+        let a = analyse(&records(), &native());
         let json = serde_json::to_string_pretty(&a).expect("serialize");
         let back: Analysis = serde_json::from_str(&json).expect("parse");
         assert_eq!(back, a);

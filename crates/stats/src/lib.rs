@@ -2,10 +2,13 @@
 //!
 //! The host feeds the records a device wrote (one per run) to [`analyse`],
 //! which verifies checksums and summarises every metric of every cell
-//! ([`Summary`]), then relates each runtime to a baseline with ratios of means
-//! and their geometric means over kernels ([`ratio_of_means`],
-//! [`geometric_mean`]). [`compare`] sets two analyses side by side with
-//! Welch's t-test ([`welch`]) to flag regressions.
+//! ([`Summary`]), then relates each runtime to a baseline with ratios of
+//! medians and their geometric means over kernels ([`ratio_of_medians`],
+//! [`geometric_mean`]). One estimator runs through all of it: the median,
+//! with seeded percentile-bootstrap intervals ([`resample`]), paired by
+//! round where the runs came in rounds ([`rounds`]). [`compare`] sets two
+//! sets of runs side by side: a rank-sum test ([`ranktest`]) for changes,
+//! an interval for equivalence.
 //!
 //! Nothing here panics on data a device can produce: statistics that need
 //! more values than there are (a spread of one value, an interval of a
@@ -14,18 +17,25 @@
 
 pub mod analysis;
 pub mod compare;
+pub mod ranktest;
 pub mod ratio;
+pub mod resample;
+pub mod rounds;
 pub mod summary;
 mod tdist;
-pub mod welch;
+
+#[cfg(test)]
+mod reference;
 
 pub use analysis::{
-    Analysis, CellKey, CellSummary, GeoMeanRow, RatioRow, ReferenceSource, analyse, default_baseline, phase_metric,
+    Analysis, CellKey, CellSummary, GeoMeanRow, Options, RatioRow, ReferenceSource, Samples, analyse, default_baseline,
+    phase_metric, samples,
 };
-pub use compare::{Change, Verdict, compare};
-pub use ratio::{GeoMean, Ratio, geometric_mean, ratio_of_means};
+pub use compare::{Change, Criteria, Verdict, compare};
+pub use ratio::{GeoMean, Ratio, geometric_mean, ratio_of_medians};
+pub use resample::Bootstrap;
+pub use rounds::RoundShift;
 pub use summary::Summary;
-pub use welch::{Welch, welch};
 
 #[cfg(test)]
 mod tests {

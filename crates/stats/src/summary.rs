@@ -1,9 +1,9 @@
 //! Descriptive statistics of one metric over the runs of one cell.
 
 use serde::{Deserialize, Serialize};
-use statrs::statistics::{Data, OrderStatistics, Statistics};
+use statrs::statistics::Statistics;
 
-use crate::tdist;
+use crate::resample::{self, Bootstrap};
 
 /// Modified z-score above which a value counts as an outlier (Iglewicz and
 /// Hoaglin's recommendation).
@@ -26,12 +26,13 @@ pub struct Summary {
     /// Sample standard deviation (n − 1 denominator); `None` when n < 2.
     pub stddev: Option<f64>,
     pub median: f64,
+    /// 95 % percentile-bootstrap interval of the median (see
+    /// [`resample`]); `None` when n < 2 or when the summary was made
+    /// without resampling ([`Summary::of`]).
+    pub median_ci95: Option<(f64, f64)>,
     /// Coefficient of variation, stddev / mean; `None` without a stddev or
     /// when the mean is zero.
     pub cv: Option<f64>,
-    /// Two-sided 95 % confidence interval of the mean (Student's t with
-    /// n − 1 degrees of freedom); `None` when n < 2.
-    pub ci95: Option<(f64, f64)>,
     /// Median absolute deviation from the median, unscaled.
     pub mad: f64,
     /// Values whose modified z-score exceeds [`OUTLIER_Z`]; zero whenever the
@@ -52,37 +53,25 @@ impl Summary {
         let min = Statistics::min(values);
         let max = Statistics::max(values);
         let stddev = (n >= 2).then(|| Statistics::std_dev(values));
-        let median = Data::new(values.to_vec()).median();
+        let median = resample::median(values);
         let cv = match stddev {
             Some(sd) if mean != 0.0 => Some(sd / mean),
             _ => None,
         };
-        let ci95 = stddev.and_then(|sd| mean_ci95(mean, sd, n));
         let deviations: Vec<f64> = values.iter().map(|v| (v - median).abs()).collect();
-        let mad = Data::new(deviations.clone()).median();
+        let mad = resample::median(&deviations);
         let outliers =
             if mad > 0.0 { deviations.iter().filter(|&&d| MAD_TO_SIGMA * d / mad > OUTLIER_Z).count() } else { 0 };
-        Some(Summary { n, mean, min, max, stddev, median, cv, ci95, mad, outliers })
+        Some(Summary { n, mean, min, max, stddev, median, median_ci95: None, cv, mad, outliers })
     }
 
-    /// Half the width of the 95 % confidence interval, when there is one.
-    pub fn ci95_half_width(&self) -> Option<f64> {
-        self.ci95.map(|(lo, hi)| (hi - lo) / 2.0)
+    /// [`Summary::of`] with the median's bootstrap interval, drawn from the
+    /// stream `name` of `bootstrap`.
+    pub fn resampled(values: &[f64], bootstrap: &Bootstrap, name: &str) -> Option<Summary> {
+        let mut s = Summary::of(values)?;
+        s.median_ci95 = resample::median_interval(values, &mut bootstrap.stream(name), bootstrap.resamples);
+        Some(s)
     }
-}
-
-/// mean ± t₀.₉₇₅,ₙ₋₁ · sd / √n. A zero spread gives the degenerate interval
-/// (mean, mean) without consulting the t distribution.
-fn mean_ci95(mean: f64, sd: f64, n: usize) -> Option<(f64, f64)> {
-    if n < 2 {
-        return None;
-    }
-    if sd == 0.0 {
-        return Some((mean, mean));
-    }
-    let half = tdist::t975((n - 1) as f64)? * sd / (n as f64).sqrt();
-    let (lo, hi) = (mean - half, mean + half);
-    (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
 }
 
 #[cfg(test)]
@@ -100,9 +89,6 @@ mod tests {
         // is (4, 5): median 4.5. |x − 4.5| = 2.5, .5, .5, .5, .5, .5, 2.5,
         // 4.5, whose median is 0.5 = MAD. Only 9 scores above 3.5:
         // 0.6745 · 4.5 / 0.5 = 6.07 (2 and 7 score 3.37).
-        // t₀.₉₇₅,₇ = 2.364624251592784 (scipy.stats.t.ppf), so the half-width
-        // is 2.364624251592784 · 2.138089935299395 / √8 = 1.7874879182362098;
-        // scipy.stats.t.interval(0.95, 7, 5, sem) agrees: (3.212512, 6.787488).
         let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).expect("non-empty");
         assert_eq!(s.n, 8);
         assert!(close(s.mean, 5.0, 1e-12));
@@ -110,9 +96,7 @@ mod tests {
         assert!(close(s.stddev.expect("n ≥ 2"), 2.138089935299395, 1e-12));
         assert!(close(s.median, 4.5, 1e-12));
         assert!(close(s.cv.expect("mean ≠ 0"), 2.138089935299395 / 5.0, 1e-12));
-        let (lo, hi) = s.ci95.expect("n ≥ 2");
-        assert!(close(lo, 5.0 - 1.7874879182362098, 1e-6), "{lo}");
-        assert!(close(hi, 5.0 + 1.7874879182362098, 1e-6), "{hi}");
+        assert_eq!(s.median_ci95, None, "only a resampled summary has one");
         assert!(close(s.mad, 0.5, 1e-12));
         assert_eq!(s.outliers, 1);
     }
@@ -121,7 +105,7 @@ mod tests {
     fn a_single_value_has_no_spread() {
         let s = Summary::of(&[7.5]).expect("non-empty");
         assert_eq!((s.n, s.mean, s.min, s.max, s.median, s.mad), (1, 7.5, 7.5, 7.5, 7.5, 0.0));
-        assert_eq!((s.stddev, s.cv, s.ci95), (None, None, None));
+        assert_eq!((s.stddev, s.cv, s.median_ci95), (None, None, None));
         assert_eq!(s.outliers, 0);
     }
 
@@ -130,7 +114,6 @@ mod tests {
         let s = Summary::of(&[3.0, 3.0, 3.0]).expect("non-empty");
         assert_eq!(s.stddev, Some(0.0));
         assert_eq!(s.cv, Some(0.0));
-        assert_eq!(s.ci95, Some((3.0, 3.0)));
         assert_eq!((s.mad, s.outliers), (0.0, 0));
     }
 
@@ -139,7 +122,18 @@ mod tests {
         let s = Summary::of(&[-1.0, 1.0]).expect("non-empty");
         assert_eq!(s.mean, 0.0);
         assert_eq!(s.cv, None);
-        assert!(s.ci95.is_some());
+    }
+
+    #[test]
+    fn a_resampled_summary_has_the_median_interval() {
+        let values = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let bootstrap = Bootstrap::new(resample::DEFAULT_SEED);
+        let s = Summary::resampled(&values, &bootstrap, "cell/metric").expect("non-empty");
+        let (lo, hi) = s.median_ci95.expect("n ≥ 2");
+        assert!(lo <= s.median && s.median <= hi && lo >= 2.0 && hi <= 9.0, "{lo} {hi}");
+        assert_eq!(Summary::resampled(&values, &bootstrap, "cell/metric"), Some(s.clone()));
+        assert_eq!(Summary { median_ci95: None, ..s }, Summary::of(&values).expect("non-empty"));
+        assert_eq!(Summary::resampled(&[3.0, 3.0, 3.0], &bootstrap, "c").and_then(|s| s.median_ci95), Some((3.0, 3.0)));
     }
 
     #[test]

@@ -1,10 +1,16 @@
 //! A snapshot's tables for other tools: CSV written by the `csv` crate, so
 //! any name with a comma or a quote in it stays one field.
 //!
-//! - `summary.csv`: one row per cell and metric;
-//! - `ratios.csv`: one row per cell and metric relative to the baseline;
+//! - `summary.csv`: one row per cell and metric, the median with its
+//!   bootstrap interval first, then the description (mean, extremes,
+//!   spread);
+//! - `ratios.csv`: one row per cell and metric relative to the baseline, a
+//!   ratio of medians, and whether its interval was paired by round;
 //! - `geomeans.csv`: one row per runtime, dataset and metric: the geometric
-//!   mean of its ratios over the benchmark kernels.
+//!   mean of its ratios over the benchmark kernels, with the measurement
+//!   interval and the interval of the spread across kernels.
+//!
+//! Every interval is 95 %.
 
 use anyhow::Result;
 use edgebench_stats::Analysis;
@@ -16,14 +22,14 @@ const SUMMARY_HEADER: [&str; 17] = [
     "variant",
     "metric",
     "n",
-    "mean",
     "median",
+    "median_ci95_low",
+    "median_ci95_high",
+    "mean",
     "min",
     "max",
     "stddev",
     "cv",
-    "ci95_low",
-    "ci95_high",
     "outliers",
     "ok_runs",
     "measured_runs",
@@ -62,14 +68,14 @@ fn summary(analysis: &Analysis) -> Result<Vec<u8>> {
                 c.key.variant.clone(),
                 metric.clone(),
                 s.n.to_string(),
-                s.mean.to_string(),
                 s.median.to_string(),
+                opt(s.median_ci95.map(|c| c.0)),
+                opt(s.median_ci95.map(|c| c.1)),
+                s.mean.to_string(),
                 s.min.to_string(),
                 s.max.to_string(),
                 opt(s.stddev),
                 opt(s.cv),
-                opt(s.ci95.map(|c| c.0)),
-                opt(s.ci95.map(|c| c.1)),
                 s.outliers.to_string(),
                 c.ok_runs.to_string(),
                 c.measured_runs.to_string(),
@@ -81,7 +87,17 @@ fn summary(analysis: &Analysis) -> Result<Vec<u8>> {
 
 fn ratios(analysis: &Analysis) -> Result<Vec<u8>> {
     let mut w = writer();
-    w.write_record(["kernel", "dataset", "runtime", "baseline", "metric", "ratio", "ci95_low", "ci95_high"])?;
+    w.write_record([
+        "kernel",
+        "dataset",
+        "runtime",
+        "baseline",
+        "metric",
+        "ratio_of_medians",
+        "ci95_low",
+        "ci95_high",
+        "paired_by_round",
+    ])?;
     let baseline = analysis.baseline.clone().unwrap_or_default();
     for r in &analysis.ratios {
         w.write_record([
@@ -93,6 +109,7 @@ fn ratios(analysis: &Analysis) -> Result<Vec<u8>> {
             r.ratio.value.to_string(),
             opt(r.ratio.ci95.map(|c| c.0)),
             opt(r.ratio.ci95.map(|c| c.1)),
+            r.ratio.paired.to_string(),
         ])?;
     }
     finish(w)
@@ -100,7 +117,18 @@ fn ratios(analysis: &Analysis) -> Result<Vec<u8>> {
 
 fn geomeans(analysis: &Analysis) -> Result<Vec<u8>> {
     let mut w = writer();
-    w.write_record(["runtime", "dataset", "baseline", "metric", "geomean", "ci95_low", "ci95_high", "kernels"])?;
+    w.write_record([
+        "runtime",
+        "dataset",
+        "baseline",
+        "metric",
+        "geomean",
+        "measurement_ci95_low",
+        "measurement_ci95_high",
+        "across_kernels_ci95_low",
+        "across_kernels_ci95_high",
+        "kernels",
+    ])?;
     let baseline = analysis.baseline.clone().unwrap_or_default();
     for g in &analysis.geomeans {
         w.write_record([
@@ -109,8 +137,10 @@ fn geomeans(analysis: &Analysis) -> Result<Vec<u8>> {
             baseline.clone(),
             g.metric.clone(),
             g.geomean.value.to_string(),
-            opt(g.geomean.ci95.map(|c| c.0)),
-            opt(g.geomean.ci95.map(|c| c.1)),
+            opt(g.geomean.measurement_ci95.map(|c| c.0)),
+            opt(g.geomean.measurement_ci95.map(|c| c.1)),
+            opt(g.geomean.across_kernels_ci95.map(|c| c.0)),
+            opt(g.geomean.across_kernels_ci95.map(|c| c.1)),
             g.geomean.n.to_string(),
         ])?;
     }
@@ -128,7 +158,7 @@ mod tests {
     fn names_with_commas_and_quotes_stay_one_field() {
         let mut record = RunRecord::for_test("k,1", Dataset::Mini, "command", "say \"hi\"", 0);
         record.wall_ns = 1_000_000;
-        let analysis = edgebench_stats::analyse(&[record], None);
+        let analysis = edgebench_stats::analyse(&[record], &edgebench_stats::Options::new(None));
         let text = String::from_utf8(summary(&analysis).unwrap()).unwrap();
         let row = text.lines().find(|l| l.contains("wall_ms")).unwrap();
         assert!(row.starts_with("\"k,1\",mini,command,\"say \"\"hi\"\"\",wall_ms,1,1,"), "{row}");

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use edgebench_model::digest::sha256_hex;
-use edgebench_model::plan::Plan;
+use edgebench_model::plan::{Order, Plan};
 use edgebench_model::record::RunRecord;
 use edgebench_model::rundir::PLAN_FILE;
-use edgebench_stats::Analysis;
+use edgebench_stats::{Analysis, Options};
 use serde::{Deserialize, Serialize};
 
 use crate::device::session;
@@ -29,7 +29,9 @@ use crate::project;
 use provenance::Provenance;
 
 /// 2: `summary.json` names the records it was derived from (their sha256).
-pub const SUMMARY_SCHEMA: u32 = 2;
+/// 3: one estimator, the median: bootstrap intervals of medians, ratios of
+/// medians paired by round, two intervals per geometric mean, round shifts.
+pub const SUMMARY_SCHEMA: u32 = 3;
 
 pub const RECORDS_FILE: &str = "records.jsonl";
 pub const PROVENANCE_FILE: &str = "provenance.json";
@@ -84,6 +86,12 @@ pub fn write(
     Ok(dir)
 }
 
+/// The analysis of a plan's records against `baseline`: paired by round
+/// unless the plan ran each cell's runs back to back.
+pub fn analyse(records: &[RunRecord], baseline: Option<&str>, order: Order) -> Analysis {
+    edgebench_stats::analyse(records, &Options { rounds: order != Order::Sequential, ..Options::new(baseline) })
+}
+
 /// A snapshot's records and the sha256 of their file.
 pub fn read_records(dir: &Path) -> Result<(Vec<RunRecord>, String)> {
     let path = dir.join(RECORDS_FILE);
@@ -92,34 +100,30 @@ pub fn read_records(dir: &Path) -> Result<(Vec<RunRecord>, String)> {
     Ok((session::parse_records(&path, &bytes)?, sha256_hex(&bytes)))
 }
 
-/// A snapshot's `summary.json`, checked against the records beside it: a
-/// summary of an older format, or of other records, is refused rather than
-/// trusted.
-pub fn read_summary(dir: &Path) -> Result<SummaryFile> {
-    let summary: SummaryFile = read_json(dir, SUMMARY_FILE)?;
-    let again = format!("derive it again with `cargo xtask reanalyse {}`", dir.display());
-    if summary.schema != SUMMARY_SCHEMA {
+/// The records are those of the plan the provenance describes: as many as
+/// it had runs, all of its id. A snapshot whose records were edited or cut
+/// would otherwise be analysed as if it were whole.
+pub fn records_match_plan(dir: &Path, records: &[RunRecord], provenance: &Provenance, force: &str) -> Result<()> {
+    let plan = &provenance.plan;
+    if let Some(other) = records.iter().find(|r| r.plan_id != plan.id) {
         bail!(
-            "{}: summary format {} (this version reads {SUMMARY_SCHEMA}); {again}",
-            dir.join(SUMMARY_FILE).display(),
-            summary.schema
+            "{}: run {} belongs to plan {}, but the provenance names plan {} {force}",
+            dir.join(RECORDS_FILE).display(),
+            other.run,
+            other.plan_id,
+            plan.id
         );
     }
-    let (_, records_sha256) = read_records(dir)?;
-    if summary.records_sha256 != records_sha256 {
+    if records.len() != plan.runs {
         bail!(
-            "{}: derived from other records than {} beside it (sha256 {} there, {} here); {again}",
-            dir.join(SUMMARY_FILE).display(),
-            RECORDS_FILE,
-            short(&summary.records_sha256),
-            short(&records_sha256)
+            "{}: {} records, but plan {} had {} runs {force}",
+            dir.join(RECORDS_FILE).display(),
+            records.len(),
+            plan.id,
+            plan.runs
         );
     }
-    Ok(summary)
-}
-
-fn short(sha256: &str) -> &str {
-    if sha256.is_empty() { "none" } else { &sha256[..sha256.len().min(12)] }
+    Ok(())
 }
 
 /// A snapshot's `provenance.json`.

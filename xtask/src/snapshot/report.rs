@@ -11,6 +11,7 @@ use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHAS
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::record::RunRecord;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
+use edgebench_stats::rounds::DISTURBED_SHIFT;
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
 use crate::snapshot::footprint;
@@ -55,7 +56,7 @@ fn kernel_plots(
         dataset,
         kernels,
         WALL_MS,
-        &timing_title(format!("Run time per kernel ({dataset}), mean ± 95 % CI"), emulator),
+        &timing_title(format!("Run time per kernel ({dataset}), median and its 95 % bootstrap CI"), emulator),
         "wall time (ms)",
         true,
     );
@@ -79,7 +80,7 @@ fn startup_plots(analysis: &Analysis, dataset: Dataset, emulator: Option<&str>) 
         dataset,
         &one,
         WALL_MS,
-        &timing_title("Start-up time (empty main), mean ± 95 % CI".into(), emulator),
+        &timing_title("Start-up time (empty main), median and its 95 % bootstrap CI".into(), emulator),
         "wall time (ms)",
         true,
     );
@@ -112,7 +113,7 @@ fn chart(
                 .map(|k| {
                     let cell = find(analysis, k, dataset, &rt)?;
                     let s = cell.metric(metric)?;
-                    Some(Bar { value: s.mean, interval: s.ci95 })
+                    Some(Bar { value: s.median, interval: s.median_ci95 })
                 })
                 .collect(),
             name: rt,
@@ -128,6 +129,7 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
     warnings(&mut md, provenance);
     device_and_software(&mut md, provenance);
     verification(&mut md, analysis);
+    rounds(&mut md, analysis);
     for dataset in datasets(analysis) {
         dataset_tables(&mut md, analysis, dataset);
     }
@@ -135,7 +137,7 @@ pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provena
     footprint::section(&mut md, &provenance.footprint, analysis);
     failures(&mut md, analysis);
     plot_links(&mut md, plot_files);
-    method_section(&mut md, records, provenance);
+    method_section(&mut md, records, analysis, provenance);
     md
 }
 
@@ -235,12 +237,12 @@ fn dataset_tables(md: &mut String, analysis: &Analysis, dataset: Dataset) {
 }
 
 const WALL_TABLE: &str =
-    "Wall time, spawn to exit (ms): median ± half-width of the mean's 95 % CI, and mean ratio to the baseline";
-const KERNEL_TABLE: &str = "Kernel-region time reported by the kernel (ms): median ± half-width of the mean's 95 % CI";
+    "Wall time, spawn to exit (ms): median (95 % bootstrap CI of the median), and the ratio of medians to the baseline";
+const KERNEL_TABLE: &str = "Kernel-region time reported by the kernel (ms): median (95 % bootstrap CI of the median)";
 const MAX_RSS_TABLE: &str =
-    "Peak resident memory of the measured process (MiB): median ± half-width of the mean's 95 % CI";
+    "Peak resident memory of the measured process (MiB): median (95 % bootstrap CI of the median)";
 const EXECUTOR_PEAK_TABLE: &str =
-    "Peak memory measured by the executor (container cgroup, MiB): median ± half-width of the mean's 95 % CI";
+    "Peak memory measured by the executor (container cgroup, MiB): median (95 % bootstrap CI of the median)";
 
 fn plot_links(md: &mut String, plot_files: &[String]) {
     if plot_files.is_empty() {
@@ -252,12 +254,12 @@ fn plot_links(md: &mut String, plot_files: &[String]) {
     }
 }
 
-fn method_section(md: &mut String, records: &[RunRecord], provenance: &Provenance) {
+fn method_section(md: &mut String, records: &[RunRecord], analysis: &Analysis, provenance: &Provenance) {
     let _ = writeln!(md, "## Method\n");
     let floors: Vec<u64> = records.iter().filter_map(|r| r.max_rss_floor_kib).collect();
     let device = provenance.device_before.as_ref().or(provenance.device_after.as_ref());
     let kernel = device.and_then(|d| d.kernel.as_deref());
-    let _ = writeln!(md, "{}", method(floors, kernel, device.map_or(1, |d| d.cores)));
+    let _ = writeln!(md, "{} {}", method(floors, kernel, device.map_or(1, |d| d.cores)), statistics(analysis));
 }
 
 /// What the harness that made the records measured (known from whether they
@@ -288,13 +290,24 @@ fn method(mut floors: Vec<u64>, kernel: Option<&str>, cpus: usize) -> String {
             )
         })
         .unwrap_or_default();
-    format!("{spawn}{counted_in_batches} {STATISTICS}")
+    format!("{spawn}{counted_in_batches}")
 }
 
 const SPAN_FROM_EXEC: &str = "the child's `exec` (the last instruction before it) to the moment the kernel reports the child's exit, so the harness's own cost of forking it is left out";
 const SPAN_FROM_FORK: &str =
     "right before the fork to the moment the kernel reports the child's exit (the span hyperfine measures)";
-const STATISTICS: &str = "Medians and 95 % confidence intervals (Student's t) are over the measured runs that ended ok and reproduced the reference checksum (the native one); warm-ups and failed runs are counted, never averaged in. Ratios are of means, with delta-method intervals; geometric means are over kernels.";
+/// The method of the statistics, with the seed and resample count filled in.
+fn statistics(analysis: &Analysis) -> String {
+    let pairing = if analysis.rounds_paired {
+        "The runs came in rounds (one run of every cell per round), so a ratio's interval resamples whole rounds, keeping each round's two runs together: a disturbance that slowed a whole round cancels in the ratio. A cell that lost a round to a failure is resampled on its own."
+    } else {
+        "Each cell's runs ran back to back, so the two sides of a ratio are resampled independently."
+    };
+    format!(
+        "One estimator throughout: the median, over the measured runs that ended ok and reproduced the reference checksum of their kernel and dataset; warm-ups and failed runs are counted, never included. Every interval is a 95 % percentile bootstrap ({} resamples, seed {}, the same on every machine). Ratios are ratios of medians. {pairing} A geometric mean over kernels has two intervals: *measurement* (each kernel's runs resampled: how precisely these kernels were measured) and *across kernels* (Student's t over the kernels' log-ratios: how much kernels differ, the wider one). Means, extremes and standard deviations are in `summary.csv` as description; no ratio or verdict rests on them.",
+        analysis.bootstrap.resamples, analysis.bootstrap.seed
+    )
+}
 
 /// `(major, minor)` of a kernel release such as `6.18.44-fc-v509 #1 SMP …`.
 fn kernel_release(kernel: &str) -> Option<(u32, u32)> {
@@ -372,9 +385,9 @@ fn fmt_value(s: &Summary) -> String {
     } else {
         3
     };
-    match s.ci95 {
-        Some((lo, hi)) if s.n > 1 => format!("{:.*} ±{:.*}", digits, s.median, digits, (hi - lo) / 2.0),
-        _ => format!("{:.*}", digits, s.median),
+    match s.median_ci95 {
+        Some((lo, hi)) => format!("{:.*} ({:.*}–{:.*})", digits, s.median, digits, lo, digits, hi),
+        None => format!("{:.*}", digits, s.median),
     }
 }
 
@@ -411,20 +424,71 @@ fn geomeans(md: &mut String, analysis: &Analysis) {
         "## Geometric means over kernels, relative to `{}`\n",
         analysis.baseline.as_deref().unwrap_or("the baseline")
     );
-    let _ = writeln!(md, "| runtime | dataset | metric | kernels | geometric mean | 95 % CI |");
-    let _ = writeln!(md, "|---|---|---|---:|---:|---|");
+    let _ = writeln!(
+        md,
+        "| runtime | dataset | metric | kernels | geometric mean of ratios of medians | 95 % CI, measurement | 95 % CI, spread across kernels |"
+    );
+    let _ = writeln!(md, "|---|---|---|---:|---:|---|---|");
+    let range = |ci: Option<(f64, f64)>| ci.map(|(l, h)| format!("{l:.2} – {h:.2}")).unwrap_or_else(|| "—".into());
     for g in &analysis.geomeans {
-        let ci = g.geomean.ci95.map(|(l, h)| format!("{l:.2} – {h:.2}")).unwrap_or_else(|| "—".into());
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {:.2} | {ci} |",
-            g.runtime, g.dataset, g.metric, g.geomean.n, g.geomean.value
+            "| {} | {} | {} | {} | {:.2} | {} | {} |",
+            g.runtime,
+            g.dataset,
+            g.metric,
+            g.geomean.n,
+            g.geomean.value,
+            range(g.geomean.measurement_ci95),
+            range(g.geomean.across_kernels_ci95)
         );
     }
     let _ = writeln!(
         md,
         "\n`{WORKLOAD_PEAK_MIB}` is the workload's own peak: the container's for `docker` (from its cgroup), the measured process's max RSS for everything else.\n"
     );
+}
+
+/// Round effects: each round's shift across all cells, disturbed rounds
+/// called out with their figure.
+fn rounds(md: &mut String, analysis: &Analysis) {
+    let shifts = &analysis.round_shifts;
+    if shifts.len() < 2 {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Rounds
+"
+    );
+    let disturbed: Vec<String> = shifts
+        .iter()
+        .filter(|r| r.disturbed)
+        .map(|r| format!("round {} ({:+.1} %)", r.round + 1, r.shift * 100.0))
+        .collect();
+    let widest = shifts.iter().map(|r| r.shift.abs()).fold(0.0, f64::max);
+    if disturbed.is_empty() {
+        let _ = writeln!(
+            md,
+            "No round was disturbed: every round's median shift across cells stayed within ±{:.1} % (the largest, {:.1} %).\n",
+            DISTURBED_SHIFT * 100.0,
+            widest * 100.0
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "> **Disturbed rounds: {}**. In these rounds the typical cell ran at least {:.0} % off its own median: the host was busier (or quieter) then. Ratios are paired by round, which cancels a shift both sides of a ratio shared.\n",
+            disturbed.join(", "),
+            DISTURBED_SHIFT * 100.0
+        );
+    }
+    let _ = writeln!(md, "| round | cells | median shift of wall time vs each cell's median |");
+    let _ = writeln!(md, "|---:|---:|---:|");
+    for r in shifts {
+        let flag = if r.disturbed { " **disturbed**" } else { "" };
+        let _ = writeln!(md, "| {} | {} | {:+.2} %{flag} |", r.round + 1, r.cells, r.shift * 100.0);
+    }
+    let _ = writeln!(md);
 }
 
 fn failures(md: &mut String, analysis: &Analysis) {
