@@ -343,3 +343,40 @@ fn calibrate_compares_the_harness_with_hyperfine_and_keeps_both_sides() {
     assert!(stdout.contains(&comparison), "the comparison is printed as kept");
     assert!(!calibration.join("scratch").exists(), "the harness's scratch plans are cleaned up");
 }
+
+/// `cpus` pins every measured child: a `command` run that is `grep`
+/// finding its own affinity in `/proc/self/status` succeeds only if it was
+/// pinned. The environment before and after lands in the report.
+#[test]
+fn cpus_pin_every_measured_run_and_the_environment_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  - runtime: command\n    \
+                variants: [affinity]\n    options: { template: \"grep -q Cpus_allowed_list:.0$ /proc/self/status {native}\" }\n\
+                repetitions: 2\ntimeout_s: 30\ncpus: [0]\n";
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "pinned", yaml), &[]);
+    assert_eq!(records.len(), 4);
+    assert!(records.iter().all(|r| r.outcome.is_ok()), "{records:#?}");
+    let provenance = json(&snapshot.join("provenance.json"));
+    assert_eq!(provenance["plan"]["cpus"], serde_json::json!([0]));
+    for when in ["device_before", "device_after"] {
+        assert_eq!(provenance[when]["load_average"].as_array().map(Vec::len), Some(3), "{when}");
+        assert!(provenance[when]["busiest_processes"].is_array(), "{when}");
+    }
+    let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
+    assert!(report.contains("- Measured runs: pinned to CPU(s) 0"), "{report}");
+    assert!(report.contains("- before the runs: load average "), "{report}");
+
+    // Unpinned, the same check fails on a machine with more than one CPU:
+    // the test above is not passing by accident.
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        let unpinned = yaml.replace("cpus: [0]\n", "").replace("native\n  - runtime: command", "command");
+        let (_, _, records) = bench_with_snapshot(&pipeline(dir.path(), "unpinned", &unpinned), &[]);
+        assert!(records.iter().all(|r| !r.outcome.is_ok()), "{records:#?}");
+    }
+
+    // A CPU the machine lacks stops the bench before any run.
+    let missing = yaml.replace("cpus: [0]", "cpus: [1000]");
+    let err =
+        xtask_err(&["bench", "--quiet", "--pipeline", pipeline(dir.path(), "missing", &missing).to_str().unwrap()]);
+    assert!(err.contains("CPU 1000, which this device does not offer"), "{err}");
+}

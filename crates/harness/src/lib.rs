@@ -12,6 +12,7 @@ pub mod detach;
 pub mod device;
 pub mod launcher;
 pub mod measure;
+pub mod pin;
 pub mod results;
 pub mod runner;
 pub mod spawn;

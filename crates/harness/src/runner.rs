@@ -47,6 +47,10 @@ pub struct Summary {
 pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
     plan.validate()?;
     verify_files(&options.workdir, &plan.files)?;
+    // Before the first launcher starts: each inherits the affinity.
+    if let Some(cpus) = &plan.settings.cpus {
+        crate::pin::pin(cpus)?;
+    }
     let mut results = ResultsFile::open(&options.results, &plan.id)?;
     let skipped = results.done_count();
 

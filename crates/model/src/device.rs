@@ -29,9 +29,45 @@ pub struct DeviceInfo {
     /// `docker` runtime's figures depend on it.
     #[serde(default)]
     pub docker_engine: Option<String>,
+    /// 1-, 5- and 15-minute load averages (`/proc/loadavg`).
+    #[serde(default)]
+    pub load_average: Option<[f64; 3]>,
+    /// Each CPU's current frequency in MHz, where cpufreq exposes it.
+    #[serde(default)]
+    pub cpu_mhz: Vec<u32>,
+    /// The other processes that used the most CPU over a short window as
+    /// this was read, busiest first (at most five, each above 1 %).
+    #[serde(default)]
+    pub busiest_processes: Vec<ProcessLoad>,
 }
 
+/// One process's share of a CPU over the sampling window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessLoad {
+    pub pid: u32,
+    pub command: String,
+    /// 100 is one whole CPU.
+    pub cpu_percent: f64,
+}
+
+/// Another process using at least this share of a CPU while the runs are
+/// about to start (or just ended) makes the machine busy: it competes
+/// with the measured runs for CPU time and caches.
+pub const BUSY_PROCESS_PERCENT: f64 = 20.0;
+
 impl DeviceInfo {
+    /// Why the device was busy when this was read, if it was: the other
+    /// processes that used at least [`BUSY_PROCESS_PERCENT`] of a CPU.
+    pub fn busy(&self) -> Option<String> {
+        let busy: Vec<String> = self
+            .busiest_processes
+            .iter()
+            .filter(|p| p.cpu_percent >= BUSY_PROCESS_PERCENT)
+            .map(|p| format!("`{}` (pid {}) at {:.0} % of a CPU", p.command, p.pid, p.cpu_percent))
+            .collect();
+        (!busy.is_empty()).then(|| busy.join(", "))
+    }
+
     /// Whether the Pi's firmware reports throttling or under-voltage, now or
     /// since boot. `None` where the device cannot tell.
     pub fn was_throttled(&self) -> Option<bool> {
@@ -80,6 +116,17 @@ mod tests {
         assert_eq!(d.was_throttled(), Some(true));
         d.throttled = Some("garbage".into());
         assert_eq!(d.was_throttled(), None);
+    }
+
+    #[test]
+    fn busy_means_another_process_took_a_fifth_of_a_cpu() {
+        let mut d = DeviceInfo::default();
+        assert_eq!(d.busy(), None);
+        let load = |command: &str, cpu_percent| ProcessLoad { pid: 7, command: command.into(), cpu_percent };
+        d.busiest_processes = vec![load("rustc", 97.4), load("sshd", 2.0)];
+        assert_eq!(d.busy().as_deref(), Some("`rustc` (pid 7) at 97 % of a CPU"));
+        d.busiest_processes = vec![load("sshd", 19.9)];
+        assert_eq!(d.busy(), None);
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub struct Settings {
     /// Per run, as in every cell.
     pub timeout_ms: u64,
     pub memory_limit_bytes: Option<u64>,
+    /// CPUs the harness and every measured child are pinned to
+    /// (`sched_setaffinity`); none, the scheduler places them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<Vec<usize>>,
     /// `runtime/variant` the ratios are taken against.
     pub baseline: Option<String>,
     /// The pipeline file as it was read, and its sha256.

@@ -40,6 +40,8 @@ struct PipelineFile {
     #[serde(default)]
     memory_limit_mib: Option<Spanned<u64>>,
     #[serde(default)]
+    cpus: Option<Vec<Spanned<u64>>>,
+    #[serde(default)]
     baseline: Option<Spanned<String>>,
     #[serde(default)]
     order: Order,
@@ -67,6 +69,8 @@ struct RuntimeEntry {
 
 /// Measured runs per cell, at most.
 const MAX_REPETITIONS: u32 = 100_000;
+/// CPU numbers above this are not CPUs (Linux's `cpu_set_t` holds 1 024).
+const MAX_CPU: u64 = 1024;
 /// Unmeasured runs per cell, at most.
 const MAX_WARMUPS: u32 = 1_000;
 /// Runs in one plan, at most (every run is a record, a line of progress and
@@ -85,6 +89,8 @@ pub struct Pipeline {
     pub warmups: u32,
     pub timeout_ms: u64,
     pub memory_limit: Option<u64>,
+    /// CPUs to pin the measured runs to.
+    pub cpus: Option<Vec<usize>>,
     /// `runtime/variant` the ratios are taken against.
     pub baseline: Option<String>,
     pub order: Order,
@@ -223,6 +229,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     check.total_runs(&kernels, datasets.len(), runtimes.len(), repetitions + warmups, &file.repetitions)?;
     let timeout_ms = check.timeout(&file.timeout_s)?;
     let memory_limit = check.memory_limit(file.memory_limit_mib.as_ref())?;
+    let cpus = check.cpus(file.cpus.as_deref())?;
     let baseline = check.baseline(file.baseline.as_ref(), &runtimes)?;
     Ok(Pipeline {
         name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("pipeline").to_string(),
@@ -234,6 +241,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
         warmups,
         timeout_ms,
         memory_limit,
+        cpus,
         baseline,
         order: file.order,
         seed: file.seed,
@@ -451,6 +459,27 @@ impl Check<'_> {
                 .err(timeout_s.referenced, format!("`timeout_s` must be between 0 and 86400 seconds, not {timeout}")));
         }
         Ok((timeout * 1000.0).round() as u64)
+    }
+
+    /// `cpus`: CPU numbers, distinct. Whether the device has them is
+    /// checked on the device, before the first run.
+    fn cpus(&self, cpus: Option<&[Spanned<u64>]>) -> Result<Option<Vec<usize>>> {
+        let Some(cpus) = cpus else { return Ok(None) };
+        if cpus.is_empty() {
+            bail!("{}: `cpus` is empty; name at least one CPU, or leave it out", self.path.display());
+        }
+        let mut seen = Vec::new();
+        for cpu in cpus {
+            if cpu.value >= MAX_CPU {
+                return Err(self
+                    .err(cpu.referenced, format!("`cpus`: {} is not a CPU number (0 to {})", cpu.value, MAX_CPU - 1)));
+            }
+            if seen.contains(&(cpu.value as usize)) {
+                return Err(self.err(cpu.referenced, format!("`cpus`: CPU {} is listed twice", cpu.value)));
+            }
+            seen.push(cpu.value as usize);
+        }
+        Ok(Some(seen))
     }
 
     /// `memory_limit_mib` in bytes.

@@ -71,6 +71,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
             order: pipeline.order,
             timeout_ms: pipeline.timeout_ms,
             memory_limit_bytes: pipeline.memory_limit,
+            cpus: pipeline.cpus.clone(),
             baseline: pipeline.baseline.clone(),
             pipeline_sha256: sha256_hex(pipeline.text.as_bytes()),
             pipeline_text: pipeline.text.clone(),

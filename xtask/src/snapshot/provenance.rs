@@ -99,6 +99,9 @@ pub struct PlanInfo {
     pub warmups: u32,
     pub timeout_ms: u64,
     pub memory_limit_bytes: Option<u64>,
+    /// The CPUs the runs were pinned to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<Vec<usize>>,
     /// Absent in snapshots made before plans carried it (their summary
     /// names it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +157,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
             warmups: settings.warmups,
             timeout_ms: settings.timeout_ms,
             memory_limit_bytes: settings.memory_limit_bytes,
+            cpus: settings.cpus.clone(),
             baseline: settings.baseline.clone(),
             cells: plan.cells.len(),
             runs: plan.runs.len(),

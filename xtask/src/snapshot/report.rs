@@ -163,6 +163,17 @@ fn warnings(md: &mut String, p: &Provenance) {
     if let Some(emulator) = &p.target.emulator {
         let _ = writeln!(md, "> **Emulated target** ({emulator} on this host): {EMULATED_TIMINGS}\n");
     }
+    let busy: Vec<String> = [("before the runs", &p.device_before), ("after them", &p.device_after)]
+        .into_iter()
+        .filter_map(|(when, d)| Some(format!("{when}, {}", d.as_ref()?.busy()?)))
+        .collect();
+    if !busy.is_empty() {
+        let _ = writeln!(
+            md,
+            "> **Busy machine**: other processes competed with the runs ({}). Timings may be inflated; see the rounds below.\n",
+            busy.join("; ")
+        );
+    }
     if p.health.throttled_runs > 0 {
         let _ = writeln!(
             md,
@@ -183,6 +194,7 @@ fn device_and_software(md: &mut String, p: &Provenance) {
     if let Some(d) = p.device_before.as_ref() {
         device_lines(md, d);
     }
+    environment_lines(md, p);
     if p.health.samples > 0 {
         let _ = writeln!(
             md,
@@ -206,6 +218,32 @@ fn device_and_software(md: &mut String, p: &Provenance) {
         p.git.revision.as_deref().unwrap_or("unknown revision"),
         if p.git.dirty == Some(true) { " (with uncommitted changes)" } else { "" }
     );
+}
+
+/// Load, frequencies and competing processes before and after the runs,
+/// and the CPUs the runs were pinned to.
+fn environment_lines(md: &mut String, p: &Provenance) {
+    for (when, device) in [("before", &p.device_before), ("after", &p.device_after)] {
+        let Some(d) = device else { continue };
+        let Some([one, five, fifteen]) = d.load_average else { continue };
+        let mhz = match (d.cpu_mhz.iter().min(), d.cpu_mhz.iter().max()) {
+            (Some(lo), Some(hi)) if lo == hi => format!(" · CPUs at {lo} MHz"),
+            (Some(lo), Some(hi)) => format!(" · CPUs at {lo}–{hi} MHz"),
+            _ => String::new(),
+        };
+        let others: Vec<String> =
+            d.busiest_processes.iter().map(|b| format!("{} {:.0} %", b.command, b.cpu_percent)).collect();
+        let others = if others.is_empty() { "none above 1 % of a CPU".to_string() } else { others.join(", ") };
+        let _ = writeln!(
+            md,
+            "- {when} the runs: load average {one:.2} / {five:.2} / {fifteen:.2}{mhz} · other processes: {others}"
+        );
+    }
+    let pinned = match &p.plan.cpus {
+        Some(cpus) => format!("pinned to CPU(s) {}", cpus.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")),
+        None => "not pinned (the scheduler placed them)".into(),
+    };
+    let _ = writeln!(md, "- Measured runs: {pinned}");
 }
 
 /// The device as it was before the runs: hardware, OS, governor and temperatures.
