@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{CellKey, Samples, values};
-use crate::ranktest::{critical_u, mann_whitney};
+use crate::ranktest::{critical_u, mann_whitney, smallest_p};
 use crate::resample::{self, Bootstrap};
 use crate::summary::Summary;
 
@@ -51,14 +51,20 @@ pub struct Change {
     pub interval: Option<(f64, f64)>,
     /// The rank-sum test's two-sided p-value; `None` below two runs a side.
     pub p: Option<f64>,
+    /// Mann–Whitney U of the old runs: the pairs (old, new) with the old
+    /// run larger, ties counting half. Below half of all pairs, the new
+    /// runs tend to be the larger ones.
+    pub u: Option<f64>,
     /// `p` adjusted for every test of the comparison (Holm–Bonferroni);
     /// the verdict is taken on this one.
     pub p_adjusted: Option<f64>,
     /// The smallest slowdown of the old runs that this comparison would
     /// have counted (at least the threshold): the old runs against
     /// themselves shifted, at α divided by the number of tests, ties
-    /// ignored. `None` when no shift could have been, because there are
-    /// too few runs for that many tests.
+    /// ignored, the critical U scaled to the old runs' own pairs when the
+    /// two sides differ in size. `None` when no shift could have been
+    /// counted (too few runs on either side for that many tests), or when
+    /// an old value is zero or negative (a shift of it means nothing).
     pub detectable: Option<f64>,
     pub verdict: Verdict,
 }
@@ -98,6 +104,7 @@ pub fn compare(
             let stream = format!("{}/{metric}", key.label());
             let interval =
                 if testable { change_interval(&then, &now, criteria.alpha, bootstrap, &stream) } else { None };
+            let test = if testable { mann_whitney(&then, &now) } else { None };
             changes.push(Change {
                 key: key.clone(),
                 metric: metric.to_string(),
@@ -105,7 +112,8 @@ pub fn compare(
                 old: old_summary,
                 new: new_summary,
                 interval,
-                p: if testable { mann_whitney(&then, &now).map(|t| t.p) } else { None },
+                p: test.as_ref().map(|t| t.p),
+                u: test.as_ref().map(|t| t.u),
                 p_adjusted: None,
                 detectable: None,
                 verdict: Verdict::Inconclusive,
@@ -116,7 +124,7 @@ pub fn compare(
     let tests = adjusted.iter().flatten().count();
     for (c, q) in changes.iter_mut().zip(adjusted) {
         c.p_adjusted = q;
-        c.detectable = q.and(smallest_detectable(&samples_of(old, c), criteria, tests));
+        c.detectable = q.and(smallest_detectable(&samples_of(old, c), c.new.n, criteria, tests));
         c.verdict = verdict(c, criteria);
     }
     changes
@@ -131,7 +139,17 @@ fn verdict(c: &Change, criteria: &Criteria) -> Verdict {
         return Verdict::Inconclusive;
     };
     if q < criteria.alpha && c.relative.abs() > criteria.threshold {
-        return if c.relative > 0.0 { Verdict::Regressed } else { Verdict::Improved };
+        // The test is two-sided: which way it found the runs moved is U's
+        // side of the centre. Should the medians say the other way (runs
+        // in two clusters), neither verdict is safe.
+        let half = (c.old.n * c.new.n) as f64 / 2.0;
+        let new_larger = c.u.is_some_and(|u| u < half);
+        let new_smaller = c.u.is_some_and(|u| u > half);
+        return match (c.relative > 0.0, new_larger, new_smaller) {
+            (true, true, _) => Verdict::Regressed,
+            (false, _, true) => Verdict::Improved,
+            _ => Verdict::Inconclusive,
+        };
     }
     match c.interval {
         Some((lo, hi)) if lo > -criteria.threshold && hi < criteria.threshold => Verdict::Equivalent,
@@ -151,17 +169,61 @@ fn change_interval(old: &[f64], new: &[f64], alpha: f64, bootstrap: &Bootstrap, 
 /// would pass the rank test at α / tests (Bonferroni, Holm's first and
 /// strictest step), and at least the threshold.
 ///
-/// Shifting by δ makes U the number of pairs with oldⱼ / oldᵢ < 1 + δ, so
-/// the critical U-th smallest of those quotients is the shift at which the
-/// test starts to reject.
-fn smallest_detectable(old: &[f64], criteria: &Criteria, tests: usize) -> Option<f64> {
-    if old.len() < 2 || tests == 0 || old.iter().any(|v| v.is_nan() || *v <= 0.0) {
+/// Shifting by δ makes U the number of pairs with oldⱼ / oldᵢ ≤ 1 + δ, so
+/// the k-th smallest of those quotients, k the critical U (scaled from
+/// n_old · n_new pairs to n_old² when the sides differ in size), is the
+/// shift at which the test starts to reject.
+fn smallest_detectable(old: &[f64], n_new: usize, criteria: &Criteria, tests: usize) -> Option<f64> {
+    let n = old.len();
+    if n < 2 || n_new < 2 || tests == 0 || old.iter().any(|v| v.is_nan() || *v <= 0.0) {
         return None;
     }
-    let u = critical_u(old.len(), old.len(), criteria.alpha / tests as f64)?;
-    let mut quotients: Vec<f64> = old.iter().flat_map(|a| old.iter().map(move |b| b / a)).collect();
-    quotients.sort_unstable_by(f64::total_cmp);
-    Some((quotients[u - 1] - 1.0).max(criteria.threshold))
+    let bound = criteria.alpha / tests as f64;
+    if smallest_p(n, n_new) >= bound {
+        return None;
+    }
+    let u = critical_u(n, n_new, bound)?;
+    let k = ((u as f64 / (n * n_new) as f64) * (n * n) as f64).ceil().clamp(1.0, (n * n) as f64) as usize;
+    let mut sorted = old.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    Some((kth_quotient(&sorted, k) - 1.0).max(criteria.threshold))
+}
+
+/// The k-th smallest (from 1) of the n² quotients sⱼ / sᵢ of positive
+/// sorted values, without making them: bisection on the value, counting
+/// the quotients at or below it in one pass of two pointers.
+fn kth_quotient(sorted: &[f64], k: usize) -> f64 {
+    let at_most = |x: f64| -> usize {
+        // For each i, the j with sⱼ ≤ x · sᵢ; the bound grows with i.
+        let mut j = 0;
+        sorted
+            .iter()
+            .map(|si| {
+                while j < sorted.len() && sorted[j] <= x * si {
+                    j += 1;
+                }
+                j
+            })
+            .sum()
+    };
+    let (first, last) = (sorted[0], sorted[sorted.len() - 1]);
+    let (mut lo, mut hi) = (first / last, last / first);
+    if at_most(lo) >= k {
+        return lo;
+    }
+    // at_most(lo) < k ≤ at_most(hi) throughout; the halvings stop when the
+    // two ends are neighbouring floats, hi then being the quotient itself.
+    loop {
+        let mid = lo + (hi - lo) / 2.0;
+        if mid <= lo || mid >= hi {
+            return hi;
+        }
+        if at_most(mid) >= k {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
 }
 
 /// Holm–Bonferroni adjusted p-values, in the order given; `None` (no test)
@@ -353,6 +415,40 @@ mod tests {
         // Identical, but five noisy runs a side do not pin the change down
         // to ±2 %.
         assert!(changes.iter().filter(|c| c.key.kernel.starts_with("same")).all(|c| c.verdict != Verdict::Regressed));
+    }
+
+    #[test]
+    fn the_k_th_quotient_without_making_them_all() {
+        let values = [1.0, 1.5, 2.0, 4.0];
+        let mut all: Vec<f64> = values.iter().flat_map(|a| values.iter().map(move |b| b / a)).collect();
+        all.sort_unstable_by(f64::total_cmp);
+        for k in 1..=16 {
+            let got = kth_quotient(&values, k);
+            assert!((got - all[k - 1]).abs() <= 1e-12 * all[k - 1], "k = {k}: {got} vs {}", all[k - 1]);
+        }
+    }
+
+    #[test]
+    fn a_median_and_a_rank_test_that_disagree_give_no_verdict() {
+        // Nine of twenty new runs 2.5× slower, the rest a little faster than
+        // the old median: the rank test sees the new runs larger, the
+        // medians see them smaller. Neither "improved" nor "regressed" is
+        // safe.
+        let old: Vec<f64> = [100.0; 9].into_iter().chain([120.0; 11]).collect();
+        let new: Vec<f64> = [110.0; 11].into_iter().chain([300.0; 9]).collect();
+        let c = one(&old, &new);
+        assert!(c.p.expect("testable") < 0.05 && c.relative < -0.05, "{c:?}");
+        assert_eq!(c.verdict, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn detection_needs_enough_runs_on_both_sides() {
+        // Ten old runs, three new: 2 / C(13, 3) = 0.007 is the best p, so at
+        // 0.05 over 50 tests nothing could be counted.
+        let old: Vec<f64> = (0..10).map(|i| 10.0 + 0.01 * i as f64).collect();
+        assert_eq!(smallest_detectable(&old, 3, &CRITERIA, 50), None);
+        assert!(smallest_detectable(&old, 3, &CRITERIA, 1).is_some());
+        assert_eq!(smallest_detectable(&[1.0, 0.0, 2.0], 10, &CRITERIA, 1), None);
     }
 
     #[test]

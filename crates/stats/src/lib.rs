@@ -11,9 +11,9 @@
 //! an interval for equivalence.
 //!
 //! Nothing here panics on data a device can produce: statistics that need
-//! more values than there are (a spread of one value, an interval of a
-//! constant) are `None`, never NaN, so every result survives a JSON round
-//! trip.
+//! more values than there are (the spread or the interval of one value) are
+//! `None`, never NaN, so every result survives a JSON round trip; the
+//! interval of a constant is that constant.
 
 pub mod analysis;
 pub mod compare;

@@ -67,12 +67,18 @@ fn doubled_midranks(values: &[f64]) -> (Vec<u64>, Vec<usize>) {
 
 /// The exact two-sided p of a rank sum under the permutation distribution:
 /// every way of choosing which n₁ of the pooled values are "x" is equally
-/// likely. Counts subsets by size and doubled-rank sum, item by item.
+/// likely.
 fn exact_p(doubled_ranks: &[u64], n1: usize, observed: u64) -> f64 {
+    two_sided(&rank_sum_counts(doubled_ranks, n1), observed)
+}
+
+/// How many subsets of n₁ of the items have each doubled-rank sum (index =
+/// sum), counted item by item. f64 holds the counts (at most
+/// C(40, 20) ≈ 1.4e11) exactly.
+fn rank_sum_counts(doubled_ranks: &[u64], n1: usize) -> Vec<f64> {
     let total: u64 = doubled_ranks.iter().sum();
     let width = total as usize + 1;
-    // counts[k * width + s]: subsets of size k with doubled-rank sum s. f64
-    // holds the counts (at most C(40, 20) ≈ 1.4e11) exactly.
+    // counts[k * width + s]: subsets of size k with doubled-rank sum s.
     let mut counts = vec![0.0f64; (n1 + 1) * width];
     counts[0] = 1.0;
     let mut reach = 0usize;
@@ -88,10 +94,15 @@ fn exact_p(doubled_ranks: &[u64], n1: usize, observed: u64) -> f64 {
             }
         }
     }
-    let row = &counts[n1 * width..];
-    let all: f64 = row.iter().sum();
-    let at_most: f64 = row[..=observed as usize].iter().sum();
-    let at_least: f64 = row[observed as usize..].iter().sum();
+    counts.split_off(n1 * width)
+}
+
+/// Twice the smaller tail at `observed` (both tails include it), at most 1.
+fn two_sided(counts: &[f64], observed: u64) -> f64 {
+    let all: f64 = counts.iter().sum();
+    let observed = (observed as usize).min(counts.len() - 1);
+    let at_most: f64 = counts[..=observed].iter().sum();
+    let at_least: f64 = counts[observed..].iter().sum();
     (2.0 * at_most.min(at_least) / all).min(1.0)
 }
 
@@ -122,10 +133,12 @@ pub fn critical_u(n1: usize, n2: usize, bound: f64) -> Option<usize> {
     let n = n1 + n2;
     let pairs = n1 * n2;
     if n <= EXACT_UP_TO {
+        // One distribution, read at every candidate: U of the first sample
+        // is (doubled rank sum − n₁(n₁+1)) / 2.
         let doubled: Vec<u64> = (1..=n as u64).map(|r| 2 * r).collect();
+        let counts = rank_sum_counts(&doubled, n1);
         let base = (n1 * (n1 + 1)) as u64;
-        // U of the first sample is (doubled rank sum − n₁(n₁+1)) / 2.
-        (pairs.div_ceil(2)..=pairs).find(|&u| exact_p(&doubled, n1, 2 * u as u64 + base) < bound)
+        (pairs.div_ceil(2)..=pairs).find(|&u| two_sided(&counts, 2 * u as u64 + base) < bound)
     } else {
         (pairs.div_ceil(2)..=pairs).find(|&u| normal_p(u as f64, n1, n2, &[]) < bound)
     }

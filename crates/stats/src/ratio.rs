@@ -16,7 +16,7 @@ use crate::tdist;
 pub struct Ratio {
     pub value: f64,
     /// Percentile bootstrap; `None` when either side has fewer than two
-    /// runs.
+    /// runs, or when a resample's baseline median is zero.
     pub ci95: Option<(f64, f64)>,
     /// Whether the interval resampled rounds (one run of each side per
     /// round) rather than each side on its own.

@@ -1,12 +1,16 @@
 //! Seeded, deterministic bootstrap: the intervals of medians, of ratios of
 //! medians and of their geometric means.
 //!
-//! Every interval is a percentile bootstrap (the 2.5th and 97.5th
-//! percentiles of the statistic over [`RESAMPLES`] resamples, numpy's
-//! linear interpolation between order statistics). The random stream of each
-//! statistic is derived from the analysis seed and the statistic's name, so
-//! an interval depends on the seed and its own data only: not on the
-//! machine, the thread, nor on which other cells are in the analysis.
+//! The intervals of an analysis are percentile bootstraps: the 2.5th and
+//! 97.5th percentiles of the statistic over [`RESAMPLES`] resamples
+//! (numpy's linear interpolation between order statistics); `compare`
+//! reads the (1 − 2α) one. The random stream of each statistic is derived
+//! from the analysis seed and the statistic's name, so an interval depends
+//! on the seed and its own data only: not on the thread, nor on which other
+//! cells are in the analysis. Medians and ratios of medians come out
+//! bit for bit the same on every machine; a geometric mean goes through
+//! `ln` and `exp`, whose last bit may differ between platforms' maths
+//! libraries.
 
 use serde::{Deserialize, Serialize};
 

@@ -8,10 +8,21 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Samples;
 use crate::resample;
 
-/// A round whose median shift is at least this large (either way) is
-/// flagged as disturbed: larger than the run-to-run noise of a quiet host,
-/// where rounds differ by about 1 %.
+/// A round whose median shift is at least this large (either way), and
+/// beyond what the cells' own scatter explains (see [`RoundShift`]), is
+/// flagged as disturbed: on a quiet host rounds differ by about 1 %.
 pub const DISTURBED_SHIFT: f64 = 0.03;
+
+/// How many standard errors of its own median a round's shift must exceed
+/// to be flagged: a round of few, noisy cells (start-up, say) moves by
+/// several per cent by chance alone.
+pub const DISTURBED_ERRORS: f64 = 3.0;
+
+/// √(π/2): the standard error of a median over that of a mean, for a
+/// normal scatter.
+const MEDIAN_SE: f64 = 1.2533;
+/// Scales a MAD to a standard deviation (normal scatter).
+const MAD_TO_SD: f64 = 1.4826;
 
 /// Cells need this many runs before their median is a reference a single
 /// round can be held against.
@@ -27,7 +38,12 @@ pub struct RoundShift {
     /// exp(median over cells of ln(run ÷ cell median)) − 1: +0.05 means the
     /// round ran 5 % slower than usual across the board.
     pub shift: f64,
-    /// |shift| ≥ [`DISTURBED_SHIFT`].
+    /// The standard error of that median of logs, from their scatter
+    /// (1.2533 · 1.4826 · MAD / √cells, the median's error under a normal
+    /// scatter).
+    pub standard_error: f64,
+    /// |shift| ≥ [`DISTURBED_SHIFT`] and |ln(1 + shift)| above
+    /// [`DISTURBED_ERRORS`] standard errors.
     pub disturbed: bool,
 }
 
@@ -52,8 +68,12 @@ pub fn round_shifts(samples: &Samples, metric: &str) -> Vec<RoundShift> {
     by_round
         .into_iter()
         .map(|(round, logs)| {
-            let shift = resample::median(&logs).exp() - 1.0;
-            RoundShift { round, cells: logs.len(), shift, disturbed: shift.abs() >= DISTURBED_SHIFT }
+            let centre = resample::median(&logs);
+            let deviations: Vec<f64> = logs.iter().map(|l| (l - centre).abs()).collect();
+            let standard_error = MEDIAN_SE * MAD_TO_SD * resample::median(&deviations) / (logs.len() as f64).sqrt();
+            let shift = centre.exp() - 1.0;
+            let disturbed = shift.abs() >= DISTURBED_SHIFT && centre.abs() > DISTURBED_ERRORS * standard_error;
+            RoundShift { round, cells: logs.len(), shift, standard_error, disturbed }
         })
         .collect()
 }
@@ -92,5 +112,21 @@ mod tests {
         assert!((shifts[1].shift - 0.08).abs() < 0.005, "{:?}", shifts[1]);
         assert!(shifts.iter().filter(|s| s.round != 1).all(|s| s.shift.abs() < 0.005), "{shifts:?}");
         assert!(round_shifts(&samples, "kernel_ms").is_empty());
+    }
+
+    #[test]
+    fn a_shift_the_cells_scatter_explains_is_not_flagged() {
+        // Three cells whose runs scatter by ±20 %: a round 5 % off is
+        // within what three such values do by chance.
+        let mut samples = Samples::new();
+        let scatter = [1.0, 1.2, 0.8, 1.1, 0.9];
+        for (i, base) in [10.0, 200.0, 3.0].into_iter().enumerate() {
+            let runs: Vec<(u32, f64)> =
+                (0..5).map(|r| (r as u32, base * scatter[(r + i) % 5] * if r == 1 { 1.05 } else { 1.0 })).collect();
+            samples.entry(key(&format!("k{i}"))).or_default().insert("wall_ms".into(), runs);
+        }
+        let shifts = round_shifts(&samples, "wall_ms");
+        assert!(shifts.iter().any(|s| s.shift.abs() >= DISTURBED_SHIFT), "{shifts:?}");
+        assert!(shifts.iter().all(|s| !s.disturbed), "{shifts:?}");
     }
 }

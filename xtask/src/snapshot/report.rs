@@ -11,7 +11,7 @@ use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHAS
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::record::RunRecord;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
-use edgebench_stats::rounds::DISTURBED_SHIFT;
+use edgebench_stats::rounds::{DISTURBED_ERRORS, DISTURBED_SHIFT};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
 use crate::snapshot::footprint;
@@ -494,37 +494,39 @@ fn rounds(md: &mut String, analysis: &Analysis) {
     if shifts.len() < 2 {
         return;
     }
-    let _ = writeln!(
-        md,
-        "## Rounds
-"
-    );
+    let _ = writeln!(md, "## Rounds\n");
     let disturbed: Vec<String> = shifts
         .iter()
         .filter(|r| r.disturbed)
         .map(|r| format!("round {} ({:+.1} %)", r.round + 1, r.shift * 100.0))
         .collect();
-    let widest = shifts.iter().map(|r| r.shift.abs()).fold(0.0, f64::max);
+    let rule = format!(
+        "a round is disturbed when its median shift across cells reaches ±{:.0} % and exceeds {:.0} standard errors of that median (what the cells' own scatter explains)",
+        DISTURBED_SHIFT * 100.0,
+        DISTURBED_ERRORS
+    );
     if disturbed.is_empty() {
-        let _ = writeln!(
-            md,
-            "No round was disturbed: every round's median shift across cells stayed within ±{:.1} % (the largest, {:.1} %).\n",
-            DISTURBED_SHIFT * 100.0,
-            widest * 100.0
-        );
+        let widest = shifts.iter().map(|r| r.shift.abs()).fold(0.0, f64::max);
+        let _ = writeln!(md, "No round was disturbed ({rule}); the largest shift was {:.1} %.\n", widest * 100.0);
     } else {
         let _ = writeln!(
             md,
-            "> **Disturbed rounds: {}**. In these rounds the typical cell ran at least {:.0} % off its own median: the host was busier (or quieter) then. Ratios are paired by round, which cancels a shift both sides of a ratio shared.\n",
-            disturbed.join(", "),
-            DISTURBED_SHIFT * 100.0
+            "> **Disturbed rounds: {}** ({rule}): the host was busier (or quieter) then. Ratios are paired by round, which cancels a shift both sides of a ratio shared.\n",
+            disturbed.join(", ")
         );
     }
-    let _ = writeln!(md, "| round | cells | median shift of wall time vs each cell's median |");
-    let _ = writeln!(md, "|---:|---:|---:|");
+    let _ = writeln!(md, "| round | cells | median shift of wall time vs each cell's median | standard error |");
+    let _ = writeln!(md, "|---:|---:|---:|---:|");
     for r in shifts {
         let flag = if r.disturbed { " **disturbed**" } else { "" };
-        let _ = writeln!(md, "| {} | {} | {:+.2} %{flag} |", r.round + 1, r.cells, r.shift * 100.0);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:+.2} %{flag} | {:.2} % |",
+            r.round + 1,
+            r.cells,
+            r.shift * 100.0,
+            r.standard_error * 100.0
+        );
     }
     let _ = writeln!(md);
 }
