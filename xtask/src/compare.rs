@@ -19,7 +19,7 @@ use crate::flags::{CompareArgs, Format};
 use crate::planning::suggestions;
 use crate::snapshot;
 
-const DEFAULT_METRICS: &[&str] = &[WALL_MS, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB];
+pub const DEFAULT_METRICS: &[&str] = &[WALL_MS, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB];
 
 /// A finished comparison, in any format.
 struct Comparison<'a> {
@@ -37,13 +37,13 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         None => latest_sibling(old_dir)?,
     };
     let new = Side::read(&new_dir)?;
+    let metrics = chosen_metrics(&args.metrics, &[&old.samples, &new.samples])?;
     if old.pipeline != new.pipeline || old.target != new.target {
         eprintln!(
             "note: comparing `{}` on `{}` with `{}` on `{}`; only cells present in both count",
             old.pipeline, old.target, new.pipeline, new.target
         );
     }
-    let metrics = chosen_metrics(&args.metrics, &[&old.samples, &new.samples])?;
     let criteria = Criteria { alpha: args.alpha, threshold: args.threshold };
     let changes = edgebench_stats::compare(&old.samples, &new.samples, &criteria, &Bootstrap::new(DEFAULT_SEED), |m| {
         metrics.iter().any(|k| k == m)

@@ -19,12 +19,24 @@ pub enum Command {
     Compare(CompareArgs),
     /// Derive a snapshot's summary, report and plots again from its records, optionally against another baseline.
     Reanalyse(ReanalyseArgs),
+    /// The write-up's tables (results/README.md), generated from the snapshots they cite.
+    Study(StudyArgs),
     /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
     Calibrate(CalibrateArgs),
     /// Check a target before a long run: reachable, architecture, disk, Docker, clock; says what to fix.
     Doctor(DoctorArgs),
     /// Run the project's tests (installing the system tools they need as root on Debian).
     Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// Rewrite the generated tables of results/README.md in place.
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+    /// Fail if a generated table of results/README.md differs from a regeneration.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod calibrate;
 mod compare;
 mod doctor;
 mod reanalyse;
+mod study;
 mod test;
 
 mod device;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         flags::Command::Compare(args) => compare::run(&args),
         flags::Command::Doctor(args) => doctor::run(&args),
         flags::Command::Reanalyse(args) => reanalyse::run(&args),
+        flags::Command::Study(args) => study::run(&args),
         flags::Command::Test(args) => test::run(&args),
     };
     match outcome {

@@ -20,8 +20,8 @@ fn corpus() -> PathBuf {
 }
 
 /// A checked-in snapshot to read from, and another one beside it.
-const SNAPSHOT: &str = "results/local/startup/20261128T054615Z";
-const OTHER: &str = "results/local/startup/20261128T034751Z";
+const SNAPSHOT: &str = "results/local/startup/20261204T143614Z";
+const OTHER: &str = "results/local/edge/20261204T052230Z";
 
 /// The `# key: value` header lines of a corpus file.
 fn header(path: &Path, key: &str) -> Option<String> {
@@ -156,14 +156,14 @@ fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
         lines.join("\n") + "\n"
     };
     let cases: Vec<(&str, Damage, &str, &str)> = vec![
-        ("cut", Box::new(move |d| edit(&records(d), cut_last_line)), "reanalyse", "255 records, but plan"),
+        ("cut", Box::new(move |d| edit(&records(d), cut_last_line)), "reanalyse", "479 records, but plan"),
         (
             "other-plan",
             Box::new(move |d| edit(&records(d), |t| t.replacen("\"plan_id\":\"", "\"plan_id\":\"x", 1))),
             "reanalyse",
             "belongs to plan x",
         ),
-        ("garbage", Box::new(move |d| edit(&records(d), |t| t + "{not json\n")), "reanalyse", ":257: not a run record"),
+        ("garbage", Box::new(move |d| edit(&records(d), |t| t + "{not json\n")), "reanalyse", ":481: not a run record"),
         (
             "not-utf8",
             Box::new(move |d| std::fs::write(records(d), b"{\"schema\":1,\xff}\n").unwrap()),
@@ -182,7 +182,7 @@ fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
             "reanalyse",
             "not what this version of edgebench reads",
         ),
-        ("cut-compared", Box::new(move |d| edit(&records(d), cut_last_line)), "compare", "255 records, but plan"),
+        ("cut-compared", Box::new(move |d| edit(&records(d), cut_last_line)), "compare", "479 records, but plan"),
     ];
     for (name, damage, verb, expected) in cases {
         let (_keep, copy) = damaged(name, damage);

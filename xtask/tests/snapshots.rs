@@ -82,3 +82,30 @@ fn every_checked_in_snapshot_derives_again_byte_for_byte() {
         }
     }
 }
+
+/// A snapshot in `results/` is evidence: it must come from a committed tree
+/// without uncommitted changes, so its revision says exactly what made it.
+#[test]
+fn every_checked_in_snapshot_comes_from_a_clean_committed_tree() {
+    let mut dirty = Vec::new();
+    for snapshot in snapshots() {
+        let provenance: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+        let git = &provenance["git"];
+        if git["dirty"] != serde_json::Value::Bool(false) || !git["revision"].is_string() {
+            dirty.push(format!("{} ({git})", snapshot.display()));
+        }
+    }
+    assert!(dirty.is_empty(), "snapshots from a dirty or unknown tree:\n{}", dirty.join("\n"));
+}
+
+/// Every table of the write-up is what `cargo xtask study` derives from the
+/// snapshots it cites, today.
+#[test]
+fn the_write_up_tables_equal_a_regeneration() {
+    let write_up = std::fs::read_to_string(root().join("results/README.md")).unwrap();
+    assert!(write_up.matches("<!-- study:").count() >= 6, "the write-up has lost its generated tables");
+    // The checked-in results, not the tests' own results directory.
+    let output = xtask(&["study", "--check"]).env_remove("EDGEBENCH_RESULTS_DIR").output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+}

@@ -56,7 +56,14 @@ const FILES: &[(&str, u32, &str)] = &[
     // Debian's unit does not restart sshd after a SIGTERM; a device under
     // test should come back whatever ended it (the resume test kills it).
     ("etc/systemd/system/ssh.service.d/restart.conf", 0o644, "[Service]\nRestart=always\nRestartSec=1\n"),
-    ("etc/docker/daemon.json", 0o644, "{ \"storage-driver\": \"overlay2\", \"log-driver\": \"local\" }\n"),
+    // The `cgroupfs` driver: the Docker executor gives each run a parent
+    // cgroup whose peak outlives the container (see docs/docker.md), which
+    // systemd's driver, Debian's default, does not allow.
+    (
+        "etc/docker/daemon.json",
+        0o644,
+        "{ \"storage-driver\": \"overlay2\", \"log-driver\": \"local\", \"exec-opts\": [\"native.cgroupdriver=cgroupfs\"] }\n",
+    ),
     // A small initrd: the modules the virt machine's disk needs. Debian's
     // default (`most`) takes minutes to make under qemu-user.
     ("etc/initramfs-tools/conf.d/edgebench.conf", 0o644, "MODULES=list\n"),
