@@ -38,7 +38,7 @@ fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<
 
 fn boot_machine(name: &str, spec: &machine::MachineSpec) -> Result<machine::Running> {
     let sh = Shell::new()?;
-    for tool in guest::TOOLS {
+    for tool in guest::TOOLS.iter().chain(guest::BOOT_TOOLS) {
         let found = apt::has(&sh, tool.command);
         println!(
             "[{}] {:<18} {}{}",

@@ -109,6 +109,9 @@ pub struct Running {
 /// Boots the machine of `target` and waits until root can log in over SSH.
 pub fn boot(sh: &Shell, target: &str, spec: &MachineSpec, quiet: bool) -> Result<Running> {
     let files = guest::ensure(sh, crate::toolchain::arch::Arch::Aarch64, quiet)?;
+    // A cached image does not mean the host still has QEMU: check (and,
+    // as root, install) what booting needs every time.
+    crate::toolchain::apt::ensure(sh, guest::BOOT_TOOLS)?;
     let dir = dir(target);
     fs::create_dir_all(&dir)?;
     let disk = disk(sh, &dir, &files)?;

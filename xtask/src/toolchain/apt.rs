@@ -38,7 +38,18 @@ pub fn ensure(sh: &Shell, tools: &[Tool]) -> Result<()> {
         cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .run()?;
-        let still: Vec<&str> = missing.iter().filter(|t| !has(sh, t.command)).map(|t| t.command).collect();
+        // Installing one package can remove another of the list: Debian
+        // 12's qemu-system-arm removes a newer qemu-utils from backports.
+        // What went missing is installed again, from the same release.
+        let gone: Vec<&Tool> = tools.iter().filter(|t| !has(sh, t.command)).collect();
+        if !gone.is_empty() {
+            let again: Vec<&str> = gone.iter().map(|t| t.package).collect();
+            eprintln!("installing Debian packages again: {}", again.join(" "));
+            cmd!(sh, "apt-get install -y -qq --no-install-recommends {again...}")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .run()?;
+        }
+        let still: Vec<&str> = tools.iter().filter(|t| !has(sh, t.command)).map(|t| t.command).collect();
         if still.is_empty() {
             return Ok(());
         }

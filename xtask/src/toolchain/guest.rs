@@ -192,12 +192,16 @@ pub fn ensure(sh: &Shell, arch: Arch, quiet: bool) -> Result<GuestFiles> {
     Ok(GuestFiles { dir, guest })
 }
 
-/// What making and booting a guest needs on this machine.
+/// What making a guest needs on this machine (see also [`BOOT_TOOLS`]).
 pub const TOOLS: &[Tool] = &[
     Tool { command: "debootstrap", package: "debootstrap", why: "the emulated machine's Debian root" },
     Tool { command: "mkfs.ext4", package: "e2fsprogs", why: "its disk image, without loop mounts" },
     Tool { command: "ssh-keygen", package: "openssh-client", why: "its keys" },
     Tool { command: "unshare", package: "util-linux", why: "private mounts while its root is made" },
+];
+
+/// What booting a made guest needs, checked on every boot.
+pub const BOOT_TOOLS: &[Tool] = &[
     Tool { command: "qemu-system-aarch64", package: "qemu-system-arm", why: "booting it" },
     Tool { command: "qemu-img", package: "qemu-utils", why: "its copy-on-write disk" },
 ];
