@@ -134,7 +134,10 @@ pub fn boot(sh: &Shell, target: &str, spec: &MachineSpec, quiet: bool) -> Result
         .arg("-initrd")
         .arg(files.initrd())
         .args(["-append", &append, "-drive", &drive, "-device", "virtio-blk-pci,drive=disk"])
-        .args(["-netdev", &netdev, "-device", "virtio-net-pci,netdev=net", "-device", "virtio-rng-pci"])
+        // No option ROM: the kernel is loaded directly, nothing boots over
+        // the network, and without `romfile=` QEMU wants ipxe-qemu's
+        // efi-virtio.rom, which Debian installs only as a recommendation.
+        .args(["-netdev", &netdev, "-device", "virtio-net-pci,netdev=net,romfile=", "-device", "virtio-rng-pci"])
         .args(["-display", "none", "-monitor", "none"])
         .arg("-serial")
         .arg(format!("file:{}", serial.display()))
