@@ -485,15 +485,39 @@ fn places(s: &Loaded, num: &str, den: &str) -> (String, bool) {
 }
 
 fn claims_table(startup: &Loaded, matrix: &Loaded, long: &Loaded) -> String {
-    let st = edgebench_model::suite::STARTUP_KERNEL;
-    let mut rows: Vec<[String; 5]> = Vec::new();
-    let holds = |r: Option<&Ratio>, want: &str| match direction(r) {
+    let mut rows = start_up_and_short_claims(startup, matrix);
+    rows.extend(long_kernel_claims(long));
+    rows.extend(memory_claims(startup, matrix, long));
+    let mut md = format!(
+        "Each claim of the study beside ours for the *same* configuration (the `docker` client and its memory, Wasmtime and Wasmer compiling at start), then corrected (the container's own memory, Docker through the engine, precompiled Wasm). Medians; ratios of medians with 95 % bootstrap intervals, from {}, {} and {}. A verdict reads the interval: \"holds\" only when it excludes 1 in the study's direction.\n\n",
+        startup.link(),
+        matrix.link(),
+        long.link()
+    );
+    md.push_str(
+        "| claim | the study (Pi 3) | ours, like-for-like | ours, corrected | verdict |\n|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        let _ = writeln!(md, "| {} |", row.map(|c| c.replace('|', "\\|")).join(" | "));
+    }
+    md
+}
+
+/// A verdict from a ratio's interval: "holds" when it lies wholly on the
+/// study's side (`want`) of 1.
+fn holds(r: Option<&Ratio>, want: &str) -> &'static str {
+    match direction(r) {
         d if d == want => "holds",
         "level" => "not shown",
         "untested" => "untested",
         _ => "reversed",
-    };
+    }
+}
 
+/// Rows of the claims table: start up and short claims.
+fn start_up_and_short_claims(startup: &Loaded, matrix: &Loaded) -> Vec<[String; 5]> {
+    let st = edgebench_model::suite::STARTUP_KERNEL;
+    let mut rows: Vec<[String; 5]> = Vec::new();
     let (like, r1) = versus(startup, st, DOCKER_CLI, "wasmtime/jit", WALL_MS, "ms");
     let (fixed, r2) = versus(startup, st, DOCKER, "wasmtime/aot", WALL_MS, "ms");
     rows.push([
@@ -540,7 +564,12 @@ fn claims_table(startup: &Loaded, matrix: &Loaded, long: &Loaded) -> String {
             holds(r2.as_ref(), "larger")
         ),
     ]);
+    rows
+}
 
+/// Rows of the claims table: long kernel claims.
+fn long_kernel_claims(long: &Loaded) -> Vec<[String; 5]> {
+    let mut rows: Vec<[String; 5]> = Vec::new();
     let (like, traded1) = places(long, "wasmtime/jit", DOCKER_CLI);
     let (fixed, traded2) = places(long, "wasmtime/aot", DOCKER);
     let verdict = |t: bool| if t { "holds" } else { "does not hold" };
@@ -561,7 +590,13 @@ fn claims_table(startup: &Loaded, matrix: &Loaded, long: &Loaded) -> String {
         format!("the same compiler in Wasmtime: {fixed}"),
         format!("Wasmer slower than Docker: {}", holds(r1.as_ref(), "larger")),
     ]);
+    rows
+}
 
+/// Rows of the claims table: memory claims.
+fn memory_claims(startup: &Loaded, matrix: &Loaded, long: &Loaded) -> Vec<[String; 5]> {
+    let st = edgebench_model::suite::STARTUP_KERNEL;
+    let mut rows: Vec<[String; 5]> = Vec::new();
     let (like, r1) = versus(startup, st, "wasmer/cranelift", "wasmtime/jit", MAX_RSS_MIB, "MiB");
     let g = matrix.geomean("wasmer/cranelift", "wasmtime/jit", WORKLOAD_PEAK_MIB);
     rows.push([
@@ -609,20 +644,7 @@ fn claims_table(startup: &Loaded, matrix: &Loaded, long: &Loaded) -> String {
             holds(r2.as_ref(), "smaller")
         ),
     ]);
-
-    let mut md = format!(
-        "Each claim of the study beside ours for the *same* configuration (the `docker` client and its memory, Wasmtime and Wasmer compiling at start), then corrected (the container's own memory, Docker through the engine, precompiled Wasm). Medians; ratios of medians with 95 % bootstrap intervals, from {}, {} and {}. A verdict reads the interval: \"holds\" only when it excludes 1 in the study's direction.\n\n",
-        startup.link(),
-        matrix.link(),
-        long.link()
-    );
-    md.push_str(
-        "| claim | the study (Pi 3) | ours, like-for-like | ours, corrected | verdict |\n|---|---|---|---|---|\n",
-    );
-    for row in rows {
-        let _ = writeln!(md, "| {} |", row.map(|c| c.replace('|', "\\|")).join(" | "));
-    }
-    md
+    rows
 }
 
 fn geo_text(g: Option<&edgebench_stats::GeoMean>) -> String {
