@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
-use edgebench_stats::resample::{self, DEFAULT_SEED};
+use edgebench_stats::compare::{Detection, detection};
+use edgebench_stats::resample::DEFAULT_SEED;
 use edgebench_stats::{Bootstrap, Change, Criteria, Samples, Verdict};
 
 use crate::flags::{CompareArgs, Format};
@@ -138,22 +139,18 @@ impl Comparison<'_> {
 
     /// The smallest change the data could have detected, over the cells.
     fn detectable(&self) -> String {
-        let tested: Vec<&Change> = self.changes.iter().filter(|c| c.p.is_some()).collect();
-        let mut shifts: Vec<f64> = tested.iter().filter_map(|c| c.detectable).collect();
-        let blind = tested.len() - shifts.len();
-        if shifts.is_empty() {
+        let Detection { tested, blind, range } = detection(&self.changes);
+        let Some((median, lo, hi)) = range else {
             return format!(
-                "smallest detectable change: none; with these runs per cell, no change in any of the {} tested cells could have been shown",
-                tested.len()
+                "smallest detectable change: none; with these runs per cell, no change in any of the {tested} tested cells could have been shown"
             );
-        }
-        shifts.sort_unstable_by(f64::total_cmp);
+        };
         let mut text = format!(
             "smallest detectable change: median {:.1} % over {} cells (from {:.1} % to {:.1} %)",
-            resample::median(&shifts) * 100.0,
-            shifts.len(),
-            shifts[0] * 100.0,
-            shifts[shifts.len() - 1] * 100.0
+            median * 100.0,
+            tested - blind,
+            lo * 100.0,
+            hi * 100.0
         );
         if blind > 0 {
             let _ = write!(text, "; {blind} cell(s) had too few runs to detect any change");

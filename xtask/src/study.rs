@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
-use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, WALL_MS, WORKLOAD_PEAK_MIB, values};
-use edgebench_stats::resample::{self, DEFAULT_SEED};
+use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, WALL_MS, WORKLOAD_PEAK_MIB, same_rounds, values};
+use edgebench_stats::resample::DEFAULT_SEED;
 use edgebench_stats::{Analysis, Bootstrap, CellKey, Criteria, Ratio, Samples, Summary, Verdict};
 
 use crate::compare::DEFAULT_METRICS;
@@ -113,15 +113,13 @@ fn table(spec: &str, cache: &mut Snapshots) -> Result<String> {
         }
         "noise" => {
             need(2)?;
-            let (a, b) = (cache.get(dirs[0])?.clone(), cache.get(dirs[1])?);
-            noise_table(&a, b)
+            let loaded = cache.all(&dirs)?;
+            noise_table(loaded[0], loaded[1])
         }
         "claims" => {
             need(3)?;
-            let startup = cache.get(dirs[0])?.clone();
-            let matrix = cache.get(dirs[1])?.clone();
-            let long = cache.get(dirs[2])?;
-            Ok(claims_table(&startup, &matrix, long))
+            let loaded = cache.all(&dirs)?;
+            Ok(claims_table(loaded[0], loaded[1], loaded[2]))
         }
         other => bail!("unknown kind `{other}`; one of snapshots, startup, geomeans, long, rounds, noise, claims"),
     }
@@ -135,7 +133,6 @@ struct Snapshots {
 
 /// A snapshot's provenance, its verified runs and their analysis, all from
 /// its raw records.
-#[derive(Clone)]
 struct Loaded {
     dir: String,
     provenance: Provenance,
@@ -188,7 +185,7 @@ impl Loaded {
     /// after the two cells.
     fn ratio(&self, kernel: &str, num: &str, den: &str, metric: &str) -> Option<(Ratio, Option<Vec<f64>>)> {
         let (a, b) = (self.sample(kernel, num, metric)?, self.sample(kernel, den, metric)?);
-        let paired = self.analysis.rounds_paired && a.iter().map(|x| x.0).eq(b.iter().map(|x| x.0));
+        let paired = self.analysis.rounds_paired && same_rounds(a, b);
         let stream = format!("{kernel}/{num} ÷ {den}/{metric}");
         let e =
             edgebench_stats::ratio_of_medians(&values(a), &values(b), paired, &Bootstrap::new(DEFAULT_SEED), &stream)?;
@@ -386,8 +383,7 @@ fn noise_table(a: &Loaded, b: &Loaded) -> Result<String> {
         bail!("{} and {} have no cell in common", a.dir, b.dir);
     }
     let count = |v: Verdict| changes.iter().filter(|c| c.verdict == v).count();
-    let tested = changes.iter().filter(|c| c.p.is_some()).count();
-    let detectable: Vec<f64> = changes.iter().filter_map(|c| c.detectable).collect();
+    let detection = edgebench_stats::compare::detection(&changes);
     let mut md = format!(
         "The same plan twice, seeds {} and {}: {} against {} (`cargo xtask compare`, α = {}, threshold {} %).\n\n",
         a.provenance.plan.seed,
@@ -399,21 +395,18 @@ fn noise_table(a: &Loaded, b: &Loaded) -> Result<String> {
     );
     md.push_str("| comparisons | regressed | improved | equivalent (±5 %) | inconclusive | smallest detectable change (median, range) |\n");
     md.push_str("|---:|---:|---:|---:|---:|---|\n");
-    let detect = if detectable.is_empty() {
-        format!("none: no change could be shown in any of the {tested} tested cells")
-    } else {
-        let (lo, hi) = (
-            detectable.iter().copied().fold(f64::INFINITY, f64::min),
-            detectable.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        let blind = tested - detectable.len();
-        format!(
+    let detect = match detection.range {
+        None => format!("none: no change could be shown in any of the {} tested cells", detection.tested),
+        Some((median, lo, hi)) => format!(
             "{:.1} % ({:.1}–{:.1} %){}",
-            resample::median(&detectable) * 100.0,
+            median * 100.0,
             lo * 100.0,
             hi * 100.0,
-            if blind > 0 { format!("; {blind} cells could detect none") } else { String::new() }
-        )
+            match detection.blind {
+                0 => String::new(),
+                blind => format!("; {blind} cells could detect none"),
+            }
+        ),
     };
     let _ = writeln!(
         md,

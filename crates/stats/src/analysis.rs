@@ -207,6 +207,12 @@ impl<'a> Options<'a> {
 /// (repetition) of its run and in round order: what resampling draws from.
 pub type Samples = BTreeMap<CellKey, BTreeMap<String, Vec<(u32, f64)>>>;
 
+/// Whether two cells' samples come from exactly the same rounds, one run
+/// each: only then can their ratio be paired by round.
+pub fn same_rounds(a: &[(u32, f64)], b: &[(u32, f64)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0)
+}
+
 /// The values of a metric, without their rounds.
 pub fn values(sample: &[(u32, f64)]) -> Vec<f64> {
     sample.iter().map(|(_, v)| *v).collect()
@@ -528,10 +534,10 @@ fn ratios_against(
             let (Some(num), Some(den)) = (num, den) else {
                 continue;
             };
-            let same_rounds = num.len() == den.len() && num.iter().zip(den).all(|(a, b)| a.0 == b.0);
+
             let stream = format!("{} ÷ {baseline}/{metric}", cell.key.label());
             let Some(estimate) =
-                ratio_of_medians(&values(num), &values(den), rounds && same_rounds, bootstrap, &stream)
+                ratio_of_medians(&values(num), &values(den), rounds && same_rounds(num, den), bootstrap, &stream)
             else {
                 continue;
             };

@@ -165,6 +165,25 @@ fn change_interval(old: &[f64], new: &[f64], alpha: f64, bootstrap: &Bootstrap, 
     Some((lo - 1.0, hi - 1.0))
 }
 
+/// How small a change a comparison could have shown, over its tested cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// Cells with a rank test.
+    pub tested: usize,
+    /// Tested cells too short of runs to show any change.
+    pub blind: usize,
+    /// Median, smallest and largest `detectable` of the other tested cells.
+    pub range: Option<(f64, f64, f64)>,
+}
+
+pub fn detection(changes: &[Change]) -> Detection {
+    let tested = changes.iter().filter(|c| c.p.is_some()).count();
+    let mut shifts: Vec<f64> = changes.iter().filter(|c| c.p.is_some()).filter_map(|c| c.detectable).collect();
+    shifts.sort_unstable_by(f64::total_cmp);
+    let range = (!shifts.is_empty()).then(|| (resample::median(&shifts), shifts[0], shifts[shifts.len() - 1]));
+    Detection { tested, blind: tested - shifts.len(), range }
+}
+
 /// The smallest δ for which the old runs against the old runs × (1 + δ)
 /// would pass the rank test at α / tests (Bonferroni, Holm's first and
 /// strictest step), and at least the threshold.
