@@ -240,9 +240,12 @@ fn snapshots_table(loaded: &[&Loaded]) -> String {
             .as_ref()
             .map(|d| format!("{} · {} cores", d.cpu.as_deref().unwrap_or("?"), d.cores))
             .unwrap_or_default();
-        let host = match &p.target.emulator {
-            Some(e) => format!("EMULATED ({e}) on {host}"),
-            None => host,
+        // A whole emulated machine's CPU is the emulated one: the host
+        // it ran on is named by the emulation itself.
+        let host = match (&p.emulation, &p.target.emulator) {
+            (Some(machine), _) => format!("EMULATED ({})", machine.describe()),
+            (None, Some(e)) => format!("EMULATED ({e}) on {host}"),
+            (None, None) => host,
         };
         let _ = writeln!(
             md,

@@ -21,7 +21,7 @@ fn corpus() -> PathBuf {
 
 /// A checked-in snapshot to read from, and another one beside it.
 const SNAPSHOT: &str = "results/local/startup/20261204T143614Z";
-const OTHER: &str = "results/local/edge/20261204T052230Z";
+const OTHER: &str = "results/local/edge/20261204T190903Z";
 
 /// The `# key: value` header lines of a corpus file.
 fn header(path: &Path, key: &str) -> Option<String> {
