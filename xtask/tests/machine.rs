@@ -2,13 +2,16 @@
 //! (its own kernel, sshd and Docker engine) under QEMU, benches on it over
 //! SSH like on a real device, survives a cut link, and shuts it down.
 //! Timings under TCG mean nothing; what is checked is the path: every
-//! checksum equals the x86-64 native's.
+//! checksum equals the x86-64 native's. The default test covers native
+//! code, the guest's Docker engine, Wasmtime and wasm3; the extended one
+//! Wasmer, whose aarch64 build alone takes about 15 minutes from cold.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -28,8 +31,18 @@ const PIPELINE: &str = "kernels: [startup, gemm, spin]\ndatasets: [mini]\nruntim
                         - runtime: wasmtime\n    variants: [jit, aot]\n  - runtime: wasm3\n    variants: [eager]\n\
                         repetitions: 2\nwarmups: 0\ntimeout_s: 12\norder: interleaved\n";
 
+/// Start-up and gemm at MINI under Wasmer's Cranelift and single-pass
+/// compilers, once each, beside native code.
+const WASMER_PIPELINE: &str = "kernels: [startup, gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  \
+                               - runtime: wasmer\n    variants: [cranelift, singlepass]\n\
+                               repetitions: 1\nwarmups: 0\ntimeout_s: 300\norder: sequential\n";
+
+/// There is one emulated machine: its tests take turns.
+static MACHINE: Mutex<()> = Mutex::new(());
+
 #[test]
 fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64() {
+    let _machine = MACHINE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path(), "machine", PIPELINE);
     // The machine's disk keeps earlier runs, as a device's would: this
@@ -81,7 +94,31 @@ fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64
     let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
     assert!(report.contains("**Emulated target** (QEMU"), "the report says EMULATED");
 
-    // gemm's checksum equals this machine's native build's.
+    // gemm's checksum equals this machine's native build's, under all five.
+    assert_eq!(gemm_checksums_like_x86_64(&records), 5);
+
+    assert_machine_shut_down();
+}
+
+#[test]
+#[ignore = "extended: builds Wasmer for aarch64 (about 15 minutes from cold); run with `cargo xtask test --extended`"]
+fn wasmer_on_the_emulated_machine_checksums_like_x86_64() {
+    let _machine = MACHINE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path(), "machine-wasmer", WASMER_PIPELINE);
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline, &["--target", TARGET]);
+    assert_eq!(records.len(), 2 * 3);
+    let failed: Vec<_> = records.iter().filter(|r| !r.outcome.is_ok()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let provenance = std::fs::read_to_string(snapshot.join("provenance.json")).unwrap();
+    assert!(provenance.contains("\"cortex-a53\""), "taken on the emulated machine: {provenance}");
+    assert_eq!(gemm_checksums_like_x86_64(&records), 3);
+    assert_machine_shut_down();
+}
+
+/// Checks that every gemm run in `records` gave the checksum of this
+/// machine's native gemm at MINI, and returns how many variants ran it.
+fn gemm_checksums_like_x86_64(records: &[RunRecord]) -> usize {
     xtask_ok(&["build", "--quiet", "--kernels-only", "--kernels", "gemm", "--datasets", "mini"]);
     let local = manifest("local");
     let native = local
@@ -97,9 +134,11 @@ fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64
         assert!(expected.contains(&checksum), "{}/{}: {checksum} is not x86-64's ({expected})", r.runtime, r.variant);
         checksums.insert(format!("{}/{}", r.runtime, r.variant), checksum);
     }
-    assert_eq!(checksums.len(), 5);
+    checksums.len()
+}
 
-    // The machine was shut down: no QEMU is left.
+/// The machine was shut down: no QEMU is left.
+fn assert_machine_shut_down() {
     let qemu = Command::new("pgrep").args(["-f", "qemu-system-aarch64"]).output().unwrap();
     assert!(!qemu.status.success(), "QEMU still runs: {}", String::from_utf8_lossy(&qemu.stdout));
 }
