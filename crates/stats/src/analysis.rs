@@ -534,7 +534,6 @@ fn ratios_against(
             let (Some(num), Some(den)) = (num, den) else {
                 continue;
             };
-
             let stream = format!("{} ÷ {baseline}/{metric}", cell.key.label());
             let Some(estimate) =
                 ratio_of_medians(&values(num), &values(den), rounds && same_rounds(num, den), bootstrap, &stream)

@@ -177,11 +177,11 @@ pub struct Detection {
 }
 
 pub fn detection(changes: &[Change]) -> Detection {
-    let tested = changes.iter().filter(|c| c.p.is_some()).count();
-    let mut shifts: Vec<f64> = changes.iter().filter(|c| c.p.is_some()).filter_map(|c| c.detectable).collect();
+    let tested: Vec<&Change> = changes.iter().filter(|c| c.p.is_some()).collect();
+    let mut shifts: Vec<f64> = tested.iter().filter_map(|c| c.detectable).collect();
     shifts.sort_unstable_by(f64::total_cmp);
     let range = (!shifts.is_empty()).then(|| (resample::median(&shifts), shifts[0], shifts[shifts.len() - 1]));
-    Detection { tested, blind: tested - shifts.len(), range }
+    Detection { tested: tested.len(), blind: tested.len() - shifts.len(), range }
 }
 
 /// The smallest δ for which the old runs against the old runs × (1 + δ)

@@ -33,26 +33,24 @@ pub fn ensure(sh: &Shell, tools: &[Tool]) -> Result<()> {
     }
     let packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
     if is_root(sh) && has(sh, "apt-get") {
-        eprintln!("installing Debian packages: {}", packages.join(" "));
         cmd!(sh, "apt-get update -qq").run()?;
-        cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .run()?;
         // Installing one package can remove another of the list: Debian
         // 12's qemu-system-arm removes a newer qemu-utils from backports.
-        // What went missing is installed again, from the same release.
-        let gone: Vec<&Tool> = tools.iter().filter(|t| !has(sh, t.command)).collect();
-        if !gone.is_empty() {
-            let again: Vec<&str> = gone.iter().map(|t| t.package).collect();
-            eprintln!("installing Debian packages again: {}", again.join(" "));
-            cmd!(sh, "apt-get install -y -qq --no-install-recommends {again...}")
+        // So the whole list is checked again, and what went is installed
+        // once more, from the same release.
+        let mut wanted = missing;
+        for round in ["", " again"] {
+            let packages: Vec<&str> = wanted.iter().map(|t| t.package).collect();
+            eprintln!("installing Debian packages{round}: {}", packages.join(" "));
+            cmd!(sh, "apt-get install -y -qq --no-install-recommends {packages...}")
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .run()?;
+            wanted = tools.iter().filter(|t| !has(sh, t.command)).collect();
+            if wanted.is_empty() {
+                return Ok(());
+            }
         }
-        let still: Vec<&str> = tools.iter().filter(|t| !has(sh, t.command)).map(|t| t.command).collect();
-        if still.is_empty() {
-            return Ok(());
-        }
+        let still: Vec<&str> = wanted.iter().map(|t| t.command).collect();
         bail!("still missing after installing: {}", still.join(", "));
     }
     let lines: Vec<String> =
