@@ -73,6 +73,7 @@ pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
     if args.dry_run {
         for p in &prepared {
             println!("plan: {}", p.session.mirror().join(p.run_dir.plan()).display());
+            println!("{}", snapshot::detectable::planned(&p.target.name, &pipeline.name, pipeline.repetitions));
         }
         return Ok(Vec::new());
     }

@@ -1,18 +1,22 @@
-//! `cargo xtask compare OLD [NEW]`: what changed between two snapshots.
-//! Every cell and metric gets a verdict: regressed or improved (the
-//! rank-sum test, adjusted for the number of tests, and larger than the
-//! threshold), equivalent (the change's (1 − 2α) interval inside ± the
-//! threshold), or inconclusive; with the smallest change the data could
-//! have detected. `--fail-on-regression` turns a counted slowdown (or
-//! growth in memory) into a failing exit status, for CI gates.
+//! `cargo xtask compare`: what changed, either between two sides of one
+//! same-session A/B bench (`compare SNAPSHOT --sides A,B`, paired round by
+//! round) or between two snapshots (two sessions, unpaired). Each cell's
+//! primary metric gets a verdict — regressed or improved (significant
+//! after Benjamini–Hochberg over the primary tests, and beyond the
+//! threshold), equivalent, or inconclusive — with the smallest change it
+//! could have detected; the other metrics are described. With
+//! `--fail-on-regression` the exit status is the gate's answer: a
+//! regression, or a comparison too blunt to have seen one, is not a pass.
+//! The rules are docs/method.md's ("Comparing snapshots").
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
-use edgebench_stats::compare::{Detection, detection};
+use edgebench_model::plan::Order;
+use edgebench_stats::analysis::{CellKey, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
+use edgebench_stats::compare::{Comparison, Detection, Pairing, Role, default_primary, detection, unable_to_detect};
 use edgebench_stats::resample::DEFAULT_SEED;
 use edgebench_stats::{Bootstrap, Change, Criteria, Samples, Verdict};
 
@@ -22,54 +26,136 @@ use crate::snapshot;
 
 pub const DEFAULT_METRICS: &[&str] = &[WALL_MS, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB];
 
-/// A finished comparison, in any format.
-struct Comparison<'a> {
-    args: &'a CompareArgs,
-    old: &'a Path,
-    new: &'a Path,
-    changes: Vec<Change>,
+/// What a gate (`--fail-on-regression`) answers; each is its own exit
+/// status (see `main.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// No regression, and every primary cell could have shown one of the
+    /// size asked for (`--detect`).
+    Pass,
+    /// A primary cell regressed.
+    Regression,
+    /// No regression found, but some primary cell could not have shown one
+    /// of the size asked for: nothing can be concluded there.
+    Undetectable,
 }
 
-pub fn run(args: &CompareArgs) -> Result<()> {
-    let old_dir = &args.old;
-    let old = Side::read(old_dir)?;
-    let new_dir = match &args.new {
-        Some(dir) => dir.clone(),
-        None => latest_sibling(old_dir)?,
+/// What was compared with what.
+enum Subject {
+    /// Two sides of one snapshot: runtime variant (or kernel) `a` against `b`.
+    Sides { snapshot: PathBuf, a: String, b: String },
+    /// Two snapshots.
+    Sessions { old: PathBuf, new: PathBuf },
+}
+
+/// A finished comparison, in any format.
+struct Report<'a> {
+    args: &'a CompareArgs,
+    subject: Subject,
+    comparison: Comparison,
+}
+
+pub fn run(args: &CompareArgs) -> Result<Gate> {
+    let (subject, old, new, pairing, note) = sides(args)?;
+    let primary = chosen_primary(&args.primary, &[&old, &new])?;
+    let metrics = chosen_metrics(&args.metrics, &[&old, &new])?;
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
+    let criteria = Criteria { alpha: args.alpha, threshold: args.threshold, pairing };
+    let role = |key: &CellKey, metric: &str| -> Option<Role> {
+        let cell = new.get(key)?;
+        let decides = match &primary {
+            Some(chosen) => chosen == metric,
+            None => default_primary(cell) == metric,
+        };
+        if decides { Some(Role::Primary) } else { metrics.iter().any(|m| m == metric).then_some(Role::Described) }
     };
-    let new = Side::read(&new_dir)?;
-    let metrics = chosen_metrics(&args.metrics, &[&old.samples, &new.samples])?;
-    if old.pipeline != new.pipeline || old.target != new.target {
-        eprintln!(
-            "note: comparing `{}` on `{}` with `{}` on `{}`; only cells present in both count",
-            old.pipeline, old.target, new.pipeline, new.target
-        );
+    let comparison = edgebench_stats::compare(&old, &new, &criteria, &Bootstrap::new(DEFAULT_SEED), role);
+    if comparison.changes.is_empty() {
+        bail!("{} have no cell and metric in common", subject.describe());
     }
-    let criteria = Criteria { alpha: args.alpha, threshold: args.threshold };
-    let changes = edgebench_stats::compare(&old.samples, &new.samples, &criteria, &Bootstrap::new(DEFAULT_SEED), |m| {
-        metrics.iter().any(|k| k == m)
-    });
-    if changes.is_empty() {
-        bail!("the two snapshots have no cell and metric in common");
-    }
-    let comparison = Comparison { args, old: old_dir, new: &new_dir, changes };
+    let report = Report { args, subject, comparison };
     let text = match args.format {
-        Format::Text => comparison.text(),
-        Format::Markdown => comparison.markdown(),
-        Format::Json => comparison.json()?,
+        Format::Text => report.text(),
+        Format::Markdown => report.markdown(),
+        Format::Json => report.json()?,
     };
     print!("{text}");
-    let regressed = comparison.count(Verdict::Regressed);
-    if args.fail_on_regression && regressed > 0 {
-        bail!("{regressed} regression(s)");
+    if !args.fail_on_regression {
+        return Ok(Gate::Pass);
     }
-    Ok(())
+    let gate = report.gate();
+    match gate {
+        Gate::Pass => {}
+        Gate::Regression => eprintln!("gate: {} regression(s)", report.count(Verdict::Regressed)),
+        Gate::Undetectable => eprintln!("gate: {}", report.blind_cells()),
+    }
+    Ok(gate)
+}
+
+/// The two sides' samples, from one snapshot's two runtime variants (or
+/// kernels) or from two snapshots; and a note for two different pipelines.
+fn sides(args: &CompareArgs) -> Result<(Subject, Samples, Samples, Pairing, Option<String>)> {
+    if let Some(pair) = &args.sides {
+        if args.new.is_some() {
+            bail!("--sides compares two sides of one snapshot; name one snapshot, not two");
+        }
+        let [a, b] = pair.as_slice() else {
+            bail!(
+                "--sides takes two sides, A,B: runtime variants (--sides command/base,command/head) or kernels (--sides gemm,gemm-plus10)"
+            );
+        };
+        if a == b {
+            bail!("--sides names `{a}` twice; name the two sides to compare");
+        }
+        let side = Side::read(&args.old)?;
+        if side.order == Order::Sequential {
+            bail!(
+                "{}: its plan ran each cell's runs back to back (order: sequential), so its sides cannot be paired by round; run the A/B pipeline with order: shuffled",
+                args.old.display()
+            );
+        }
+        // Both sides' cells are named as the new side's, so that they meet.
+        let old = side.cells_of(a, b)?;
+        let new = side.cells_of(b, b)?;
+        let subject = Subject::Sides { snapshot: args.old.clone(), a: a.clone(), b: b.clone() };
+        return Ok((subject, old, new, Pairing::ByRound, None));
+    }
+    let old = Side::read(&args.old)?;
+    let new_dir = match &args.new {
+        Some(dir) => dir.clone(),
+        None => latest_sibling(&args.old)?,
+    };
+    if same_directory(&args.old, &new_dir) {
+        bail!(
+            "{} is both sides: a snapshot compared with itself shows nothing; name two snapshots, or two sides of one with --sides A,B",
+            args.old.display()
+        );
+    }
+    let new = Side::read(&new_dir)?;
+    let subject = Subject::Sessions { old: args.old.clone(), new: new_dir };
+    let note = (old.pipeline != new.pipeline || old.target != new.target).then(|| {
+        format!(
+            "note: comparing `{}` on `{}` with `{}` on `{}`; only cells present in both count",
+            old.pipeline, old.target, new.pipeline, new.target
+        )
+    });
+    Ok((subject, old.samples, new.samples, Pairing::Independent, note))
+}
+
+fn same_directory(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// One snapshot's verified runs, from its raw records.
 struct Side {
     pipeline: String,
     target: String,
+    order: Order,
     samples: Samples,
 }
 
@@ -81,9 +167,66 @@ impl Side {
         Ok(Side {
             pipeline: provenance.plan.pipeline,
             target: provenance.target.name,
+            order: provenance.plan.order,
             samples: edgebench_stats::samples(&records),
         })
     }
+
+    /// The cells of one side — a runtime variant (`runtime/variant`) or a
+    /// kernel (a planted one against its original, say) — named as side
+    /// `name`'s cells, so that the two sides' cells meet.
+    fn cells_of(&self, label: &str, name: &str) -> Result<Samples> {
+        let variants: BTreeSet<String> = self.samples.keys().map(|k| format!("{}/{}", k.runtime, k.variant)).collect();
+        let kernels: BTreeSet<&str> = self.samples.keys().map(|k| k.kernel.as_str()).collect();
+        let is_variant = label.contains('/');
+        if is_variant != name.contains('/') {
+            bail!("--sides: `{label}` and `{name}` must both be runtime variants (runtime/variant) or both kernels");
+        }
+        if is_variant && !variants.contains(label) {
+            bail!("--sides: {}", suggestions::unknown("runtime variant", label, variants.iter().map(String::as_str)));
+        }
+        if !is_variant && !kernels.contains(label) {
+            bail!("--sides: {}", suggestions::unknown("kernel", label, kernels.iter().copied()));
+        }
+        let (runtime, variant) = name.split_once('/').unwrap_or_default();
+        Ok(self
+            .samples
+            .iter()
+            .filter(
+                |(k, _)| if is_variant { format!("{}/{}", k.runtime, k.variant) == label } else { k.kernel == label },
+            )
+            .map(|(k, metrics)| {
+                let key = if is_variant {
+                    CellKey { runtime: runtime.into(), variant: variant.into(), ..k.clone() }
+                } else {
+                    CellKey { kernel: name.into(), ..k.clone() }
+                };
+                (key, metrics.clone())
+            })
+            .collect())
+    }
+}
+
+impl Subject {
+    fn describe(&self) -> String {
+        match self {
+            Subject::Sides { snapshot, a, b } => format!("`{a}` and `{b}` of {}", snapshot.display()),
+            Subject::Sessions { old, new } => format!("{} and {}", old.display(), new.display()),
+        }
+    }
+}
+
+/// The metric that decides every cell's verdict, if the user named one
+/// (else each cell's default: kernel time, or wall time for start-up).
+fn chosen_primary(asked: &Option<String>, sides: &[&Samples]) -> Result<Option<String>> {
+    let Some(metric) = asked else {
+        return Ok(None);
+    };
+    let known = known_metrics(sides);
+    if !known.contains(metric.as_str()) {
+        bail!("--primary: {}", suggestions::unknown("metric", metric, known.iter().copied()));
+    }
+    Ok(Some(metric.clone()))
 }
 
 /// The metrics asked for (or the default ones), each known to one of the
@@ -92,8 +235,7 @@ fn chosen_metrics(asked: &[String], sides: &[&Samples]) -> Result<Vec<String>> {
     if asked.is_empty() {
         return Ok(DEFAULT_METRICS.iter().map(|m| m.to_string()).collect());
     }
-    let known: BTreeSet<&str> =
-        sides.iter().flat_map(|s| s.values()).flat_map(|m| m.keys()).map(String::as_str).collect();
+    let known = known_metrics(sides);
     for metric in asked {
         if !known.contains(metric.as_str()) {
             bail!("--metrics: {}", suggestions::unknown("metric", metric, known.iter().copied()));
@@ -102,51 +244,99 @@ fn chosen_metrics(asked: &[String], sides: &[&Samples]) -> Result<Vec<String>> {
     Ok(asked.to_vec())
 }
 
-impl Comparison<'_> {
-    fn count(&self, verdict: Verdict) -> usize {
-        self.changes.iter().filter(|c| c.verdict == verdict).count()
+fn known_metrics<'a>(sides: &[&'a Samples]) -> BTreeSet<&'a str> {
+    sides.iter().flat_map(|s| s.values()).flat_map(|m| m.keys()).map(String::as_str).collect()
+}
+
+impl Report<'_> {
+    fn changes(&self) -> &[Change] {
+        &self.comparison.changes
     }
 
-    fn tests(&self) -> usize {
-        self.changes.iter().filter(|c| c.p.is_some()).count()
+    fn count(&self, verdict: Verdict) -> usize {
+        self.changes().iter().filter(|c| c.verdict == verdict).count()
+    }
+
+    fn gate(&self) -> Gate {
+        if self.count(Verdict::Regressed) > 0 {
+            Gate::Regression
+        } else if unable_to_detect(self.changes(), self.args.detect).is_empty() {
+            Gate::Pass
+        } else {
+            Gate::Undetectable
+        }
     }
 
     /// The changes to list: the counted ones, or all with `--all`.
     fn listed(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| self.args.all || matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
+        self.changes().iter().filter(|c| self.args.all || matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
+    }
+
+    fn subject(&self) -> String {
+        match &self.subject {
+            Subject::Sides { snapshot, a, b } => {
+                format!("snapshot: {}\nsides: {a} (old) against {b} (new)", snapshot.display())
+            }
+            Subject::Sessions { old, new } => format!("old: {}\nnew: {}", old.display(), new.display()),
+        }
+    }
+
+    /// How the sides relate, and what that costs.
+    fn pairing(&self) -> String {
+        let pairs: Vec<usize> = self.changes().iter().filter(|c| c.primary).filter_map(|c| c.pairs).collect();
+        match (self.comparison.pairing, self.comparison.between_sessions) {
+            (Pairing::ByRound, _) => format!(
+                "paired: both sides ran in one session, compared round by round ({} rounds per cell at the least); what disturbed a round or the session cancels",
+                pairs.iter().min().copied().unwrap_or(0)
+            ),
+            (Pairing::Independent, Some(spread)) => format!(
+                "unpaired: two sessions. Their cells move by ±{:.1} % between them by themselves (one standard deviation, from {} primary cells), which every test counts as noise: a change much below {:.1} % cannot be told from the sessions. Run both sides in one session to resolve less (docs/method.md)",
+                spread * 100.0,
+                self.comparison.tests,
+                2.0 * spread * 100.0
+            ),
+            (Pairing::Independent, None) => format!(
+                "unpaired: two sessions, and only {} primary cell(s) — too few (under {}) to estimate how much the sessions themselves differ: the tests count only the runs' noise, so a difference between the sessions reads as a change. Run both sides in one session (docs/method.md)",
+                self.comparison.tests,
+                edgebench_stats::compare::SESSION_CELLS
+            ),
+        }
     }
 
     fn rule(&self) -> String {
         format!(
-            "a change counts when it exceeds {t:.1} % and the rank-sum test's p, adjusted for all {n} tests (Holm), is below {a}; a cell is equivalent when the {level:.0} % bootstrap interval of its change lies within ±{t:.1} %",
+            "each cell's primary metric ({}) decides: a change counts when it exceeds {t:.1} % and its test's p, adjusted over all {n} primary tests (Benjamini–Hochberg), is at most {a}; a cell is equivalent when the {level:.0} % bootstrap interval of its change lies within ±{t:.1} %; other metrics are described, not tested",
+            self.args.primary.as_deref().unwrap_or("kernel_ms, or wall_ms where the kernel reports no time"),
             t = self.args.threshold * 100.0,
-            n = self.tests(),
+            n = self.comparison.tests,
             a = self.args.alpha,
             level = (1.0 - 2.0 * self.args.alpha) * 100.0
         )
     }
 
     fn totals(&self) -> String {
+        let primary = self.changes().iter().filter(|c| c.primary).count();
         format!(
-            "{} comparisons: {} regressed, {} improved, {} equivalent, {} inconclusive",
-            self.changes.len(),
+            "{primary} primary comparisons: {} regressed, {} improved, {} equivalent, {} inconclusive; {} described",
             self.count(Verdict::Regressed),
             self.count(Verdict::Improved),
             self.count(Verdict::Equivalent),
-            self.count(Verdict::Inconclusive)
+            self.count(Verdict::Inconclusive),
+            self.count(Verdict::Described)
         )
     }
 
-    /// The smallest change the data could have detected, over the cells.
+    /// The smallest change the data could have detected, over the primary
+    /// cells.
     fn detectable(&self) -> String {
-        let Detection { tested, blind, range } = detection(&self.changes);
+        let Detection { tested, blind, range } = detection(self.changes());
         let Some((median, lo, hi)) = range else {
             return format!(
-                "smallest detectable change: none; with these runs per cell, no change in any of the {tested} tested cells could have been shown"
+                "smallest detectable change: none; with these runs per cell, no change in any of the {tested} tested primary cells could have been shown"
             );
         };
         let mut text = format!(
-            "smallest detectable change: median {:.1} % over {} cells (from {:.1} % to {:.1} %)",
+            "smallest detectable change (found 4 times in 5): median {:.1} % over {} primary cells (from {:.1} % to {:.1} %)",
             median * 100.0,
             tested - blind,
             lo * 100.0,
@@ -158,26 +348,47 @@ impl Comparison<'_> {
         text
     }
 
+    /// The primary cells that could not have shown a change of `--detect`.
+    fn blind_cells(&self) -> String {
+        let blind = unable_to_detect(self.changes(), self.args.detect);
+        let primary = self.changes().iter().filter(|c| c.primary).count();
+        if blind.is_empty() {
+            return format!(
+                "every one of the {primary} primary cells could have shown a change of {:.1} %",
+                self.args.detect * 100.0
+            );
+        }
+        let names: Vec<String> = blind.iter().take(5).map(|c| format!("`{}` {}", c.key.label(), c.metric)).collect();
+        format!(
+            "nothing detectable: {} of {primary} primary cells could not have shown a change of {:.1} % (--detect), e.g. {}{}; no regression found there is not \"no regression\"",
+            blind.len(),
+            self.args.detect * 100.0,
+            names.join(", "),
+            if blind.len() > names.len() { ", …" } else { "" }
+        )
+    }
+
     fn text(&self) -> String {
         let mut out = format!(
-            "old: {}\nnew: {}\n{}\n{}\n\n",
-            self.old.display(),
-            self.new.display(),
+            "{}\n{}\n{}\n{}\n{}\n\n",
+            self.subject(),
+            self.pairing(),
             self.rule(),
-            self.detectable()
+            self.detectable(),
+            self.blind_cells()
         );
         let _ = writeln!(
             out,
             "{:<44} {:<12} {:>12} {:>12} {:>9} {:>17} {:>10} {:>10}  verdict",
-            "cell", "metric", "old median", "new median", "change", "interval", "p (Holm)", "detectable"
+            "cell", "metric", "old median", "new median", "change", "interval", "q (BH)", "detectable"
         );
         let mut shown = 0;
         for c in self.listed() {
             shown += 1;
-            let [cell, metric, old, new, change, interval, holm, detectable, verdict] = columns(c);
+            let [cell, metric, old, new, change, interval, q, detectable, verdict] = columns(c);
             let _ = writeln!(
                 out,
-                "{cell:<44} {metric:<12} {old:>12} {new:>12} {change:>8}% {interval:>17} {holm:>10} {detectable:>10}  {verdict}"
+                "{cell:<44} {metric:<12} {old:>12} {new:>12} {change:>8}% {interval:>17} {q:>10} {detectable:>10}  {verdict}"
             );
         }
         if shown == 0 {
@@ -188,25 +399,24 @@ impl Comparison<'_> {
     }
 
     fn markdown(&self) -> String {
-        let mut out = format!(
-            "## Comparison\n\n- old: `{}`\n- new: `{}`\n- {}\n- {}\n- {}\n\n",
-            self.old.display(),
-            self.new.display(),
-            self.rule(),
-            self.detectable(),
-            self.totals()
-        );
+        let mut out = String::from("## Comparison\n\n");
+        for line in self.subject().lines() {
+            let _ = writeln!(out, "- {line}");
+        }
+        for line in [self.pairing(), self.rule(), self.detectable(), self.blind_cells(), self.totals()] {
+            let _ = writeln!(out, "- {line}");
+        }
         out.push_str(
-            "| cell | metric | old median | new median | change | interval | p (Holm) | detectable | verdict |\n",
+            "\n| cell | metric | old median | new median | change | interval | q (BH) | detectable | verdict |\n",
         );
         out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
         let mut shown = 0;
         for c in self.listed() {
             shown += 1;
-            let [cell, metric, old, new, change, interval, holm, detectable, verdict] = columns(c);
+            let [cell, metric, old, new, change, interval, q, detectable, verdict] = columns(c);
             let _ = writeln!(
                 out,
-                "| `{cell}` | {metric} | {old} | {new} | {change} % | {interval} | {holm} | {detectable} | {verdict} |"
+                "| `{cell}` | {metric} | {old} | {new} | {change} % | {interval} | {q} | {detectable} | {verdict} |"
             );
         }
         if shown == 0 {
@@ -216,19 +426,36 @@ impl Comparison<'_> {
     }
 
     fn json(&self) -> Result<String> {
+        let subject = match &self.subject {
+            Subject::Sides { snapshot, a, b } => serde_json::json!({ "snapshot": snapshot, "sides": [a, b] }),
+            Subject::Sessions { old, new } => serde_json::json!({ "old": old, "new": new }),
+        };
+        let counts: BTreeMap<&str, usize> = [
+            ("regressed", Verdict::Regressed),
+            ("improved", Verdict::Improved),
+            ("equivalent", Verdict::Equivalent),
+            ("inconclusive", Verdict::Inconclusive),
+            ("described", Verdict::Described),
+        ]
+        .into_iter()
+        .map(|(name, v)| (name, self.count(v)))
+        .collect();
         let value = serde_json::json!({
-            "old": self.old,
-            "new": self.new,
+            "compared": subject,
+            "pairing": self.comparison.pairing,
+            "between_sessions": self.comparison.between_sessions,
             "alpha": self.args.alpha,
             "threshold": self.args.threshold,
-            "tests": self.tests(),
-            "counts": {
-                "regressed": self.count(Verdict::Regressed),
-                "improved": self.count(Verdict::Improved),
-                "equivalent": self.count(Verdict::Equivalent),
-                "inconclusive": self.count(Verdict::Inconclusive),
-            },
+            "detect": self.args.detect,
+            "tests": self.comparison.tests,
+            "counts": counts,
             "detectable": self.detectable(),
+            "unable_to_detect": unable_to_detect(self.changes(), self.args.detect).len(),
+            "gate": match self.gate() {
+                Gate::Pass => "pass",
+                Gate::Regression => "regression",
+                Gate::Undetectable => "undetectable",
+            },
             "changes": self.listed().collect::<Vec<_>>(),
         });
         Ok(serde_json::to_string_pretty(&value)? + "\n")
@@ -236,8 +463,8 @@ impl Comparison<'_> {
 }
 
 /// A change's columns, formatted once for every table: cell, metric, old
-/// and new median, change and its interval in per cent, Holm's p, the
-/// smallest detectable change, verdict.
+/// and new median, change and its interval in per cent, the adjusted p,
+/// the smallest detectable change, verdict.
 fn columns(c: &Change) -> [String; 9] {
     let percent = |v: f64| format!("{:+.1}", v * 100.0);
     [
@@ -248,7 +475,11 @@ fn columns(c: &Change) -> [String; 9] {
         format!("{:.1}", c.relative * 100.0),
         c.interval.map(|(lo, hi)| format!("{} – {} %", percent(lo), percent(hi))).unwrap_or_else(|| "—".into()),
         c.p_adjusted.map(|p| format!("{p:.2e}")).unwrap_or_else(|| "—".into()),
-        c.detectable.map(|d| format!("{:.1} %", d * 100.0)).unwrap_or_else(|| "none".into()),
+        match (c.primary, c.detectable) {
+            (false, _) => "—".into(),
+            (true, Some(d)) => format!("{:.1} %", d * 100.0),
+            (true, None) => "none".into(),
+        },
         verdict(c.verdict).to_string(),
     ]
 }
@@ -259,17 +490,13 @@ fn verdict(v: Verdict) -> &'static str {
         Verdict::Regressed => "REGRESSED",
         Verdict::Equivalent => "equivalent",
         Verdict::Inconclusive => "inconclusive",
+        Verdict::Described => "described",
     }
 }
 
 /// The newest other snapshot beside `dir` (same target and pipeline).
 fn latest_sibling(dir: &Path) -> Result<PathBuf> {
     let parent = dir.parent().context("a snapshot directory has a parent")?;
-    let mut others: Vec<PathBuf> = std::fs::read_dir(parent)?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join(snapshot::RECORDS_FILE).is_file() && p.file_name() != dir.file_name())
-        .collect();
-    others.sort();
-    others.pop().with_context(|| format!("no other snapshot in {} to compare with; name two", parent.display()))
+    snapshot::newest_in(parent, Some(dir))?
+        .with_context(|| format!("no other snapshot in {} to compare with; name two", parent.display()))
 }

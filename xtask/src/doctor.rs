@@ -13,6 +13,7 @@ use crate::device::target::{self, Access, Target};
 use crate::flags::DoctorArgs;
 use crate::planning::{pipeline, suite};
 use crate::project;
+use crate::snapshot;
 use crate::toolchain::apt;
 use crate::toolchain::{binfmt, guest};
 
@@ -22,6 +23,7 @@ use crate::toolchain::{binfmt, guest};
 fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<Check>> {
     let pipeline = pipeline::load(pipeline, &suite::load()?)?;
     println!("pipeline `{}`: valid ({} runtime variant(s))", pipeline.name, pipeline.runtimes.len());
+    println!("{}", snapshot::detectable::planned(&target.name, &pipeline.name, pipeline.repetitions));
     let unavailable = availability::check(&Shell::new()?, &pipeline, target, facts, &project::target_dir(&target.name));
     Ok(pipeline
         .runtimes

@@ -153,23 +153,35 @@ pub struct ReanalyseArgs {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The older snapshot directory (results/<target>/<pipeline>/<timestamp>).
+    /// The older snapshot directory (results/<target>/<pipeline>/<timestamp>), or with --sides the one snapshot.
     pub old: std::path::PathBuf,
     /// The newer snapshot; default: the newest other snapshot beside OLD.
     pub new: Option<std::path::PathBuf>,
-    /// Error rate: of the rank-sum tests, after Holm's adjustment for their number, and of each equivalence test (between 0 and 0.5).
+    /// Compare two sides of one snapshot, A (old) against B (new), paired round by round: a same-session
+    /// A/B bench. Two runtime variants (--sides command/base,command/head) or two kernels (--sides gemm,gemm-plus10).
+    #[arg(long, value_delimiter = ',', num_args = 1)]
+    pub sides: Option<Vec<String>>,
+    /// The metric that decides every cell's verdict (default: kernel_ms, or wall_ms where the kernel reports no time).
+    #[arg(long)]
+    pub primary: Option<String>,
+    /// Error rate: the false discovery rate of the primary tests (Benjamini–Hochberg), and the α of each equivalence test (between 0 and 0.5).
     #[arg(long, default_value_t = 0.01, value_parser = alpha)]
     pub alpha: f64,
     /// Smallest relative change that counts (0.05 = 5 %), and the margin within which a cell is shown equivalent (between 0 and 1).
     #[arg(long, default_value_t = 0.05, value_parser = fraction)]
     pub threshold: f64,
-    /// Metrics to compare (default: wall_ms, kernel_ms, max_rss_mib, peak_memory_mib).
+    /// The change a gate must be able to see: with --fail-on-regression, a primary cell that could not have
+    /// shown a change this large (four times in five) makes the comparison "nothing detectable" (between 0 and 1).
+    #[arg(long, default_value_t = 0.10, value_parser = fraction)]
+    pub detect: f64,
+    /// Metrics to describe beside the primary one (default: wall_ms, kernel_ms, max_rss_mib, peak_memory_mib).
     #[arg(long, value_delimiter = ',')]
     pub metrics: Vec<String>,
     /// List every comparison, not only the regressions and improvements.
     #[arg(long)]
     pub all: bool,
-    /// Exit with an error when a regression counts (for CI gates).
+    /// Make the exit status the gate's answer: 0 no regression (and every primary cell could have shown one
+    /// of --detect), 3 a regression, 4 nothing detectable; 1 stays an error.
     #[arg(long)]
     pub fail_on_regression: bool,
     /// How to print the comparison.

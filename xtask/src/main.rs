@@ -24,25 +24,35 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Exit statuses, the same for every verb (the README, "Exit statuses"): 0 done,
+/// 1 an error (said on stderr), 2 a command line clap refused; and the
+/// answers of `compare --fail-on-regression`.
+mod exit {
+    pub const ERROR: u8 = 1;
+    pub const REGRESSION: u8 = 3;
+    pub const UNDETECTABLE: u8 = 4;
+}
+
 fn main() -> ExitCode {
     let flags = flags::Xtask::parse();
     let outcome = match flags.command {
-        flags::Command::Build(args) => build::run(&args).map(drop),
-        flags::Command::Bench(args) => bench::run(&args).map(drop),
-        flags::Command::Calibrate(args) => calibrate::run(&args),
-        flags::Command::Compare(args) => compare::run(&args),
-        flags::Command::Doctor(args) => doctor::run(&args),
-        flags::Command::Reanalyse(args) => reanalyse::run(&args),
-        flags::Command::Study(args) => study::run(&args),
-        flags::Command::Test(args) => test::run(&args),
+        flags::Command::Build(args) => build::run(&args).map(|_| ExitCode::SUCCESS),
+        flags::Command::Bench(args) => bench::run(&args).map(|_| ExitCode::SUCCESS),
+        flags::Command::Calibrate(args) => calibrate::run(&args).map(|()| ExitCode::SUCCESS),
+        flags::Command::Compare(args) => compare::run(&args).map(|gate| match gate {
+            compare::Gate::Pass => ExitCode::SUCCESS,
+            compare::Gate::Regression => ExitCode::from(exit::REGRESSION),
+            compare::Gate::Undetectable => ExitCode::from(exit::UNDETECTABLE),
+        }),
+        flags::Command::Doctor(args) => doctor::run(&args).map(|()| ExitCode::SUCCESS),
+        flags::Command::Reanalyse(args) => reanalyse::run(&args).map(|()| ExitCode::SUCCESS),
+        flags::Command::Study(args) => study::run(&args).map(|()| ExitCode::SUCCESS),
+        flags::Command::Test(args) => test::run(&args).map(|()| ExitCode::SUCCESS),
     };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            report(&error);
-            ExitCode::FAILURE
-        }
-    }
+    outcome.unwrap_or_else(|error| {
+        report(&error);
+        ExitCode::from(exit::ERROR)
+    })
 }
 
 /// A failure the user can act on: `error: …` and what caused it, never a

@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, WALL_MS, WORKLOAD_PEAK_MIB, same_rounds, values};
 use edgebench_stats::resample::DEFAULT_SEED;
-use edgebench_stats::{Analysis, Bootstrap, CellKey, Criteria, Ratio, Samples, Summary, Verdict};
+use edgebench_stats::{Analysis, Bootstrap, CellKey, Criteria, Pairing, Ratio, Role, Samples, Summary, Verdict};
 
 use crate::compare::DEFAULT_METRICS;
 use crate::flags::StudyArgs;
@@ -377,18 +377,13 @@ fn rounds_table(loaded: &[&Loaded]) -> String {
     md
 }
 
+/// The same plan in two sessions, compared as `cargo xtask compare` does,
+/// once per metric with that metric as every cell's primary one: what two
+/// sessions can and cannot tell apart, metric by metric.
 fn noise_table(a: &Loaded, b: &Loaded) -> Result<String> {
-    let criteria = Criteria { alpha: 0.01, threshold: 0.05 };
-    let changes = edgebench_stats::compare(&a.samples, &b.samples, &criteria, &Bootstrap::new(DEFAULT_SEED), |m| {
-        DEFAULT_METRICS.contains(&m)
-    });
-    if changes.is_empty() {
-        bail!("{} and {} have no cell in common", a.dir, b.dir);
-    }
-    let count = |v: Verdict| changes.iter().filter(|c| c.verdict == v).count();
-    let detection = edgebench_stats::compare::detection(&changes);
+    let criteria = Criteria { alpha: 0.01, threshold: 0.05, pairing: Pairing::Independent };
     let mut md = format!(
-        "The same plan twice, seeds {} and {}: {} against {} (`cargo xtask compare`, α = {}, threshold {} %).\n\n",
+        "The same plan twice, seeds {} and {}: {} against {} (`cargo xtask compare --primary METRIC`, two sessions, α = {}, threshold {} %).\n\n",
         a.provenance.plan.seed,
         b.provenance.plan.seed,
         a.link(),
@@ -396,35 +391,54 @@ fn noise_table(a: &Loaded, b: &Loaded) -> Result<String> {
         criteria.alpha,
         criteria.threshold * 100.0
     );
-    md.push_str("| comparisons | regressed | improved | equivalent (±5 %) | inconclusive | smallest detectable change (median, range) |\n");
-    md.push_str("|---:|---:|---:|---:|---:|---|\n");
-    let detect = match detection.range {
-        None => format!("none: no change could be shown in any of the {} tested cells", detection.tested),
-        Some((median, lo, hi)) => format!(
-            "{:.1} % ({:.1}–{:.1} %){}",
-            median * 100.0,
-            lo * 100.0,
-            hi * 100.0,
-            match detection.blind {
-                0 => String::new(),
-                blind => format!("; {blind} cells could detect none"),
-            }
-        ),
-    };
-    let _ = writeln!(
-        md,
-        "| {} | {} | {} | {} | {} | {detect} |",
-        changes.len(),
-        count(Verdict::Regressed),
-        count(Verdict::Improved),
-        count(Verdict::Equivalent),
-        count(Verdict::Inconclusive)
-    );
-    let changed: Vec<String> = changes
-        .iter()
-        .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
-        .map(|c| format!("`{}` {} {:+.1} %", c.key.label(), c.metric, c.relative * 100.0))
-        .collect();
+    md.push_str("| metric | cells | regressed | improved | equivalent (±5 %) | inconclusive | between sessions (±1 sd) | smallest detectable change (median, range) |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---|\n");
+    let (mut changed, mut rows) = (Vec::new(), 0);
+    for metric in DEFAULT_METRICS {
+        let comparison =
+            edgebench_stats::compare(&a.samples, &b.samples, &criteria, &Bootstrap::new(DEFAULT_SEED), |_, m| {
+                (m == *metric).then_some(Role::Primary)
+            });
+        let changes = &comparison.changes;
+        if changes.is_empty() {
+            continue;
+        }
+        let count = |v: Verdict| changes.iter().filter(|c| c.verdict == v).count();
+        let detection = edgebench_stats::compare::detection(changes);
+        let detect = match detection.range {
+            None => format!("none: no change could be shown in any of the {} tested cells", detection.tested),
+            Some((median, lo, hi)) => format!(
+                "{:.1} % ({:.1}–{:.1} %){}",
+                median * 100.0,
+                lo * 100.0,
+                hi * 100.0,
+                match detection.blind {
+                    0 => String::new(),
+                    blind => format!("; {blind} cells could detect none"),
+                }
+            ),
+        };
+        rows += 1;
+        let between = comparison.between_sessions.map(|s| format!("{:.1} %", s * 100.0)).unwrap_or("—".into());
+        let _ = writeln!(
+            md,
+            "| {metric} | {} | {} | {} | {} | {} | {between} | {detect} |",
+            changes.len(),
+            count(Verdict::Regressed),
+            count(Verdict::Improved),
+            count(Verdict::Equivalent),
+            count(Verdict::Inconclusive)
+        );
+        changed.extend(
+            changes
+                .iter()
+                .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
+                .map(|c| format!("`{}` {} {:+.1} %", c.key.label(), c.metric, c.relative * 100.0)),
+        );
+    }
+    if rows == 0 {
+        bail!("{} and {} have no cell in common", a.dir, b.dir);
+    }
     if !changed.is_empty() {
         let _ = writeln!(md, "\nCounted changes: {}.", changed.join(", "));
     }

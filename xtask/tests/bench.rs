@@ -265,53 +265,140 @@ fn an_unknown_pipeline_name_gets_a_suggestion() {
     assert!(err.contains("unknown pipeline `defualt`; did you mean `default`?"), "{err}");
 }
 
+/// Exit statuses of `compare --fail-on-regression` (README, "Exit
+/// statuses").
+const GATE_REGRESSION: i32 = 3;
+const GATE_UNDETECTABLE: i32 = 4;
+
+/// A copy of a snapshot with `edit` applied to its records (compare reads
+/// the records, never the derived files).
+fn edited_copy(
+    snapshot: &std::path::Path,
+    to: &std::path::Path,
+    records: &[RunRecord],
+    edit: impl Fn(&mut RunRecord),
+) -> Vec<String> {
+    std::fs::create_dir_all(to).unwrap();
+    let mut edited = records.to_vec();
+    edited.iter_mut().for_each(edit);
+    let lines: Vec<String> = edited.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    std::fs::write(to.join("records.jsonl"), lines.concat()).unwrap();
+    for file in ["provenance.json", "plan.json"] {
+        std::fs::copy(snapshot.join(file), to.join(file)).unwrap();
+    }
+    lines
+}
+
 #[test]
 fn compare_counts_a_real_regression_and_can_gate_on_it() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 8\ntimeout_s: 60\n";
     let (_, old, records) = bench_with_snapshot(&pipeline(dir.path(), "gate", yaml), &[]);
+    let (old_s, gate) = (old.to_str().unwrap(), |args: &[&str]| xtask(args).output().unwrap());
 
     // A copy of the snapshot whose runs all took a second longer: far beyond
     // any noise, whatever the machine is doing meanwhile.
     let slower = dir.path().join("slower");
-    std::fs::create_dir_all(&slower).unwrap();
-    let mut slow_records = records.clone();
-    for r in &mut slow_records {
-        r.wall_ns += 1_000_000_000;
-    }
-    let lines: Vec<String> = slow_records.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
-    std::fs::write(slower.join("records.jsonl"), lines.concat()).unwrap();
-    for file in ["provenance.json", "plan.json"] {
-        std::fs::copy(old.join(file), slower.join(file)).unwrap();
-    }
+    let lines = edited_copy(&old, &slower, &records, |r| r.wall_ns += 1_000_000_000);
     xtask_ok(&["reanalyse", slower.to_str().unwrap()]);
+    let slower_s = slower.to_str().unwrap();
 
-    let same = xtask_ok(&["compare", old.to_str().unwrap(), old.to_str().unwrap(), "--fail-on-regression"]);
-    assert!(String::from_utf8_lossy(&same.stdout).contains("0 regressed, 0 improved"), "{}", text(&same));
+    // gemm reports its kernel time, which did not change: by default it
+    // decides, and wall time is only described.
+    let output = xtask_ok(&["compare", old_s, slower_s, "--all"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("1 primary comparisons: 0 regressed") && stdout.contains("described"), "{stdout}");
+    assert!(stdout.contains("unpaired: two sessions, and only 1 primary cell(s)"), "{stdout}");
 
-    let output =
-        xtask(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--metrics", "wall_ms"]).output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    let output = xtask_ok(&["compare", old_s, slower_s, "--primary", "wall_ms", "--metrics", "wall_ms"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("gemm/mini/native/default") && stdout.contains("REGRESSED"), "{stdout}");
-    assert!(stdout.contains("1 comparisons: 1 regressed"), "{stdout}");
+    assert!(stdout.contains("1 primary comparisons: 1 regressed"), "{stdout}");
 
-    let err = xtask_err(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--fail-on-regression"]);
-    assert!(err.contains("1 regression(s)"), "{err}");
+    let output = gate(&["compare", old_s, slower_s, "--primary", "wall_ms", "--fail-on-regression"]);
+    assert_eq!(output.status.code(), Some(GATE_REGRESSION), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("gate: 1 regression(s)"), "{}", text(&output));
+
+    // A gate asked to see a change no comparison can (below the 5 %
+    // threshold) does not pass: it says nothing was detectable.
+    let same = dir.path().join("same");
+    edited_copy(&old, &same, &records, |_| {});
+    let output = gate(&["compare", old_s, same.to_str().unwrap(), "--fail-on-regression", "--detect", "0.01"]);
+    assert_eq!(output.status.code(), Some(GATE_UNDETECTABLE), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing detectable: 1 of 1 primary cells"));
+    // Runs without noise can show a change of 10 %: the gate passes.
+    let steady = |to: &str| {
+        let path = dir.path().join(to);
+        edited_copy(&old, &path, &records, |r| {
+            r.wall_ns = 1_000_000 + r.repetition as u64;
+            if let Some(k) = r.kernel_ns.as_mut() {
+                *k = 500_000 + r.repetition as u64;
+            }
+        });
+        path
+    };
+    let (a, b) = (steady("steady-a"), steady("steady-b"));
+    let output = gate(&["compare", a.to_str().unwrap(), b.to_str().unwrap(), "--fail-on-regression"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
 
     // The same comparison for other tools.
-    let json = xtask_ok(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--format", "json"]);
+    let json = xtask_ok(&["compare", old_s, slower_s, "--primary", "wall_ms", "--format", "json"]);
     let value: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["counts"]["regressed"], 1, "{value}");
+    assert_eq!((value["pairing"].as_str(), value["gate"].as_str()), (Some("independent"), Some("regression")));
     assert_eq!(value["changes"][0]["verdict"], "regressed");
-    let markdown = xtask_ok(&["compare", old.to_str().unwrap(), slower.to_str().unwrap(), "--format", "markdown"]);
+    let markdown = xtask_ok(&["compare", old_s, slower_s, "--primary", "wall_ms", "--format", "markdown"]);
     assert!(String::from_utf8_lossy(&markdown.stdout).contains("| `gemm/mini/native/default` | wall_ms |"));
 
     // Records that are not all of their plan are refused, not compared.
     let cut: Vec<String> = lines[..lines.len() - 1].to_vec();
     std::fs::write(slower.join("records.jsonl"), cut.concat()).unwrap();
-    let err = xtask_err(&["compare", old.to_str().unwrap(), slower.to_str().unwrap()]);
+    let err = xtask_err(&["compare", old_s, slower_s]);
     assert!(err.contains("records, but plan") && err.contains("whole snapshots"), "{err}");
+}
+
+/// A same-session A/B bench: the same native kernels run as two runtime
+/// variants of one plan, round by round, compared pair by pair. Planting a
+/// slowdown in one side's records is found; the untouched A/A comparison
+/// is paired and tested.
+#[test]
+fn compare_sides_pairs_two_variants_of_one_session_round_by_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "kernels: [gemm, atax, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  - runtime: command\n    \
+                variants: [same]\n    options: { template: \"{native}\" }\nrepetitions: 12\ntimeout_s: 60\norder: shuffled\n";
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "ab", yaml), &[]);
+    let snapshot_s = snapshot.to_str().unwrap();
+    let sides = ["--sides", "native/default,command/same"];
+
+    let output = xtask_ok(&[&["compare", snapshot_s][..], &sides, &["--format", "json", "--all"]].concat());
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["pairing"], "by_round", "{value}");
+    assert_eq!(value["tests"], 3, "one primary test per kernel: {value}");
+    let changes = value["changes"].as_array().unwrap();
+    let primary: Vec<&Value> = changes.iter().filter(|c| c["primary"] == true).collect();
+    assert_eq!(primary.len(), 3);
+    for c in &primary {
+        assert_eq!((c["pairs"].as_u64(), c["test"].as_str()), (Some(12), Some("signed-rank")), "{c}");
+        let metric = if c["key"]["kernel"] == "startup" { "wall_ms" } else { "kernel_ms" };
+        assert_eq!(c["metric"], metric, "{c}");
+    }
+
+    // One side's gemm runs planted 50 % slower, in kernel time and wall
+    // time alike: that cell regresses, and the gate says so.
+    let planted = dir.path().join("planted");
+    edited_copy(&snapshot, &planted, &records, |r| {
+        if r.runtime == "command" && r.kernel == "gemm" {
+            r.wall_ns += r.wall_ns / 2;
+            r.kernel_ns = r.kernel_ns.map(|k| k + k / 2);
+        }
+    });
+    let output = xtask(&[&["compare", planted.to_str().unwrap()][..], &sides, &["--fail-on-regression"]].concat())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(GATE_REGRESSION), "{}", text(&output));
+    assert!(stdout.contains("paired: both sides ran in one session"), "{stdout}");
+    assert!(stdout.contains("gemm/mini/command/same") && stdout.contains("REGRESSED"), "{stdout}");
 }
 
 /// `calibrate` runs the start-up pipeline and then the harness binary and

@@ -301,7 +301,11 @@ mod workflows {
 
         let pipeline = yaml("pipelines/ci.yaml");
         assert_eq!(pipeline["datasets"], serde_json::json!(["small"]));
-        assert_eq!(pipeline["repetitions"], 5);
+        // The budget the gate's simulation (crates/stats/src/simulation.rs)
+        // shows detects a 10 % slowdown: 20 primary cells, 80 rounds.
+        assert_eq!(pipeline["repetitions"], 80);
+        assert_eq!(pipeline["kernels"].as_array().map(Vec::len), Some(5));
+        assert_eq!(pipeline["order"], "shuffled");
         let runtimes: Vec<String> = pipeline["runtimes"]
             .as_array()
             .unwrap()

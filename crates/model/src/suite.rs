@@ -12,6 +12,10 @@ use crate::Dataset;
 /// Categories whose kernels are not benchmarks.
 pub const STARTUP_CATEGORY: &str = "startup";
 pub const FAULTS_CATEGORY: &str = "faults";
+/// Kernels that do a known amount more work than another kernel (its
+/// source at larger sizes): a slowdown planted for real, to show what a
+/// same-session A/B comparison finds.
+pub const PLANTED_CATEGORY: &str = "planted";
 /// The kernel whose `main` returns at once: it measures a runtime's
 /// start-up, not code, so it is never averaged with the benchmarks.
 pub const STARTUP_KERNEL: &str = "startup";
@@ -39,6 +43,10 @@ pub struct Kernel {
     /// Whether the kernel prints an `EDGEBENCH_RESULT` line.
     #[serde(default = "yes")]
     pub reports: bool,
+    /// Another kernel's source below `kernels/` to compile instead of
+    /// `<category>/<name>.c` (a planted kernel: that code at other sizes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// Set for a kernel of the original PolyBench/C suite, compiled from a
     /// user's checkout instead of `kernels/`. Never read from `suite.yaml`.
     #[serde(skip)]
@@ -75,7 +83,7 @@ impl Suite {
         self.kernels.iter().find(|k| k.name == name)
     }
 
-    /// The benchmark kernels: everything but start-up and faults.
+    /// The benchmark kernels: everything but start-up, faults and planted ones.
     pub fn benchmarks(&self) -> impl Iterator<Item = &Kernel> {
         self.kernels.iter().filter(|k| k.is_benchmark())
     }
@@ -90,6 +98,16 @@ impl Suite {
         for k in &self.kernels {
             if !seen.insert(&k.name) {
                 return Err(format!("kernel `{}` is listed twice", k.name));
+            }
+            if let Some(code) = &k.code
+                && (!code.ends_with(".c")
+                    || code.starts_with('/')
+                    || code.split('/').any(|p| p == ".." || p.is_empty()))
+            {
+                return Err(format!(
+                    "kernel `{}`: `code` must be a C source below kernels/, like linear-algebra/blas/gemm.c, not `{code}`",
+                    k.name
+                ));
             }
             match &k.sizes {
                 None if !k.params.is_empty() => {
@@ -117,12 +135,12 @@ impl Suite {
 
 impl Kernel {
     pub fn is_benchmark(&self) -> bool {
-        self.category != STARTUP_CATEGORY && self.category != FAULTS_CATEGORY
+        ![STARTUP_CATEGORY, FAULTS_CATEGORY, PLANTED_CATEGORY].contains(&self.category.as_str())
     }
 
     /// Relative path of the source below `kernels/`.
     pub fn source(&self) -> String {
-        format!("{}/{}.c", self.category, self.name)
+        self.code.clone().unwrap_or_else(|| format!("{}/{}.c", self.category, self.name))
     }
 
     /// The preprocessor definitions for `dataset`, as `(EB_<PARAM>, value)`.

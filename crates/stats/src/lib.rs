@@ -7,8 +7,11 @@
 //! [`geometric_mean`]). One estimator runs through all of it: the median,
 //! with seeded percentile-bootstrap intervals ([`resample`]), paired by
 //! round where the runs came in rounds ([`rounds`]). [`compare`] sets two
-//! sets of runs side by side: a rank-sum test ([`ranktest`]) for changes,
-//! an interval for equivalence.
+//! sides of runs against each other — paired round by round in a
+//! same-session A/B bench ([`signrank`]), else two sessions' sets of runs
+//! against the spread the sessions themselves add — with the primary tests' false discovery rate controlled
+//! ([`multiplicity`]), an interval for equivalence, and the smallest change
+//! each cell could have shown ([`power`]).
 //!
 //! Nothing here panics on data a device can produce: statistics that need
 //! more values than there are (the spread or the interval of one value) are
@@ -17,21 +20,25 @@
 
 pub mod analysis;
 pub mod compare;
-pub mod ranktest;
+pub mod multiplicity;
+pub mod power;
 pub mod ratio;
 pub mod resample;
 pub mod rounds;
+pub mod signrank;
 pub mod summary;
 mod tdist;
 
 #[cfg(test)]
 mod reference;
+#[cfg(test)]
+mod simulation;
 
 pub use analysis::{
     Analysis, CellKey, CellSummary, GeoMeanRow, Options, RatioRow, ReferenceSource, Samples, analyse, default_baseline,
     phase_metric, samples,
 };
-pub use compare::{Change, Criteria, Verdict, compare};
+pub use compare::{Change, Criteria, Pairing, Role, Verdict, compare};
 pub use ratio::{GeoMean, Ratio, geometric_mean, ratio_of_medians};
 pub use resample::Bootstrap;
 pub use rounds::RoundShift;

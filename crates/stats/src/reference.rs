@@ -3,10 +3,9 @@
 
 use serde_json::Value;
 
-use crate::compare::{Criteria, compare};
-use crate::ranktest::mann_whitney;
+use crate::multiplicity::benjamini_hochberg;
 use crate::resample::{self, Bootstrap};
-use crate::{CellKey, Samples};
+use crate::signrank::signed_rank;
 
 fn fixture(section: &str) -> Vec<Value> {
     let all: Value =
@@ -20,21 +19,6 @@ fn numbers(v: &Value) -> Vec<f64> {
 
 fn number(v: &Value) -> f64 {
     v.as_f64().expect("a number")
-}
-
-#[test]
-fn rank_test_matches_scipy() {
-    let cases = fixture("mann_whitney");
-    assert!(cases.len() >= 10);
-    for case in cases {
-        let (x, y) = (numbers(&case["x"]), numbers(&case["y"]));
-        let got = mann_whitney(&x, &y).expect("testable");
-        let how = case["how"].as_str().unwrap_or_default();
-        assert_eq!(got.exact, case["exact"].as_bool().expect("a flag"), "{how}: {x:?} {y:?}");
-        assert_eq!(got.u, number(&case["u"]), "{how}: {x:?} {y:?}");
-        let want = number(&case["p"]);
-        assert!((got.p - want).abs() <= 1e-12 + 1e-9 * want, "{how}: p {} vs scipy {want}", got.p);
-    }
 }
 
 #[test]
@@ -69,23 +53,27 @@ fn median_intervals_agree_with_scipys_bootstrap() {
 }
 
 #[test]
-fn detectable_shift_matches_a_search_with_scipy() {
-    for case in fixture("detectable") {
-        let x = numbers(&case["x"]);
-        let bound = number(&case["bound"]);
-        // One test at α = bound, a threshold below anything detectable.
-        let key = CellKey {
-            kernel: "k".into(),
-            dataset: edgebench_model::Dataset::Small,
-            runtime: "r".into(),
-            variant: "v".into(),
-        };
-        let runs: Vec<(u32, f64)> = x.iter().enumerate().map(|(i, v)| (i as u32, *v)).collect();
-        let samples: Samples = [(key, [("wall_ms".to_string(), runs)].into())].into();
-        let criteria = Criteria { alpha: bound, threshold: 1e-9 };
-        let change = compare(&samples, &samples, &criteria, &Bootstrap::new(1), |_| true).remove(0);
-        let got = change.detectable.expect("enough runs");
-        let want = number(&case["delta"]);
-        assert!((got - want).abs() < 1e-9, "{x:?} at {bound}: {got} vs scipy's {want}");
+fn signed_rank_test_matches_scipy() {
+    let cases = fixture("signed_rank");
+    assert!(cases.len() >= 7);
+    for case in cases {
+        let d = numbers(&case["d"]);
+        let got = signed_rank(&d).expect("finite");
+        let how = case["how"].as_str().unwrap_or_default();
+        assert_eq!(got.exact, case["exact"].as_bool().expect("a flag"), "{how}: {d:?}");
+        let want = number(&case["p"]);
+        assert!((got.p - want).abs() <= 1e-12 + 1e-9 * want, "{how}: p {} vs scipy {want}", got.p);
+    }
+}
+
+#[test]
+fn benjamini_hochberg_matches_scipy() {
+    for case in fixture("benjamini_hochberg") {
+        let p: Vec<Option<f64>> = numbers(&case["p"]).into_iter().map(Some).collect();
+        let got = benjamini_hochberg(&p);
+        for (g, want) in got.iter().zip(numbers(&case["q"])) {
+            let g = g.expect("tested");
+            assert!((g - want).abs() <= 1e-12, "q {g} vs scipy {want}");
+        }
     }
 }

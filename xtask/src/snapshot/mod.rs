@@ -7,6 +7,7 @@
 //! Depends on `device` (the target a snapshot describes).
 
 pub mod console;
+pub mod detectable;
 pub mod exports;
 pub mod footprint;
 pub mod plot;
@@ -56,6 +57,19 @@ pub fn results_root() -> PathBuf {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => project::root().join("results"),
     }
+}
+
+/// The newest snapshot directory in `dir` other than `except` (their
+/// names are UTC stamps, so the last in order is the newest).
+pub fn newest_in(dir: &Path, except: Option<&Path>) -> Result<Option<PathBuf>> {
+    let mut found: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(RECORDS_FILE).is_file() && except.is_none_or(|e| p.file_name() != e.file_name()))
+        .collect();
+    found.sort();
+    Ok(found.pop())
 }
 
 pub fn write(

@@ -319,6 +319,7 @@ mod tests {
             params: vec![],
             sizes: None,
             reports: true,
+            code: None,
             polybench: None,
         };
         (sources, kernel)

@@ -101,6 +101,7 @@ pub fn open(root: &Path) -> Result<Suite> {
             // The kernel's own header holds the sizes; nothing is passed but the dataset.
             sizes: Some(Dataset::ALL.into_iter().map(|d| (d, Vec::new())).collect()),
             reports: true,
+            code: None,
             polybench: Some(PolybenchSource { root: root.clone(), dir: dir.to_string(), name: name.to_string() }),
         });
     }
