@@ -4,7 +4,7 @@
 # - Rust from rust-toolchain.toml (oxalica's rust-overlay), plus the targets
 #   the project builds for: aarch64-unknown-linux-gnu and wasm32-wasip1.
 # - The kernels' C toolchain stays the xtask's own: zig 0.17.1 from the
-#   `ziglang` wheel, pinned by sha256 (xtask/src/zig.rs), which pip fetches
+#   `ziglang` wheel, pinned by sha256 (xtask/src/toolchain/zig.rs), which pip fetches
 #   into target/toolchains on first use. zig is a static executable, so it
 #   runs unchanged here; nixpkgs' zig would be another version and change
 #   the compiler recorded in every manifest and snapshot.

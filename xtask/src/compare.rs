@@ -53,12 +53,23 @@ struct Report<'a> {
     args: &'a CompareArgs,
     subject: Subject,
     comparison: Comparison,
+    /// Cells with verified runs on the old side only.
+    lost: Vec<String>,
 }
 
 pub fn run(args: &CompareArgs) -> Result<Gate> {
     let (subject, old, new, pairing, note) = sides(args)?;
     let primary = chosen_primary(&args.primary, &[&old, &new])?;
     let metrics = chosen_metrics(&args.metrics, &[&old, &new])?;
+    // Of one plan, a cell with verified runs on the old side and none on the
+    // new one (every run failed, or its checksum was wrong) is the worst
+    // regression there is; of two different pipelines, it may just not be
+    // in the new one.
+    let lost: Vec<String> = if note.is_none() {
+        old.keys().filter(|k| !new.contains_key(*k)).map(CellKey::label).collect()
+    } else {
+        Vec::new()
+    };
     if let Some(note) = note {
         eprintln!("{note}");
     }
@@ -75,7 +86,7 @@ pub fn run(args: &CompareArgs) -> Result<Gate> {
     if comparison.changes.is_empty() {
         bail!("{} have no cell and metric in common", subject.describe());
     }
-    let report = Report { args, subject, comparison };
+    let report = Report { args, subject, comparison, lost };
     let text = match args.format {
         Format::Text => report.text(),
         Format::Markdown => report.markdown(),
@@ -88,7 +99,11 @@ pub fn run(args: &CompareArgs) -> Result<Gate> {
     let gate = report.gate();
     match gate {
         Gate::Pass => {}
-        Gate::Regression => eprintln!("gate: {} regression(s)", report.count(Verdict::Regressed)),
+        Gate::Regression => eprintln!(
+            "gate: {} regression(s){}",
+            report.count(Verdict::Regressed),
+            if report.lost.is_empty() { String::new() } else { format!(", {} cell(s) lost", report.lost.len()) }
+        ),
         Gate::Undetectable => eprintln!("gate: {}", report.blind_cells()),
     }
     Ok(gate)
@@ -258,7 +273,7 @@ impl Report<'_> {
     }
 
     fn gate(&self) -> Gate {
-        if self.count(Verdict::Regressed) > 0 {
+        if self.count(Verdict::Regressed) > 0 || !self.lost.is_empty() {
             Gate::Regression
         } else if unable_to_detect(self.changes(), self.args.detect).is_empty() {
             Gate::Pass
@@ -288,6 +303,10 @@ impl Report<'_> {
             (Pairing::ByRound, _) => format!(
                 "paired: both sides ran in one session, compared round by round ({} rounds per cell at the least); what disturbed a round or the session cancels",
                 pairs.iter().min().copied().unwrap_or(0)
+            ),
+            (Pairing::Independent, Some(spread)) if spread < 0.001 => format!(
+                "unpaired: two sessions. Across their {} primary cells the changes spread no wider than the runs' own noise explains, so no extra spread between the sessions could be measured; what the whole session shared (the machine faster today) is in no test, and only a same-session bench cancels it (docs/method.md)",
+                self.comparison.tests
             ),
             (Pairing::Independent, Some(spread)) => format!(
                 "unpaired: two sessions. Their cells move by ±{:.1} % between them by themselves (one standard deviation, from {} primary cells), which every test counts as noise: a change much below {:.1} % cannot be told from the sessions. Run both sides in one session to resolve less (docs/method.md)",
@@ -348,6 +367,18 @@ impl Report<'_> {
         text
     }
 
+    /// The cells that ran on the old side and have no verified run on the
+    /// new one.
+    fn lost_cells(&self) -> Option<String> {
+        (!self.lost.is_empty()).then(|| {
+            format!(
+                "LOST: {} cell(s) have verified runs on the old side and none on the new one (every run failed, or its checksum was wrong): {}",
+                self.lost.len(),
+                self.lost.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
     /// The primary cells that could not have shown a change of `--detect`.
     fn blind_cells(&self) -> String {
         let blind = unable_to_detect(self.changes(), self.args.detect);
@@ -370,13 +401,17 @@ impl Report<'_> {
 
     fn text(&self) -> String {
         let mut out = format!(
-            "{}\n{}\n{}\n{}\n{}\n\n",
+            "{}\n{}\n{}\n{}\n{}\n",
             self.subject(),
             self.pairing(),
             self.rule(),
             self.detectable(),
             self.blind_cells()
         );
+        if let Some(lost) = self.lost_cells() {
+            let _ = writeln!(out, "{lost}");
+        }
+        out.push('\n');
         let _ = writeln!(
             out,
             "{:<44} {:<12} {:>12} {:>12} {:>9} {:>17} {:>10} {:>10}  verdict",
@@ -403,7 +438,8 @@ impl Report<'_> {
         for line in self.subject().lines() {
             let _ = writeln!(out, "- {line}");
         }
-        for line in [self.pairing(), self.rule(), self.detectable(), self.blind_cells(), self.totals()] {
+        let lines = [self.pairing(), self.rule(), self.detectable(), self.blind_cells(), self.totals()];
+        for line in lines.into_iter().chain(self.lost_cells()) {
             let _ = writeln!(out, "- {line}");
         }
         out.push_str(
@@ -451,6 +487,7 @@ impl Report<'_> {
             "counts": counts,
             "detectable": self.detectable(),
             "unable_to_detect": unable_to_detect(self.changes(), self.args.detect).len(),
+            "lost": self.lost,
             "gate": match self.gate() {
                 Gate::Pass => "pass",
                 Gate::Regression => "regression",

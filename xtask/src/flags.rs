@@ -3,7 +3,11 @@
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "edgebench: build, ship and benchmark Wasm runtimes vs native vs Docker")]
+#[command(
+    name = "cargo xtask",
+    version,
+    about = "edgebench: build, ship and benchmark Wasm runtimes vs native vs Docker"
+)]
 pub struct Xtask {
     #[command(subcommand)]
     pub command: Command,

@@ -366,9 +366,17 @@ fn compare_sides_pairs_two_variants_of_one_session_round_by_round() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = "kernels: [gemm, atax, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  - runtime: command\n    \
                 variants: [same]\n    options: { template: \"{native}\" }\nrepetitions: 12\ntimeout_s: 60\norder: shuffled\n";
-    let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "ab", yaml), &[]);
+    let path = pipeline(dir.path(), "ab", yaml);
+    let (_, snapshot, records) = bench_with_snapshot(&path, &[]);
     let snapshot_s = snapshot.to_str().unwrap();
     let sides = ["--sides", "native/default,command/same"];
+
+    // Before the next run, the plan says what it can detect, judged by
+    // this snapshot's noise.
+    let dry = xtask_ok(&["bench", "--dry-run", "--pipeline", path.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&dry.stdout);
+    let line = said.lines().find(|l| l.starts_with("detectable: ")).expect("a detectable line");
+    assert!(line.contains("(12 rounds a side") && line.contains(snapshot_s), "{said}");
 
     let output = xtask_ok(&[&["compare", snapshot_s][..], &sides, &["--format", "json", "--all"]].concat());
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -383,13 +391,15 @@ fn compare_sides_pairs_two_variants_of_one_session_round_by_round() {
         assert_eq!(c["metric"], metric, "{c}");
     }
 
-    // One side's gemm runs planted 50 % slower, in kernel time and wall
-    // time alike: that cell regresses, and the gate says so.
+    // One side's gemm runs planted a millisecond slower in kernel time (and
+    // a second in wall time): at MINI, hundreds of times its kernel region,
+    // far beyond any noise, whatever the machine is doing meanwhile. That
+    // cell regresses, and the gate says so.
     let planted = dir.path().join("planted");
     edited_copy(&snapshot, &planted, &records, |r| {
         if r.runtime == "command" && r.kernel == "gemm" {
-            r.wall_ns += r.wall_ns / 2;
-            r.kernel_ns = r.kernel_ns.map(|k| k + k / 2);
+            r.wall_ns += 1_000_000_000;
+            r.kernel_ns = r.kernel_ns.map(|k| k + 1_000_000);
         }
     });
     let output = xtask(&[&["compare", planted.to_str().unwrap()][..], &sides, &["--fail-on-regression"]].concat())
@@ -399,6 +409,21 @@ fn compare_sides_pairs_two_variants_of_one_session_round_by_round() {
     assert_eq!(output.status.code(), Some(GATE_REGRESSION), "{}", text(&output));
     assert!(stdout.contains("paired: both sides ran in one session"), "{stdout}");
     assert!(stdout.contains("gemm/mini/command/same") && stdout.contains("REGRESSED"), "{stdout}");
+
+    // Every run of one side's atax failed: no timing to compare, and the
+    // worst regression there is. The gate says so instead of skipping it.
+    let broken = dir.path().join("broken");
+    edited_copy(&snapshot, &broken, &records, |r| {
+        if r.runtime == "command" && r.kernel == "atax" {
+            r.outcome = edgebench_model::record::Outcome::Exit { code: 1, message: "broken".into() };
+        }
+    });
+    let output = xtask(&[&["compare", broken.to_str().unwrap()][..], &sides, &["--fail-on-regression"]].concat())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(GATE_REGRESSION), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("LOST: 1 cell(s)"), "{}", text(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("`atax/mini/command/same`"), "{}", text(&output));
 }
 
 /// `calibrate` runs the start-up pipeline and then the harness binary and

