@@ -89,6 +89,46 @@ fn cargo_as_user(work: &Path, cargo_home: &Path, sysroot: &Path, args: &[&str]) 
     command.output().unwrap()
 }
 
+/// As root: `doctor --pipeline default` as the user, in a user namespace
+/// whose limit of nested user namespaces is 0 — a host that refuses them,
+/// as AppArmor does on Ubuntu 24.04, simulated where the host's own
+/// setting cannot be changed. The namespace maps the ids one to one; once
+/// the map is written the shell execs again to regain its capabilities in
+/// it, sets the limit and becomes the user.
+fn doctor_without_user_namespaces(work: &Path, cargo_home: &Path, sysroot: &Path) -> Output {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let script = r#"echo ready; read go; exec sh -c 'echo 0 > /proc/sys/user/max_user_namespaces && cd "$0" && exec "$@"' "$0" "$@""#;
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", sysroot.join("bin").display());
+    let mut child = Command::new("unshare")
+        .args(["--user", "--", "sh", "-c", script])
+        .arg(work)
+        .args(["setpriv", &format!("--reuid={USER}"), &format!("--regid={USER}"), "--init-groups"])
+        .args(["env", "-i", "LANG=C.UTF-8"])
+        .arg(format!("HOME={}", work.parent().unwrap().display()))
+        .arg(format!("PATH={path}"))
+        .arg(format!("CARGO_HOME={}", cargo_home.display()))
+        .args(["cargo", "xtask", "doctor", "--pipeline", "default"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut ready = String::new();
+    stdout.read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "ready");
+    for map in ["uid_map", "gid_map"] {
+        std::fs::write(format!("/proc/{}/{map}", child.id()), "0 0 65536\n").unwrap();
+    }
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    let mut output = child.wait_with_output().unwrap();
+    output.stdout = rest;
+    output
+}
+
 #[test]
 fn an_ordinary_user_checks_and_benches_without_root() {
     let base = if is_root() {
@@ -130,6 +170,17 @@ fn an_ordinary_user_checks_and_benches_without_root() {
     assert!(shown.contains("pipeline `default`: valid"), "{shown}");
     for variant in ["native/default", "docker/debian", "docker/scratch", "wasmtime/jit", "wasmer/cranelift"] {
         assert!(shown.contains(&format!("[ok  ] {variant:<18} can run here")), "{variant}:\n{shown}");
+    }
+
+    // On a host that refuses unprivileged user namespaces (Ubuntu 24.04,
+    // GitHub's runners), the same check says why the Debian image cannot be
+    // made without root, and what to do.
+    if is_root() {
+        let refused = doctor_without_user_namespaces(&work, &cargo_home, &sysroot);
+        let shown = text(&refused);
+        assert!(shown.contains("docker/debian") && shown.contains("`unshare --user` failed"), "{shown}");
+        assert!(shown.contains("user.max_user_namespaces = 0"), "{shown}");
+        assert!(shown.contains("[ok  ] native/default"), "only the image needs a namespace:\n{shown}");
     }
 
     let pipeline = work.join("first-run.yaml");

@@ -74,7 +74,8 @@ pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bo
         .ignore_stdout()
         .run()
         .context(
-            "mmdebstrap failed (without root it needs the `uidmap` package and an entry for you in /etc/subuid)",
+            "mmdebstrap failed (without root it needs the `uidmap` package, an entry for you in /etc/subuid and \
+             an unprivileged user namespace)",
         )?;
     fs::rename(&partial, &out)?;
     up_to_date::record(&out, &inputs)?;
@@ -120,5 +121,82 @@ pub fn can_build_debian_rootfs(sh: &Shell) -> Result<(), String> {
              `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`"
         ));
     }
-    Ok(())
+    // mmdebstrap's unshare mode needs an unprivileged user namespace, which
+    // some hosts refuse (Ubuntu 24.04 through AppArmor, GitHub's runners).
+    let probe = cmd!(sh, "unshare --user --map-root-user true").quiet().ignore_stdout().ignore_status().output();
+    match probe {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(user_namespaces_refused(&String::from_utf8_lossy(&out.stderr), &Sysctls::read())),
+        Err(e) => Err(user_namespaces_refused(&e.to_string(), &Sysctls::read())),
+    }
+}
+
+/// The settings that decide whether an ordinary user may make a user
+/// namespace; each `None` where this kernel has no such setting.
+#[derive(Debug, Default, PartialEq)]
+pub struct Sysctls {
+    /// `kernel.apparmor_restrict_unprivileged_userns` (Ubuntu 23.10 on).
+    pub apparmor_restrict: Option<u64>,
+    /// `kernel.unprivileged_userns_clone` (Debian's kernels before 5.10).
+    pub userns_clone: Option<u64>,
+    /// `user.max_user_namespaces`.
+    pub max_user_namespaces: Option<u64>,
+}
+
+impl Sysctls {
+    fn read() -> Sysctls {
+        let value = |path: &str| fs::read_to_string(path).ok().and_then(|t| t.trim().parse().ok());
+        Sysctls {
+            apparmor_restrict: value("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+            userns_clone: value("/proc/sys/kernel/unprivileged_userns_clone"),
+            max_user_namespaces: value("/proc/sys/user/max_user_namespaces"),
+        }
+    }
+}
+
+/// Why this user cannot make a user namespace, and what to do about it.
+pub fn user_namespaces_refused(error: &str, sysctls: &Sysctls) -> String {
+    let error = error.trim();
+    let cause = if sysctls.apparmor_restrict == Some(1) {
+        "this host restricts unprivileged user namespaces through AppArmor \
+         (kernel.apparmor_restrict_unprivileged_userns = 1, the default of Ubuntu 23.10 and later and of GitHub's \
+         ubuntu-24.04 runners). Allow them for this boot with \
+         `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (a file in /etc/sysctl.d/ keeps it), \
+         or give mmdebstrap an AppArmor profile that allows `userns`"
+    } else if sysctls.userns_clone == Some(0) {
+        "this kernel refuses unprivileged user namespaces (kernel.unprivileged_userns_clone = 0); allow them with \
+         `sudo sysctl -w kernel.unprivileged_userns_clone=1`"
+    } else if sysctls.max_user_namespaces == Some(0) {
+        "user namespaces are switched off here (user.max_user_namespaces = 0); allow them with \
+         `sudo sysctl -w user.max_user_namespaces=15000`"
+    } else {
+        "this host refuses them (a container's seccomp profile, a security module, or no namespaces left \
+         in user.max_user_namespaces)"
+    };
+    format!(
+        "building the Debian image without root needs an unprivileged user namespace, and `unshare --user` failed{}: \
+         {cause}; or build the image once as root: `sudo cargo xtask build --debian-rootfs`",
+        if error.is_empty() { String::new() } else { format!(" ({error})") }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_user_namespace_names_the_setting_and_what_to_do() {
+        let ubuntu = Sysctls { apparmor_restrict: Some(1), max_user_namespaces: Some(63000), ..Default::default() };
+        let why =
+            user_namespaces_refused("unshare: write failed /proc/self/uid_map: Operation not permitted\n", &ubuntu);
+        assert!(why.contains("through AppArmor") && why.contains("apparmor_restrict_unprivileged_userns=0"), "{why}");
+        assert!(why.contains("(unshare: write failed /proc/self/uid_map: Operation not permitted)"), "{why}");
+        assert!(why.contains("sudo cargo xtask build --debian-rootfs"), "{why}");
+        let off = Sysctls { max_user_namespaces: Some(0), ..Default::default() };
+        assert!(user_namespaces_refused("", &off).contains("user.max_user_namespaces = 0"));
+        let old_debian = Sysctls { userns_clone: Some(0), ..Default::default() };
+        assert!(user_namespaces_refused("", &old_debian).contains("unprivileged_userns_clone=1"));
+        let other = user_namespaces_refused("unshare: unshare failed: No space left on device", &Sysctls::default());
+        assert!(other.contains("no namespaces left") && other.contains("No space left on device"), "{other}");
+    }
 }
