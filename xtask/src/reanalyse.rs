@@ -21,6 +21,7 @@ pub fn run(args: &ReanalyseArgs) -> Result<()> {
     let provenance = snapshot::read_provenance(dir)?;
     if !args.force {
         snapshot::records_match_plan(dir, &records, &provenance, "(--force analyses them anyway)")?;
+        snapshot::records_match_summary(dir, &records_sha256, "(--force analyses them anyway)")?;
     }
     let baseline = baseline(args, dir, &records, &provenance)?;
     let out = match (&args.out, &args.baseline) {

@@ -152,9 +152,10 @@ impl Snapshots {
     fn get(&mut self, dir: &str) -> Result<&Loaded> {
         if !self.loaded.contains_key(dir) {
             let path = self.results.join(dir);
-            let (records, _) = snapshot::read_records(&path)?;
+            let (records, records_sha256) = snapshot::read_records(&path)?;
             let provenance = snapshot::read_provenance(&path)?;
             snapshot::records_match_plan(&path, &records, &provenance, "(the write-up cites whole snapshots only)")?;
+            snapshot::records_match_summary(&path, &records_sha256, "(the write-up cites its snapshots as recorded)")?;
             if provenance.git.dirty != Some(false) {
                 bail!("{dir} was taken from a tree with uncommitted changes; the write-up cites clean snapshots only");
             }

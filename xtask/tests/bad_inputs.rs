@@ -139,6 +139,15 @@ fn damaged(name: &str, damage: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBu
     (dir, copy)
 }
 
+/// The records with the last one replaced by a copy of the first: as many
+/// lines as the plan had runs, all of its id.
+fn duplicate_first_line(text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    let first = lines[0];
+    *lines.last_mut().unwrap() = first;
+    lines.join("\n") + "\n"
+}
+
 fn edit(path: &Path, change: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(path).unwrap();
     std::fs::write(path, change(text)).unwrap();
@@ -183,6 +192,39 @@ fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
             "not what this version of edgebench reads",
         ),
         ("cut-compared", Box::new(move |d| edit(&records(d), cut_last_line)), "compare", "479 records, but plan"),
+        (
+            "duplicated",
+            Box::new(move |d| edit(&records(d), |t| duplicate_first_line(&t))),
+            "reanalyse",
+            "run 0 is recorded twice",
+        ),
+        (
+            "duplicated-compared",
+            Box::new(move |d| edit(&records(d), |t| duplicate_first_line(&t))),
+            "compare",
+            "run 0 is recorded twice",
+        ),
+        (
+            "out-of-range",
+            Box::new(move |d| edit(&records(d), |t| t.replacen("\"run\":0,", "\"run\":4800,", 1))),
+            "reanalyse",
+            "run 4800 is outside plan",
+        ),
+        (
+            "plots-linked",
+            Box::new(move |d| {
+                std::fs::remove_dir(d.join("plots")).unwrap();
+                std::os::unix::fs::symlink(root().join(OTHER).join("plots"), d.join("plots")).unwrap();
+            }),
+            "reanalyse",
+            "is not a directory of this snapshot's own",
+        ),
+        (
+            "edited-records",
+            Box::new(move |d| edit(&records(d), |t| t.replacen("\"wall_ns\":", "\"wall_ns\":1", 1))),
+            "reanalyse",
+            "the records changed since",
+        ),
     ];
     for (name, damage, verb, expected) in cases {
         let (_keep, copy) = damaged(name, damage);

@@ -137,6 +137,48 @@ pub fn records_match_plan(dir: &Path, records: &[RunRecord], provenance: &Proven
             plan.runs
         );
     }
+    // As many records, but one run twice and another missing (a record
+    // replaced by a copy of another), or a run the plan never had.
+    let mut seen = vec![false; plan.runs];
+    for r in records {
+        match seen.get_mut(r.run) {
+            None => bail!(
+                "{}: run {} is outside plan {}, which had runs 0 to {} {force}",
+                dir.join(RECORDS_FILE).display(),
+                r.run,
+                plan.id,
+                plan.runs.saturating_sub(1)
+            ),
+            Some(true) => bail!(
+                "{}: run {} is recorded twice (and another run of plan {} not at all) {force}",
+                dir.join(RECORDS_FILE).display(),
+                r.run,
+                plan.id
+            ),
+            Some(slot) => *slot = true,
+        }
+    }
+    Ok(())
+}
+
+/// The records are the ones the derived files were made from: the sha256
+/// `summary.json` names (where it names one) is theirs. Records edited
+/// after the fact would otherwise be derived again as if they were the
+/// evidence.
+pub fn records_match_summary(dir: &Path, records_sha256: &str, force: &str) -> Result<()> {
+    let Ok(text) = fs::read_to_string(dir.join(SUMMARY_FILE)) else {
+        return Ok(());
+    };
+    let named = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["records_sha256"].as_str().map(String::from))
+        .unwrap_or_default();
+    if !named.is_empty() && named != records_sha256 {
+        bail!(
+            "{}: its sha256 is {records_sha256}, but {SUMMARY_FILE} was derived from records with sha256 {named}: the records changed since; restore them from the repository's history {force}",
+            dir.join(RECORDS_FILE).display()
+        );
+    }
     Ok(())
 }
 
@@ -175,6 +217,15 @@ pub fn render(
     }
     let plots = report::plots(analysis, provenance.target.emulator.as_deref());
     let plot_dir = dir.join("plots");
+    // Plots are written, and stale ones removed, in the snapshot's own
+    // directory: never through a link into somewhere else (another
+    // snapshot's plots, say).
+    if fs::symlink_metadata(&plot_dir).is_ok_and(|m| !m.is_dir()) {
+        bail!(
+            "{} is not a directory of this snapshot's own (a link or a file): remove it, and the plots are made again",
+            plot_dir.display()
+        );
+    }
     fs::create_dir_all(&plot_dir)?;
     for (name, svg) in &plots {
         write_atomically(&plot_dir.join(name), svg.as_bytes())?;
