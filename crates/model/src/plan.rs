@@ -197,6 +197,9 @@ impl Plan {
             }
         }
         for cell in &self.cells {
+            if cell.timeout_ms == 0 {
+                return Err(format!("cell {} has a timeout of 0 ms; every run would time out", cell.label()));
+            }
             let runs_something = cell.unavailable.is_none();
             if runs_something
                 && (cell.invocation.argv.is_empty() || cell.polybench_dump.as_ref().is_some_and(|d| d.argv.is_empty()))

@@ -454,9 +454,13 @@ impl Check<'_> {
     /// `timeout_s` in milliseconds.
     fn timeout(&self, timeout_s: &Spanned<f64>) -> Result<u64> {
         let timeout = timeout_s.value;
-        if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
-            return Err(self
-                .err(timeout_s.referenced, format!("`timeout_s` must be between 0 and 86400 seconds, not {timeout}")));
+        // Runs are timed out in whole milliseconds: less than one would
+        // round to nothing and time every run out at random.
+        if !(timeout.is_finite() && (0.001..=86_400.0).contains(&timeout)) {
+            return Err(self.err(
+                timeout_s.referenced,
+                format!("`timeout_s` must be from 0.001 (a millisecond) to 86400 seconds, not {timeout}"),
+            ));
         }
         Ok((timeout * 1000.0).round() as u64)
     }

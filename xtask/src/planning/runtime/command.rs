@@ -1,7 +1,8 @@
 //! `command`: any runtime installed on the device, given as a command
 //! template over the artifact paths, e.g. `wasmtime run {wasm}`,
 //! `iwasm {wasm}`, or the study's `/usr/bin/time -f %M docker run … {native}`.
-//! The template is split on whitespace, never passed to a shell. A runtime
+//! The template is split on whitespace, never passed to a shell; braces
+//! are for placeholders only, so a misspelt one is refused. A runtime
 //! of your own has no `+simd` variants: name the SIMD build `{wasm_simd}`.
 //! Its engine is on the device already, so its footprint counts only the
 //! artifacts.
@@ -10,9 +11,10 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 use edgebench_model::manifest::{ArtifactKind, Manifest};
-use edgebench_model::plan::Invocation;
+use edgebench_model::plan::{Invocation, WORKDIR};
 
 use super::{CellContext, Options, Runtime};
+use crate::planning::suggestions;
 
 pub struct Command;
 
@@ -42,8 +44,33 @@ impl Runtime for Command {
 
     fn check(&self, _variant: &str, options: &Options) -> Result<(), String> {
         let template = options.get("template").ok_or("the `command` runtime needs a `template`")?;
-        if template.split_whitespace().next().is_none() {
+        let Some(program) = template.split_whitespace().next() else {
             return Err("`template` is empty".into());
+        };
+        if program.starts_with('-') {
+            return Err(format!(
+                "`template` starts with `{program}`, an option; it must start with the program to run"
+            ));
+        }
+        for (name, text) in options {
+            if text.contains('\0') {
+                return Err(format!("`{name}` holds a NUL character, which no command line can"));
+            }
+        }
+        if options.get("probe").is_some_and(|p| p.split_whitespace().next().is_none()) {
+            return Err("`probe` is empty; give a command, or leave it out".into());
+        }
+        // A misspelt placeholder would reach the program literally.
+        let known: Vec<&str> = PLACEHOLDERS.iter().map(|(p, _)| *p).chain([WORKDIR]).collect();
+        for piece in template.split('{').skip(1) {
+            let name = piece.split('}').next().unwrap_or_default();
+            let placeholder = format!("{{{name}}}");
+            if !known.contains(&placeholder.as_str()) {
+                return Err(format!(
+                    "`template`: {}",
+                    suggestions::unknown("placeholder", &placeholder, known.iter().copied())
+                ));
+            }
         }
         if !PLACEHOLDERS.iter().any(|(p, _)| template.contains(p)) {
             return Err(format!(
