@@ -156,15 +156,17 @@ fn edit(path: &Path, change: impl FnOnce(String) -> String) {
 /// A way of damaging a copied snapshot.
 type Damage = Box<dyn FnOnce(&Path)>;
 
-#[test]
-fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
+fn cut_last_line(text: String) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.pop();
+    lines.join("\n") + "\n"
+}
+
+/// Each damage: its name, what it does to a copy, the verb that reads it
+/// and the piece of the refusal expected.
+fn damages() -> Vec<(&'static str, Damage, &'static str, &'static str)> {
     let records = |d: &Path| d.join("records.jsonl");
-    let cut_last_line = |t: String| {
-        let mut lines: Vec<&str> = t.lines().collect();
-        lines.pop();
-        lines.join("\n") + "\n"
-    };
-    let cases: Vec<(&str, Damage, &str, &str)> = vec![
+    vec![
         ("cut", Box::new(move |d| edit(&records(d), cut_last_line)), "reanalyse", "479 records, but plan"),
         (
             "other-plan",
@@ -225,7 +227,12 @@ fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
             "reanalyse",
             "the records changed since",
         ),
-    ];
+    ]
+}
+
+#[test]
+fn damaged_snapshots_are_refused_and_never_silently_rewritten() {
+    let cases = damages();
     for (name, damage, verb, expected) in cases {
         let (_keep, copy) = damaged(name, damage);
         let before = std::fs::read(copy.join("summary.json")).unwrap();
