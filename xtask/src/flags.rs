@@ -1,6 +1,7 @@
 //! The command line of `cargo xtask`, in one place.
 
 use clap::{Args, Parser, Subcommand};
+use edgebench_stats::compare::{DEFAULT_ALPHA, DEFAULT_DETECT, DEFAULT_THRESHOLD};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -169,14 +170,14 @@ pub struct CompareArgs {
     #[arg(long)]
     pub primary: Option<String>,
     /// Error rate: the false discovery rate of the primary tests (Benjamini–Hochberg), and the α of each equivalence test (between 0 and 0.5).
-    #[arg(long, default_value_t = 0.01, value_parser = alpha)]
+    #[arg(long, default_value_t = DEFAULT_ALPHA, value_parser = alpha)]
     pub alpha: f64,
     /// Smallest relative change that counts (0.05 = 5 %), and the margin within which a cell is shown equivalent (between 0 and 1).
-    #[arg(long, default_value_t = 0.05, value_parser = fraction)]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_parser = fraction)]
     pub threshold: f64,
     /// The change a gate must be able to see: with --fail-on-regression, a primary cell that could not have
     /// shown a change this large (four times in five) makes the comparison "nothing detectable" (between 0 and 1).
-    #[arg(long, default_value_t = 0.10, value_parser = fraction)]
+    #[arg(long, default_value_t = DEFAULT_DETECT, value_parser = fraction)]
     pub detect: f64,
     /// Metrics to describe beside the primary one (default: wall_ms, kernel_ms, max_rss_mib, peak_memory_mib).
     #[arg(long, value_delimiter = ',')]

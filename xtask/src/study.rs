@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, WALL_MS, WORKLOAD_PEAK_MIB, same_rounds, values};
+use edgebench_stats::compare::{DEFAULT_ALPHA, DEFAULT_THRESHOLD};
 use edgebench_stats::resample::DEFAULT_SEED;
 use edgebench_stats::{Analysis, Bootstrap, CellKey, Criteria, Pairing, Ratio, Role, Samples, Summary, Verdict};
 
@@ -382,7 +383,7 @@ fn rounds_table(loaded: &[&Loaded]) -> String {
 /// once per metric with that metric as every cell's primary one: what two
 /// sessions can and cannot tell apart, metric by metric.
 fn noise_table(a: &Loaded, b: &Loaded) -> Result<String> {
-    let criteria = Criteria { alpha: 0.01, threshold: 0.05, pairing: Pairing::Independent };
+    let criteria = Criteria { alpha: DEFAULT_ALPHA, threshold: DEFAULT_THRESHOLD, pairing: Pairing::Independent };
     let mut md = format!(
         "The same plan twice, seeds {} and {}: {} against {} (`cargo xtask compare --primary METRIC`, two sessions, α = {}, threshold {} %).\n\n",
         a.provenance.plan.seed,

@@ -60,44 +60,45 @@ fn paths_named(text: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// What `scan` finds in every document, as `(document, line, item)`;
+/// fails if it finds fewer than `at_least` (a broken scan passes nothing).
+fn named(scan: fn(&str) -> Vec<(usize, String)>, at_least: usize) -> Vec<(PathBuf, usize, String)> {
+    let found: Vec<(PathBuf, usize, String)> = documents()
+        .into_iter()
+        .flat_map(|doc| {
+            let text = std::fs::read_to_string(&doc).unwrap();
+            scan(&text).into_iter().map(move |(line, item)| (doc.clone(), line, item))
+        })
+        .collect();
+    assert!(found.len() >= at_least, "only {} found: is the scan broken?", found.len());
+    found
+}
+
 #[test]
 fn every_pipeline_the_docs_run_exists() {
     let root = root();
-    let mut missing = Vec::new();
-    let mut seen = 0;
-    for doc in documents() {
-        let text = std::fs::read_to_string(&doc).unwrap();
-        for (line, name) in pipelines_named(&text) {
-            seen += 1;
-            let shipped = root.join("pipelines").join(format!("{name}.yaml"));
-            if !shipped.is_file() && !root.join(&name).is_file() {
-                missing.push(format!("{}:{line}: --pipeline {name}", doc.strip_prefix(&root).unwrap().display()));
-            }
-        }
-    }
-    assert!(seen >= 3, "only {seen} pipelines named: is the scan broken?");
+    let missing: Vec<String> = named(pipelines_named, 3)
+        .into_iter()
+        .filter(|(_, _, name)| {
+            !root.join("pipelines").join(format!("{name}.yaml")).is_file() && !root.join(name).is_file()
+        })
+        .map(|(doc, line, name)| format!("{}:{line}: --pipeline {name}", doc.strip_prefix(&root).unwrap().display()))
+        .collect();
     assert!(missing.is_empty(), "pipelines the docs run but the project lacks:\n{}", missing.join("\n"));
 }
 
 #[test]
 fn every_project_file_the_docs_name_exists() {
     let root = root();
-    let mut missing = Vec::new();
-    let mut seen = 0;
-    for doc in documents() {
-        let text = std::fs::read_to_string(&doc).unwrap();
-        let base = doc.parent().unwrap();
-        for (line, path) in paths_named(&text) {
-            seen += 1;
-            // From the root, or relative to the document (docs link `../x`);
-            // an error message's example names a user's own pipeline.
-            let example = path == "pipelines/my-bench.yaml";
-            if !example && !root.join(&path).exists() && !base.join(&path).exists() {
-                missing.push(format!("{}:{line}: {path}", doc.strip_prefix(&root).unwrap().display()));
-            }
-        }
-    }
-    assert!(seen >= 20, "only {seen} paths named: is the scan broken?");
+    let missing: Vec<String> = named(paths_named, 20)
+        .into_iter()
+        // From the root, or relative to the document (docs link `../x`); an
+        // error message's example names a user's own pipeline.
+        .filter(|(doc, _, path)| {
+            path != "pipelines/my-bench.yaml" && !root.join(path).exists() && !doc.parent().unwrap().join(path).exists()
+        })
+        .map(|(doc, line, path)| format!("{}:{line}: {path}", doc.strip_prefix(&root).unwrap().display()))
+        .collect();
     assert!(missing.is_empty(), "files the docs name but the project lacks:\n{}", missing.join("\n"));
 }
 

@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::analysis::{CellKey, KERNEL_MS, Samples, WALL_MS, values};
 use crate::multiplicity::benjamini_hochberg;
@@ -20,6 +19,7 @@ use crate::power::{self, Noise, detectable_change};
 use crate::resample::{self, Bootstrap};
 use crate::signrank::{self, signed_rank};
 use crate::summary::Summary;
+use crate::tdist;
 
 /// What happened to one metric of one cell. Lower is better for every
 /// metric edgebench records (times and memory).
@@ -145,8 +145,15 @@ pub enum TestName {
     LogRatio,
 }
 
+/// The defaults of a comparison (`cargo xtask compare`'s `--alpha`,
+/// `--threshold` and `--detect`): the false discovery rate, the smallest
+/// change that counts, and the change a gate must be able to see.
+pub const DEFAULT_ALPHA: f64 = 0.01;
+pub const DEFAULT_THRESHOLD: f64 = 0.05;
+pub const DEFAULT_DETECT: f64 = 0.10;
+
 /// Runs a side that two sessions' comparison needs to test a cell.
-pub const INDEPENDENT_RUNS: usize = 5;
+const INDEPENDENT_RUNS: usize = 5;
 
 /// Primary cells needed to estimate how much two sessions move cells by
 /// themselves; with fewer, the comparison says it could not.
@@ -293,8 +300,7 @@ fn log_ratio_test(relative: f64, noise: Noise) -> Option<Tested> {
     }
     let lean = Lean::from(log.total_cmp(&0.0));
     let p = if noise.estimate > 0.0 {
-        let t = StudentsT::new(0.0, 1.0, noise.freedom.clamp(1.0, 500.0)).ok()?;
-        (2.0 * t.sf(log.abs() / noise.estimate)).min(1.0)
+        tdist::two_sided_p(log / noise.estimate, noise.freedom)
     } else if log == 0.0 {
         1.0
     } else {

@@ -4,29 +4,12 @@
 //! tests. Benjamini–Hochberg controls the false discovery rate: of the
 //! changes it reports, at most a fraction α are expected to be false, and
 //! when nothing changed at all (an A/A comparison) the chance of reporting
-//! anything is at most α. Holm's method bounds the chance of *any* false
-//! change whatever else changed, but its first step needs p < α / m for
-//! every test, which the rank tests of a few runs per side can never reach
-//! (see docs/method.md): it is kept for reference and its tests.
+//! anything is at most α. Holm's method, which the comparison used before,
+//! bounds the chance of *any* false change whatever else changed, but its
+//! first step needs p < α / m from every test, which the rank tests of a
+//! few runs a side could never reach (see docs/method.md).
 
 use std::cmp::Ordering;
-
-/// Holm–Bonferroni adjusted p-values, in the order given; `None` (no test)
-/// stays `None` and does not count as a test. With the p-values sorted
-/// ascending, the i-th (from 0) of m becomes the running maximum of
-/// `(m − i) · p`, capped at 1.
-pub fn holm(p: &[Option<f64>]) -> Vec<Option<f64>> {
-    let order = ascending(p);
-    let m = order.len();
-    let mut out = vec![None; p.len()];
-    let mut running = 0.0_f64;
-    for (rank, &i) in order.iter().enumerate() {
-        let scaled = ((m - rank) as f64 * p[i].unwrap_or(1.0)).min(1.0);
-        running = running.max(scaled);
-        out[i] = Some(running);
-    }
-    out
-}
 
 /// Benjamini–Hochberg adjusted p-values (q-values), in the order given;
 /// `None` stays `None` and does not count as a test. With the p-values
@@ -67,15 +50,6 @@ mod tests {
     }
 
     #[test]
-    fn holm_adjusts_in_rank_order_and_keeps_monotone() {
-        // By hand: sorted 0.005, 0.01, 0.03, 0.04 (m = 4) scale to 0.02,
-        // 0.03, 0.06, 0.04; the running maximum makes the last 0.06.
-        let q = holm(&[Some(0.01), Some(0.04), None, Some(0.03), Some(0.005)]);
-        close(&q, &[Some(0.03), Some(0.06), None, Some(0.06), Some(0.02)]);
-        assert_eq!(holm(&[Some(0.6), Some(0.7)]), [Some(1.0), Some(1.0)]);
-    }
-
-    #[test]
     fn benjamini_hochberg_matches_scipy() {
         // scipy 1.17.1: stats.false_discovery_control([0.01, 0.04, 0.03,
         // 0.005, 0.2]) = [0.025, 0.05, 0.05, 0.025, 0.2]: sorted 0.005,
@@ -89,15 +63,12 @@ mod tests {
     }
 
     #[test]
-    fn one_strong_change_among_many_passes_bh_where_holm_needs_more() {
-        // p = 0.0004 among 50 tests: Holm 0.02, BH 0.02 as well (one
-        // discovery); but five changes at p = 0.001 pass BH at 0.01
-        // (q = 50/5 · 0.001 = 0.01) where Holm gives 0.05 to the first.
+    fn several_strong_changes_among_many_pass_together() {
+        // Five changes at p = 0.001 among 50 tests pass at 0.01 (q = 50/5 ·
+        // 0.001 = 0.01), where Holm would give the first 50 · 0.001 = 0.05.
         let mut p = vec![Some(0.5); 45];
         p.extend([Some(0.001); 5]);
         let bh = benjamini_hochberg(&p);
-        let holm = holm(&p);
         assert!(bh[45..].iter().all(|q| (q.unwrap() - 0.01).abs() < 1e-12), "{bh:?}");
-        assert!(holm[45..].iter().all(|q| q.unwrap() >= 0.046 - 1e-12), "{holm:?}");
     }
 }

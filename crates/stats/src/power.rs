@@ -10,9 +10,10 @@
 //! figure is never below it. The simulation tests check it against the
 //! rate at which planted changes are actually found.
 
-use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::statistics::Statistics;
 
-use crate::resample;
+use crate::{resample, tdist};
 
 /// The chance of detecting a change of the detectable size.
 pub const POWER: f64 = 0.8;
@@ -102,12 +103,7 @@ const MEDIAN_EFFICIENCY_FACTOR: f64 = 1.253_314_137_315_500_3;
 /// critical value from Student's t).
 pub fn detectable_change(noise: Noise, bound: f64, threshold: f64) -> f64 {
     let standard = Normal::new(0.0, 1.0).expect("the standard normal is valid");
-    // Past a few hundred degrees of freedom t is the normal (and statrs'
-    // inversion of t slows to a crawl).
-    let critical = match StudentsT::new(0.0, 1.0, noise.freedom.max(1.0)) {
-        Ok(t) if noise.freedom <= 500.0 => t.inverse_cdf(1.0 - bound / 2.0),
-        _ => standard.inverse_cdf(1.0 - bound / 2.0),
-    };
+    let critical = tdist::quantile(1.0 - bound / 2.0, noise.freedom);
     let relevant = threshold.ln_1p();
     let chance = |shift: f64, se: f64, bar: f64| {
         if se > 0.0 {
@@ -145,12 +141,7 @@ pub fn robust_sd(values: &[f64]) -> Option<f64> {
 }
 
 fn standard_deviation(values: &[f64]) -> Option<f64> {
-    if values.len() < 2 {
-        return None;
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    Some((values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
+    (values.len() >= 2).then(|| Statistics::std_dev(values))
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use edgebench_model::Dataset;
 
 use crate::analysis::{CellKey, KERNEL_MS, Samples};
-use crate::compare::{Criteria, Pairing, Role, Verdict, compare, detection};
+use crate::compare::{
+    Criteria, DEFAULT_ALPHA as ALPHA, DEFAULT_THRESHOLD as THRESHOLD, Pairing, Role, Verdict, compare, detection,
+};
 use crate::resample::{Bootstrap, Rng};
 
 /// Primary cells of the workflow's pipeline.
@@ -36,9 +38,6 @@ const SESSION_NOISE: f64 = 0.05;
 /// Log-scale standard deviation of a cell's bias on one side of a session
 /// (code layout, another binary).
 const SIDE_NOISE: f64 = 0.005;
-/// The compare defaults (`cargo xtask compare`'s --alpha and --threshold).
-const ALPHA: f64 = 0.01;
-const THRESHOLD: f64 = 0.05;
 
 /// Standard normal numbers (Box–Muller) from the crate's own generator.
 struct Normal(Rng);

@@ -1,10 +1,35 @@
-//! Student's t, for the one interval that is not a bootstrap one: the
-//! spread of a geometric mean across kernels.
+//! Student's t: for the one interval that is not a bootstrap one (the
+//! spread of a geometric mean across kernels), and for the tests and the
+//! power of comparisons.
 //!
 //! Returns `None` instead of a NaN or an infinity so that no non-finite
 //! number reaches a serialized summary (JSON cannot hold them).
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+/// Degrees of freedom beyond which t is taken as the normal: within 1 %
+/// of it there, and statrs' inversion of t slows to minutes as the degrees
+/// of freedom grow (days at 1e9).
+const MAX_FREEDOM: f64 = 500.0;
+
+/// Student's t with `df` degrees of freedom (at least 1), or the standard
+/// normal past [`MAX_FREEDOM`] (or for a NaN).
+fn distribution(df: f64) -> Box<dyn ContinuousCDF<f64, f64>> {
+    match StudentsT::new(0.0, 1.0, df.max(1.0)) {
+        Ok(t) if df <= MAX_FREEDOM => Box::new(t),
+        _ => Box::new(Normal::new(0.0, 1.0).expect("the standard normal is valid")),
+    }
+}
+
+/// The `p` quantile of t with `df` degrees of freedom.
+pub(crate) fn quantile(p: f64, df: f64) -> f64 {
+    distribution(df).inverse_cdf(p)
+}
+
+/// The two-sided p-value of `t` under t with `df` degrees of freedom.
+pub(crate) fn two_sided_p(t: f64, df: f64) -> f64 {
+    (2.0 * distribution(df).sf(t.abs())).min(1.0)
+}
 
 /// The two-sided 95 % critical value, the 0.975 quantile of Student's t with
 /// `df` degrees of freedom.

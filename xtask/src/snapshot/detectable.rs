@@ -5,15 +5,11 @@
 //! would call regressed four times in five (docs/method.md).
 
 use edgebench_stats::analysis::values;
-use edgebench_stats::compare::default_primary;
+use edgebench_stats::compare::{DEFAULT_ALPHA, DEFAULT_THRESHOLD, default_primary};
 use edgebench_stats::power::{Noise, detectable_change, robust_sd};
 use edgebench_stats::resample;
 
 use crate::snapshot;
-
-/// The defaults of `cargo xtask compare`: α and the threshold.
-const ALPHA: f64 = 0.01;
-const THRESHOLD: f64 = 0.05;
 
 /// One line saying what a same-session A/B bench of `repetitions` rounds
 /// of this pipeline could detect, or why that cannot be said yet.
@@ -38,11 +34,11 @@ pub fn planned(target: &str, pipeline: &str, repetitions: u32) -> String {
     if spreads.is_empty() {
         return format!("detectable: {} has no cell with two runs to judge the noise by", dir.display());
     }
-    let bound = ALPHA / spreads.len() as f64;
+    let bound = DEFAULT_ALPHA / spreads.len() as f64;
     let mut detectable: Vec<f64> = spreads
         .iter()
         .filter_map(|s| Noise::planned_paired(*s, repetitions as usize))
-        .map(|noise| detectable_change(noise, bound, THRESHOLD))
+        .map(|noise| detectable_change(noise, bound, DEFAULT_THRESHOLD))
         .collect();
     if detectable.is_empty() {
         return format!(

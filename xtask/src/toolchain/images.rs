@@ -134,13 +134,13 @@ pub fn can_build_debian_rootfs(sh: &Shell) -> Result<(), String> {
 /// The settings that decide whether an ordinary user may make a user
 /// namespace; each `None` where this kernel has no such setting.
 #[derive(Debug, Default, PartialEq)]
-pub struct Sysctls {
+struct Sysctls {
     /// `kernel.apparmor_restrict_unprivileged_userns` (Ubuntu 23.10 on).
-    pub apparmor_restrict: Option<u64>,
+    apparmor_restrict: Option<u64>,
     /// `kernel.unprivileged_userns_clone` (Debian's kernels before 5.10).
-    pub userns_clone: Option<u64>,
+    userns_clone: Option<u64>,
     /// `user.max_user_namespaces`.
-    pub max_user_namespaces: Option<u64>,
+    max_user_namespaces: Option<u64>,
 }
 
 impl Sysctls {
@@ -155,7 +155,7 @@ impl Sysctls {
 }
 
 /// Why this user cannot make a user namespace, and what to do about it.
-pub fn user_namespaces_refused(error: &str, sysctls: &Sysctls) -> String {
+fn user_namespaces_refused(error: &str, sysctls: &Sysctls) -> String {
     let error = error.trim();
     let cause = if sysctls.apparmor_restrict == Some(1) {
         "this host restricts unprivileged user namespaces through AppArmor \
