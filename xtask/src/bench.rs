@@ -7,23 +7,26 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow, bail};
 use edgebench_model::manifest::Manifest;
-use edgebench_model::plan::Plan;
+use edgebench_model::plan::{Adaptive, Plan};
+use edgebench_stats::precision;
 use xshell::Shell;
 
 use crate::build::{self, Request};
 use crate::device::availability;
 use crate::device::machine;
 use crate::device::progress::Progress;
-use crate::device::session::{ReconnectPolicy, RunDir, Session};
+use crate::device::session::{Pass, ReconnectPolicy, RunDir, Session};
 use crate::device::target::{self, Target};
 use crate::flags::BenchArgs;
 use crate::planning::pipeline;
 use crate::planning::pipeline::Pipeline;
 use crate::planning::plan;
+use crate::planning::sides::{self, SidePlan};
 use crate::planning::suite;
 use crate::snapshot;
 use crate::snapshot::console;
-use crate::snapshot::provenance;
+use crate::snapshot::provenance::{self, Stop, StopReason};
+use crate::toolchain::revision::{self, Revision};
 
 /// What a finished bench leaves behind, per target.
 pub struct Finished {
@@ -49,10 +52,16 @@ struct Prepared {
     build_time: Duration,
     /// The emulated machine the target is, running until the bench ends.
     machine: Option<machine::Running>,
+    /// How the base side was built, for a same-session A/B of two revisions.
+    base_build: Option<provenance::BaseBuild>,
 }
 
 pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
     let started = Instant::now();
+    if let Some(rev) = &args.base {
+        // Before anything connects or builds: a base that is not there.
+        Revision::resolve(&Shell::new()?, rev)?;
+    }
     let suite = suite::load()?;
     let pipeline = pipeline::load(&args.pipeline, &suite)?;
     let mut targets: Vec<Target> = Vec::new();
@@ -73,7 +82,9 @@ pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
     if args.dry_run {
         for p in &prepared {
             println!("plan: {}", p.session.mirror().join(p.run_dir.plan()).display());
-            println!("{}", snapshot::detectable::planned(&p.target.name, &pipeline.name, pipeline.repetitions));
+            for line in snapshot::detectable::planned_for(&p.target.name, &pipeline) {
+                println!("{line}");
+            }
         }
         return Ok(Vec::new());
     }
@@ -138,7 +149,15 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
     for (label, why) in &unavailable {
         eprintln!("{}: {label} cannot run here; its runs are recorded as unavailable: {why}", target.name);
     }
-    let manifest = build::build(&Request::for_pipeline(&target, pipeline, &unavailable, args.quiet))?;
+    let base = match base_revision(args, resumed.as_ref().map(|(_, plan)| plan))? {
+        Some(revision) => {
+            let manifest =
+                revision::build(&Shell::new()?, &revision, &target.name, &pipeline.text, args.quiet || args.json)?;
+            Some((revision, manifest))
+        }
+        None => None,
+    };
+    let mut manifest = build::build(&Request::for_pipeline(&target, pipeline, &unavailable, args.quiet))?;
     let build_time = started.elapsed();
     let (run_dir, plan, resumed) = match resumed {
         Some((dir, plan)) => {
@@ -149,11 +168,26 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
         }
         None => {
             let seed = args.seed.or(pipeline.seed).unwrap_or_else(fresh_seed);
-            let plan = plan::expand(pipeline, &manifest, seed, &unavailable)?;
+            let plan = match &base {
+                Some((revision, base_manifest)) => sides::expand(
+                    pipeline,
+                    SidePlan { side: revision.side(sides::BASE), manifest: base_manifest },
+                    SidePlan { side: revision::head_side(&Shell::new()?, sides::HEAD)?, manifest: &manifest },
+                    seed,
+                    &unavailable,
+                )?,
+                None => plan::expand(pipeline, &manifest, seed, &unavailable)?,
+            };
             let dir = RunDir { rel: format!("runs/{}-{}-{}", utc_stamp(), pipeline.name, plan.id) };
             (dir, plan, false)
         }
     };
+    // One manifest for the device and the provenance: the head's, with the
+    // base side's files (below their own directory) beside its own.
+    let base_build = base.as_ref().map(|(r, m)| provenance::BaseBuild::of(&revision::source_dir(r), m));
+    if let Some((_, base_manifest)) = base {
+        manifest.artifacts.extend(base_manifest.artifacts);
+    }
     let deployed = session.deploy(&manifest, &run_dir, &plan)?;
     if !args.quiet && matches!(session, Session::Remote(_)) {
         eprintln!(
@@ -164,14 +198,14 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
             deployed.present
         );
     }
-    Ok(Prepared { target, session, manifest, plan, run_dir, resumed, build_time, machine })
+    Ok(Prepared { target, session, manifest, plan, run_dir, resumed, build_time, machine, base_build })
 }
 
 /// Runs a prepared target's plan and writes its snapshot. From here on the
 /// plan is the only source of what the run is: the pipeline file may have
 /// been edited since the plan was made (a `--resume`).
 fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
-    let Prepared { target, session, manifest, plan, run_dir, resumed, build_time, machine } = p;
+    let Prepared { target, session, manifest, plan, run_dir, resumed, build_time, machine, base_build } = p;
     let quiet = args.quiet || args.json;
     if !quiet {
         eprintln!(
@@ -186,11 +220,24 @@ fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
     }
     let device_before = session.device_info();
     let run_started = Instant::now();
-    let done = session.recorded(&run_dir);
-    let mut progress = Progress::new(plan.runs.len(), done, quiet, fleet.then(|| target.name.clone()));
-    let outcome = session.run(&run_dir, resumed, |line| progress.update(line));
-    progress.finish();
-    outcome?;
+    let prefix = fleet.then(|| target.name.clone());
+    let first = if resumed { Pass::Resume } else { Pass::New };
+    let stop = match &plan.settings.adaptive {
+        None => {
+            let mut progress = Progress::new(plan.runs.len(), session.recorded(&run_dir), quiet, prefix);
+            let outcome = session.run(&run_dir, first, |line| progress.update(line));
+            progress.finish();
+            outcome?;
+            None
+        }
+        Some(adaptive) => {
+            let stop = run_adaptively(&session, &run_dir, &plan, adaptive, first, quiet, prefix)?;
+            if !quiet {
+                eprintln!("{}: {stop}", target.name);
+            }
+            Some(stop)
+        }
+    };
     let run_time = run_started.elapsed();
     let device_after = session.device_info();
     let records = session.records(&run_dir)?;
@@ -207,6 +254,8 @@ fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
             records: &records,
             created_utc: stamp.clone(),
             emulation: machine.as_ref().map(|m| m.emulation.clone()),
+            base_build,
+            stop,
         },
     );
     // Shut down (cleanly) before the snapshot is analysed.
@@ -223,6 +272,60 @@ fn execute(args: &BenchArgs, p: Prepared, fleet: bool) -> Result<Finished> {
         build_time,
         run_time,
     })
+}
+
+/// Runs an adaptive plan pass by pass: its least rounds first, then half as
+/// many again each pass, until every primary cell is known to within the
+/// plan's precision or its maximum ran. The rule reads precision only,
+/// never a test, so when it stops says nothing about what it measured.
+fn run_adaptively(
+    session: &Session,
+    run_dir: &RunDir,
+    plan: &Plan,
+    adaptive: &Adaptive,
+    first: Pass,
+    quiet: bool,
+    prefix: Option<String>,
+) -> Result<Stop> {
+    let mut rounds = session.rounds(run_dir).unwrap_or(plan.settings.repetitions);
+    let mut pass = first;
+    loop {
+        session.set_rounds(run_dir, rounds)?;
+        let total = plan.runs_within(Some(rounds));
+        let mut progress = Progress::new(total, session.recorded(run_dir), quiet, prefix.clone());
+        let outcome = session.run(run_dir, pass, |line| progress.update(line));
+        progress.finish();
+        outcome?;
+        let records = session.records(run_dir)?;
+        let precisions = precision::of(&edgebench_stats::samples(&records));
+        let worst = precision::worst(&precisions).cloned();
+        let reason = if precisions.is_empty() {
+            Some(StopReason::NothingVerified)
+        } else if precisions.iter().all(|p| p.meets(adaptive.precision)) {
+            Some(StopReason::Precision)
+        } else if rounds >= adaptive.max_repetitions {
+            Some(StopReason::Maximum)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let stop = Stop { rounds, runs: total, reason, precision: adaptive.precision, worst };
+            session.mark_stopped(run_dir, &serde_json::to_string_pretty(&stop)?)?;
+            return Ok(stop);
+        }
+        let next = (rounds + rounds.div_ceil(2)).min(adaptive.max_repetitions);
+        if !quiet && let Some(w) = &worst {
+            let known = w.half_width.map(|h| format!("±{:.1} %", h * 100.0)).unwrap_or_else(|| "no interval".into());
+            eprintln!(
+                "{}after {rounds} rounds {} is known to {known} (target ±{:.1} %): running up to {next} rounds",
+                prefix.as_ref().map(|p| format!("{p}: ")).unwrap_or_default(),
+                w.cell,
+                adaptive.precision * 100.0
+            );
+        }
+        rounds = next;
+        pass = Pass::More;
+    }
 }
 
 /// Prints each target's summary (a table, or JSON) and where things are.
@@ -267,6 +370,27 @@ fn report(args: &BenchArgs, finished: &[Finished], total: Duration) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The revision of the base side, if the bench is a same-session A/B of
+/// two revisions: `--base`, or on `--resume` the one the plan was made with.
+fn base_revision(args: &BenchArgs, resumed: Option<&Plan>) -> Result<Option<Revision>> {
+    let sh = Shell::new()?;
+    let asked = args.base.as_deref().map(|rev| Revision::resolve(&sh, rev)).transpose()?;
+    let Some(plan) = resumed else { return Ok(asked) };
+    let planned = plan.sides.iter().find(|s| s.name == sides::BASE);
+    match (asked, planned) {
+        (None, None) => Ok(None),
+        (Some(_), None) => bail!("the unfinished run is of one revision; resume it without --base"),
+        (Some(asked), Some(planned)) if asked.commit != planned.commit => bail!(
+            "the unfinished run's base side is {} ({}), not {}; resume it with --base {} or without --base",
+            &planned.commit[..12],
+            planned.subject,
+            asked.short(),
+            &planned.commit[..12]
+        ),
+        (_, Some(planned)) => Revision::resolve(&sh, &planned.commit).map(Some),
+    }
 }
 
 fn secs(d: Duration) -> f64 {

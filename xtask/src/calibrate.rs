@@ -52,6 +52,7 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         pipeline: args.pipeline.clone(),
         seed: None,
         resume: false,
+        base: None,
         dry_run: false,
         quiet: true,
         json: false,

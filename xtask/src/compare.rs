@@ -14,7 +14,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use edgebench_model::plan::Order;
+use edgebench_model::plan::{Order, side_variant, split_side};
 use edgebench_stats::analysis::{CellKey, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
 use edgebench_stats::compare::{Comparison, Detection, Pairing, Role, default_primary, detection, unable_to_detect};
 use edgebench_stats::resample::DEFAULT_SEED;
@@ -118,7 +118,7 @@ fn sides(args: &CompareArgs) -> Result<(Subject, Samples, Samples, Pairing, Opti
         }
         let [a, b] = pair.as_slice() else {
             bail!(
-                "--sides takes two sides, A,B: runtime variants (--sides command/base,command/head) or kernels (--sides gemm,gemm-plus10)"
+                "--sides takes two sides, A,B: the revisions of `bench --base` (--sides base,head), runtime variants (--sides command/base,command/head) or kernels (--sides gemm,gemm-plus10)"
             );
         };
         if a == b {
@@ -191,6 +191,10 @@ impl Side {
     /// kernel (a planted one against its original, say) — named as side
     /// `name`'s cells, so that the two sides' cells meet.
     fn cells_of(&self, label: &str, name: &str) -> Result<Samples> {
+        let revisions: BTreeSet<&str> = self.samples.keys().filter_map(|k| split_side(&k.variant).1).collect();
+        if !revisions.is_empty() && !label.contains('/') && !name.contains('/') {
+            return self.revision_cells(&revisions, label, name);
+        }
         let variants: BTreeSet<String> = self.samples.keys().map(|k| format!("{}/{}", k.runtime, k.variant)).collect();
         let kernels: BTreeSet<&str> = self.samples.keys().map(|k| k.kernel.as_str()).collect();
         let is_variant = label.contains('/');
@@ -217,6 +221,26 @@ impl Side {
                     CellKey { kernel: name.into(), ..k.clone() }
                 };
                 (key, metrics.clone())
+            })
+            .collect())
+    }
+}
+
+impl Side {
+    /// The cells of one revision side (`base` or `head` of `bench --base`),
+    /// named as side `name`'s.
+    fn revision_cells(&self, revisions: &BTreeSet<&str>, label: &str, name: &str) -> Result<Samples> {
+        if !revisions.contains(label) {
+            bail!("--sides: {}", suggestions::unknown("revision side", label, revisions.iter().copied()));
+        }
+        Ok(self
+            .samples
+            .iter()
+            .filter_map(|(k, metrics)| match split_side(&k.variant) {
+                (variant, Some(side)) if side == label => {
+                    Some((CellKey { variant: side_variant(variant, name), ..k.clone() }, metrics.clone()))
+                }
+                _ => None,
             })
             .collect())
     }

@@ -23,7 +23,9 @@ use crate::toolchain::{binfmt, guest};
 fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<Check>> {
     let pipeline = pipeline::load(pipeline, &suite::load()?)?;
     println!("pipeline `{}`: valid ({} runtime variant(s))", pipeline.name, pipeline.runtimes.len());
-    println!("{}", snapshot::detectable::planned(&target.name, &pipeline.name, pipeline.repetitions));
+    for line in snapshot::detectable::planned_for(&target.name, &pipeline) {
+        println!("{line}");
+    }
     let unavailable = availability::check(&Shell::new()?, &pipeline, target, facts, &project::target_dir(&target.name));
     Ok(pipeline
         .runtimes

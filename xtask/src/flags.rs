@@ -84,6 +84,11 @@ pub struct BenchArgs {
     /// Continue the newest unfinished run of this pipeline instead of starting a new one.
     #[arg(long)]
     pub resume: bool,
+    /// Same-session A/B of two revisions: also build this git revision (a commit, branch or tag;
+    /// e.g. the merge base of a pull request) with its own build, and run both sides round by round
+    /// in one plan (variants `…@base` and `…@head`); compare with `compare SNAPSHOT --sides base,head`.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
     /// Build, plan and deploy, then print the plan's path instead of running it.
     #[arg(long)]
     pub dry_run: bool,
@@ -163,7 +168,8 @@ pub struct CompareArgs {
     /// The newer snapshot; default: the newest other snapshot beside OLD.
     pub new: Option<std::path::PathBuf>,
     /// Compare two sides of one snapshot, A (old) against B (new), paired round by round: a same-session
-    /// A/B bench. Two runtime variants (--sides command/base,command/head) or two kernels (--sides gemm,gemm-plus10).
+    /// A/B bench. The two revisions of `bench --base` (--sides base,head), two runtime variants
+    /// (--sides command/base,command/head) or two kernels (--sides gemm,gemm-plus10).
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub sides: Option<Vec<String>>,
     /// The metric that decides every cell's verdict (default: kernel_ms, or wall_ms where the kernel reports no time).

@@ -120,6 +120,58 @@ fn a_resumed_run_is_described_by_its_plan_not_by_the_pipeline_edited_since() {
     assert!(cells.iter().all(|r| *r == "native"), "the summary has a runtime the run never had: {cells:?}");
 }
 
+/// Adaptive repetitions: rounds are added pass by pass until every primary
+/// cell is precise enough or the maximum ran; the snapshot holds exactly
+/// the rounds that ran, and says why it stopped.
+#[test]
+fn adaptive_repetitions_add_rounds_until_precise_or_the_maximum() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline_with = |name: &str, precision: &str| {
+        let yaml = format!(
+            "kernels: [gemm, startup]\ndatasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 6\n\
+             adaptive: {{ precision: {precision}, max_repetitions: 9 }}\nwarmups: 1\ntimeout_s: 60\nseed: 3\n"
+        );
+        pipeline(dir.path(), name, &yaml)
+    };
+
+    // No run is precise to a billionth: the first pass's 6 rounds, then 9,
+    // the maximum.
+    let (run_dir, snapshot, records) = bench_with_snapshot(&pipeline_with("adaptive-max", "0.000000001"), &[]);
+    let plan: Plan = serde_json::from_str(&std::fs::read_to_string(run_dir.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan.runs.len(), 2 * (1 + 9), "the plan holds every round it may run");
+    assert_eq!(records.len(), 2 * (1 + 9));
+    let stop = &json(&snapshot.join("provenance.json"))["plan"]["stop"];
+    assert_eq!((stop["rounds"].as_u64(), stop["reason"].as_str()), (Some(9), Some("maximum")), "{stop}");
+    assert_eq!(stop["runs"], 20);
+    let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
+    assert!(report.contains("Adaptive repetitions (6 to 9 rounds): stopped after 9 rounds"), "{report}");
+    // A stopped run is finished: nothing to resume.
+    let err =
+        xtask_err(&["bench", "--pipeline", pipeline_with("adaptive-max", "0.000000001").to_str().unwrap(), "--resume"]);
+    assert!(err.contains("nothing to resume"), "{err}");
+
+    // Any precision: the bench stops after 6 or 9 rounds, and its reason
+    // agrees with the precision the recorded runs have.
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline_with("adaptive-loose", "0.5"), &[]);
+    let stop = &json(&snapshot.join("provenance.json"))["plan"]["stop"];
+    let rounds = stop["rounds"].as_u64().unwrap();
+    assert!(rounds == 6 || rounds == 9, "{stop}");
+    assert_eq!(records.len() as u64, 2 * (1 + rounds));
+    let measured: Vec<&RunRecord> = records.iter().filter(|r| !r.warmup).collect();
+    assert!(measured.iter().all(|r| u64::from(r.repetition) < rounds));
+    let precisions = edgebench_stats::precision::of(&edgebench_stats::samples(&records));
+    let met = precisions.iter().all(|p| p.meets(0.5));
+    assert_eq!(stop["reason"], if met { "precision" } else { "maximum" }, "{stop} {precisions:?}");
+    if rounds == 9 {
+        // It went on: its first 6 rounds were not precise enough.
+        let first: Vec<RunRecord> = records.iter().filter(|r| r.warmup || r.repetition < 6).cloned().collect();
+        let after_six = edgebench_stats::precision::of(&edgebench_stats::samples(&first));
+        assert!(!after_six.iter().all(|p| p.meets(0.5)), "{after_six:?}");
+    }
+    // The snapshot reads back whole: the runs of the rounds it stopped after.
+    xtask_ok(&["reanalyse", snapshot.to_str().unwrap()]);
+}
+
 fn snapshot_plan(snapshot: &std::path::Path) -> Plan {
     serde_json::from_str(&std::fs::read_to_string(snapshot.join("plan.json")).unwrap()).unwrap()
 }

@@ -318,6 +318,36 @@ mod workflows {
         assert_eq!(runtimes, ["native", "wasmtime[\"jit\",\"aot\"]", "wasmer[\"cranelift\"]"]);
     }
 
+    /// A pull request is benched against its merge base in one session, and
+    /// the paired comparison's regression fails the job.
+    #[test]
+    fn pull_requests_run_their_merge_base_and_head_in_one_session() {
+        let bench = yaml(".github/workflows/bench.yml");
+        assert!(bench["on"]["pull_request"]["paths"].is_array(), "only changes to what is measured start it");
+        let arm = &jobs(&bench)["arm"];
+        assert_eq!(arm["if"], "github.event_name != 'pull_request'");
+        let pr = &jobs(&bench)["pull-request"];
+        assert_eq!(pr["if"], "github.event_name == 'pull_request'");
+        assert_eq!(pr["runs-on"], "ubuntu-24.04-arm");
+        assert_eq!(pr["permissions"], serde_json::json!({ "contents": "read" }));
+        let checkout = &steps_using(pr, "actions/checkout@")[0];
+        assert_eq!(checkout["with"]["fetch-depth"], 0, "the merge base must be in the clone");
+        assert_eq!(checkout["with"]["ref"], "${{ github.event.pull_request.head.sha }}");
+
+        let bench_step = step_running(pr, "cargo xtask bench");
+        let script = bench_step["run"].as_str().unwrap();
+        assert!(script.contains("git merge-base \"$BASE_SHA\" HEAD"), "{script}");
+        assert!(script.contains("--base \"$base\""), "{script}");
+        assert_eq!(bench_step["env"]["BASE_SHA"], "${{ github.event.pull_request.base.sha }}");
+
+        let compare = step_running(pr, "cargo xtask compare");
+        let compare_script = compare["run"].as_str().unwrap();
+        for part in ["--sides base,head", "--fail-on-regression", "$GITHUB_STEP_SUMMARY", "PIPESTATUS[0]", "exit 3"] {
+            assert!(compare_script.contains(part), "the comparison lacks {part}:\n{compare_script}");
+        }
+        assert!(steps_using(pr, "actions/cache/save@").is_empty(), "pull requests never save caches");
+    }
+
     #[test]
     fn nix_job_uploads_the_lock_it_makes() {
         let ci = yaml(".github/workflows/ci.yml");

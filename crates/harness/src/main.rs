@@ -23,6 +23,9 @@ measured child process each, and appends one JSON record per run.
   --json      progress as one JSON object per run on stdout
   --status    write the exit code to this file when done
 
+A `rounds` file beside the plan limits the run to that many measured
+rounds (and every warm-up): an adaptive plan's host extends it between runs.
+
 `start` runs the plan of a run directory (<run-dir>/plan.json) detached
 from this session, unless it already runs: results, progress, log, pid and
 exit status go into the run directory. `follow` prints its progress lines as
@@ -140,7 +143,23 @@ fn parse(args: &[String]) -> Result<(PathBuf, Options, Option<PathBuf>), String>
         None => base.join("results.jsonl"),
     };
     let status = status.map(absolute).transpose()?;
-    Ok((plan, Options { workdir, results, progress }, status))
+    let rounds = rounds(&base)?;
+    Ok((plan, Options { workdir, results, progress, rounds }, status))
+}
+
+/// How many measured rounds to run, from the run directory's `rounds` file
+/// (an adaptive plan's host writes it between passes); without it, all.
+fn rounds(run_dir: &std::path::Path) -> Result<Option<u32>, String> {
+    let path = run_dir.join(edgebench_model::plan::ROUNDS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{}: `{}` is not a number of rounds", path.display(), text.trim())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 fn run(plan_path: &PathBuf, options: &Options) -> Result<(), String> {

@@ -36,6 +36,9 @@ pub struct Options {
     pub workdir: PathBuf,
     pub results: PathBuf,
     pub progress: Progress,
+    /// Run only the first this many measured rounds (and every warm-up):
+    /// an adaptive plan's host decides, between passes, whether more are needed.
+    pub rounds: Option<u32>,
 }
 
 pub struct Summary {
@@ -63,12 +66,13 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
     let report_path = scratch.join("executor-report.json");
     let capture = Capture { stdout: &stdout_path, stderr: &stderr_path };
 
-    let pending = plan.runs.iter().enumerate().filter(|(i, _)| !results.is_done(*i)).count();
+    let within = |r: &PlannedRun| r.warmup || options.rounds.is_none_or(|rounds| r.repetition < rounds);
+    let pending = plan.runs.iter().enumerate().filter(|(i, r)| !results.is_done(*i) && within(r)).count();
     let needed_probes: Vec<&str> = plan
         .runs
         .iter()
         .enumerate()
-        .filter(|(i, r)| !results.is_done(*i) && plan.cells[r.cell].unavailable.is_none())
+        .filter(|(i, r)| !results.is_done(*i) && within(r) && plan.cells[r.cell].unavailable.is_none())
         .filter_map(|(_, r)| plan.cells[r.cell].probe.as_deref())
         .collect();
     let probes = run_probes(plan, options, &capture, &needed_probes);
@@ -79,7 +83,7 @@ pub fn execute(plan: &Plan, options: &Options) -> Result<Summary, String> {
     // Per cell of a PolyBench/C kernel: the checksum of its dump run, or why there is none.
     let mut dump_checksums: BTreeMap<usize, Result<String, String>> = BTreeMap::new();
     for (index, run) in plan.runs.iter().enumerate() {
-        if results.is_done(index) {
+        if results.is_done(index) || !within(run) {
             continue;
         }
         let cell = &plan.cells[run.cell];

@@ -39,13 +39,60 @@ pub struct Plan {
     pub cells: Vec<Cell>,
     /// The run order, warm-ups included.
     pub runs: Vec<PlannedRun>,
+    /// The revisions of the project a same-session A/B bench ran side by
+    /// side (`bench --base REV`): each cell's variant ends in `@` and its
+    /// side's name. Empty for a bench of one revision.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sides: Vec<RevisionSide>,
 }
 
+/// One revision of the project in a same-session A/B bench: its kernels,
+/// executors and precompiled modules were built by that revision's own
+/// build, from its own sources.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RevisionSide {
+    /// `base` or `head`: the suffix of its cells' variants after `@`.
+    pub name: String,
+    /// The commit, in full.
+    pub commit: String,
+    /// Whether the side was built from a working tree with uncommitted
+    /// changes to tracked files (the head side only can be).
+    pub dirty: bool,
+    /// The commit's subject line.
+    pub subject: String,
+}
+
+/// The revision side a change is measured against (`bench --base`).
+pub const BASE_SIDE: &str = "base";
+/// The revision side under test: the working tree.
+pub const HEAD_SIDE: &str = "head";
+
+/// What separates a variant from the name of its revision side.
+pub const SIDE_SEPARATOR: char = '@';
+
+/// `variant@side`, the variant of a cell of one revision side.
+pub fn side_variant(variant: &str, side: &str) -> String {
+    format!("{variant}{SIDE_SEPARATOR}{side}")
+}
+
+/// The variant without its revision side, and the side's name, if any.
+pub fn split_side(variant: &str) -> (&str, Option<&str>) {
+    match variant.split_once(SIDE_SEPARATOR) {
+        Some((variant, side)) => (variant, Some(side)),
+        None => (variant, None),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Measured runs per cell.
+    /// Measured runs per cell: with [`Settings::adaptive`], at the least.
     pub repetitions: u32,
+    /// Rounds added until the runs are precise enough, up to a maximum
+    /// (the plan's run order holds that maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<Adaptive>,
     /// Unmeasured runs per cell, before its measured ones.
     pub warmups: u32,
     pub order: Order,
@@ -61,6 +108,32 @@ pub struct Settings {
     /// The pipeline file as it was read, and its sha256.
     pub pipeline_sha256: String,
     pub pipeline_text: String,
+}
+
+/// Adaptive repetitions: after the first `repetitions` rounds, more rounds
+/// until every primary cell's median (or, with revision sides, its
+/// base-to-head ratio) is known to within `precision` — the relative
+/// half-width of its 95 % interval — or `max_repetitions` rounds ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adaptive {
+    pub precision: f64,
+    pub max_repetitions: u32,
+}
+
+/// The file in a run directory that holds how many measured rounds the
+/// harness is to run (of an adaptive plan; without it, all of them).
+pub const ROUNDS_FILE: &str = "rounds";
+
+impl Plan {
+    /// The runs of the first `rounds` measured rounds, and every warm-up:
+    /// with an interleaved or shuffled order, a prefix of the run order.
+    pub fn runs_within(&self, rounds: Option<u32>) -> usize {
+        match rounds {
+            None => self.runs.len(),
+            Some(rounds) => self.runs.iter().filter(|r| r.warmup || r.repetition < rounds).count(),
+        }
+    }
 }
 
 /// The run order. Every order runs warm-ups before measured runs.
@@ -215,6 +288,14 @@ impl Plan {
         for probe in &self.probes {
             if probe.invocation.argv.is_empty() {
                 return Err(format!("probe {} has an empty command line", probe.name));
+            }
+        }
+        for cell in &self.cells {
+            let side = split_side(&cell.variant).1;
+            if side.is_some_and(|side| !self.sides.iter().any(|s| s.name == side))
+                || (side.is_none() && !self.sides.is_empty())
+            {
+                return Err(format!("cell {} belongs to no revision side of the plan", cell.label()));
             }
         }
         let mut seen = std::collections::BTreeSet::new();

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use edgebench_model::Dataset;
+use edgebench_model::plan::split_side;
 use edgebench_model::record::{Outcome, RunRecord};
 use serde::{Deserialize, Serialize};
 
@@ -287,7 +288,7 @@ fn verify(records: &[RunRecord]) -> (BTreeMap<CellKey, CellAcc>, Samples) {
     let mut samples = Samples::new();
     for record in ordered {
         let key = CellKey::of(record);
-        let reference = references.get(&(record.kernel.as_str(), record.dataset));
+        let reference = references.get(&reference_key(record));
         if cells.entry(key.clone()).or_default().add(record, reference) {
             let metrics = samples.entry(key).or_default();
             for (name, value) in metric_values(record) {
@@ -325,7 +326,14 @@ struct Reference {
     source: ReferenceSource,
 }
 
-type PairKey<'a> = (&'a str, Dataset);
+/// Whose runs must agree on a checksum: one kernel at one dataset, within
+/// one revision side of a same-session A/B of two revisions (a revision may
+/// change what a kernel computes).
+type PairKey<'a> = (&'a str, Dataset, Option<&'a str>);
+
+fn reference_key(record: &RunRecord) -> PairKey<'_> {
+    (record.kernel.as_str(), record.dataset, split_side(&record.variant).1)
+}
 
 fn reference_checksums<'a>(records: &[&'a RunRecord]) -> BTreeMap<PairKey<'a>, Reference> {
     // Measured ok runs that reported a checksum: the only ones that vote.
@@ -335,7 +343,7 @@ fn reference_checksums<'a>(records: &[&'a RunRecord]) -> BTreeMap<PairKey<'a>, R
         let Some(checksum) = r.checksum.as_deref() else {
             continue;
         };
-        let pair = (r.kernel.as_str(), r.dataset);
+        let pair = reference_key(r);
         *everyone.entry(pair).or_default().entry(checksum).or_default() += 1;
         if r.runtime == NATIVE_RUNTIME {
             *native.entry(pair).or_default().entry(checksum).or_default() += 1;
@@ -847,6 +855,33 @@ mod tests {
         let r = ratio(&a, "trmm", "wasmtime/cranelift", WALL_MS);
         assert!(close(r.value, 2.0, 1e-12));
         assert_eq!(r.ci95, None);
+    }
+
+    /// A revision may change what a kernel computes: in a same-session A/B
+    /// of two revisions each side's runs agree among themselves.
+    #[test]
+    fn each_revision_side_has_its_own_reference() {
+        let mut runs = Runs(Vec::new());
+        for _ in 0..3 {
+            runs.timed("gemm", Dataset::Small, ("native", "default@base"), (10_000, 8_000, 1024), A);
+            runs.timed("gemm", Dataset::Small, ("native", "default@head"), (9_000, 7_000, 1024), B);
+            runs.timed("gemm", Dataset::Small, ("wasmtime", "aot@head"), (12_000, 9_000, 1024), B);
+        }
+        runs.timed("gemm", Dataset::Small, ("wasmtime", "aot@head"), (12_000, 9_000, 1024), A);
+        let a = analyse(&runs.0, &Options::new(Some("native/default@head")));
+        let cell = |runtime: &'static str, variant: &'static str| {
+            a.cell(&key("gemm", Dataset::Small, (runtime, variant))).unwrap()
+        };
+        assert_eq!(
+            (cell("native", "default@base").ok_runs, cell("native", "default@base").reference_checksum.as_deref()),
+            (3, Some(A))
+        );
+        assert_eq!(
+            (cell("native", "default@head").ok_runs, cell("native", "default@head").reference_checksum.as_deref()),
+            (3, Some(B))
+        );
+        // The head's reference is the head's native checksum, not the base's.
+        assert_eq!(cell("wasmtime", "aot@head").failures.get(CHECKSUM_MISMATCH), Some(&1));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod analysis;
 pub mod compare;
 pub mod multiplicity;
 pub mod power;
+pub mod precision;
 pub mod ratio;
 pub mod resample;
 pub mod rounds;

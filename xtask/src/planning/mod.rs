@@ -3,13 +3,15 @@
 //! of the suite, datasets and runtimes; each runtime turns a cell into a
 //! command line; the plan holds every cell resolved, the files they use
 //! with their hashes, a seeded run order and the settings the run was made
-//! with. Once planned, nothing downstream reads the pipeline again.
+//! with; a same-session A/B bench of two revisions merges both sides' plans
+//! into one. Once planned, nothing downstream reads the pipeline again.
 //!
 //! Depends on `toolchain` (which programs and artifacts a runtime needs).
 
 pub mod pipeline;
 pub mod plan;
 pub mod runtime;
+pub mod sides;
 pub mod suggestions;
 pub mod suite;
 pub mod yaml;

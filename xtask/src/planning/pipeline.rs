@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 use edgebench_model::Dataset;
 use edgebench_model::manifest::{ArtifactKind, Manifest};
-use edgebench_model::plan::Invocation;
 pub use edgebench_model::plan::Order;
+use edgebench_model::plan::{Adaptive, Invocation};
 use edgebench_model::suite::{Kernel, Suite};
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
@@ -35,6 +35,8 @@ struct PipelineFile {
     runtimes: Vec<RuntimeEntry>,
     repetitions: Spanned<u32>,
     #[serde(default)]
+    adaptive: Option<Spanned<AdaptiveEntry>>,
+    #[serde(default)]
     warmups: Option<Spanned<u32>>,
     timeout_s: Spanned<f64>,
     #[serde(default)]
@@ -47,6 +49,15 @@ struct PipelineFile {
     order: Order,
     #[serde(default)]
     seed: Option<u64>,
+}
+
+/// `adaptive: { precision: 0.02, max_repetitions: 200 }`: rounds beyond
+/// `repetitions` until every primary cell is known to within `precision`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdaptiveEntry {
+    precision: Spanned<f64>,
+    max_repetitions: Spanned<u32>,
 }
 
 /// External kernel suites, by path to the user's checkout (relative to the
@@ -69,6 +80,9 @@ struct RuntimeEntry {
 
 /// Measured runs per cell, at most.
 const MAX_REPETITIONS: u32 = 100_000;
+/// The least rounds of an adaptive plan: a 95 % interval of a median from
+/// order statistics needs six.
+const MIN_ADAPTIVE_REPETITIONS: u32 = 6;
 /// CPU numbers above this are not CPUs (Linux's `cpu_set_t` holds 1 024).
 const MAX_CPU: u64 = 1024;
 /// Unmeasured runs per cell, at most.
@@ -85,7 +99,9 @@ pub struct Pipeline {
     pub kernels: Vec<Kernel>,
     pub datasets: Vec<Dataset>,
     pub runtimes: Vec<RuntimeUse>,
+    /// Measured runs per cell: with `adaptive`, at the least.
     pub repetitions: u32,
+    pub adaptive: Option<Adaptive>,
     pub warmups: u32,
     pub timeout_ms: u64,
     pub memory_limit: Option<u64>,
@@ -226,7 +242,9 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let runtimes = check.runtimes(&file.runtimes)?;
     let repetitions = check.repetitions(&file.repetitions)?;
     let warmups = check.warmups(file.warmups.as_ref())?;
-    check.total_runs(&kernels, datasets.len(), runtimes.len(), repetitions + warmups, &file.repetitions)?;
+    let adaptive = check.adaptive(file.adaptive.as_ref(), repetitions, file.order)?;
+    let most = adaptive.as_ref().map_or(repetitions, |a| a.max_repetitions);
+    check.total_runs(&kernels, datasets.len(), runtimes.len(), most + warmups, &file.repetitions)?;
     let timeout_ms = check.timeout(&file.timeout_s)?;
     let memory_limit = check.memory_limit(file.memory_limit_mib.as_ref())?;
     let cpus = check.cpus(file.cpus.as_deref())?;
@@ -238,6 +256,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
         datasets,
         runtimes,
         repetitions,
+        adaptive,
         warmups,
         timeout_ms,
         memory_limit,
@@ -413,6 +432,51 @@ impl Check<'_> {
             ));
         }
         Ok(repetitions.value)
+    }
+
+    /// `adaptive`: a precision between 0 and 1 (exclusive), a maximum above
+    /// `repetitions` (the minimum), and an order that runs in rounds.
+    fn adaptive(
+        &self,
+        entry: Option<&Spanned<AdaptiveEntry>>,
+        repetitions: u32,
+        order: Order,
+    ) -> Result<Option<Adaptive>> {
+        let Some(entry) = entry else { return Ok(None) };
+        let AdaptiveEntry { precision, max_repetitions } = &entry.value;
+        if !(precision.value > 0.0 && precision.value < 1.0) {
+            return Err(self.err(
+                precision.referenced,
+                format!(
+                    "`precision` is the half-width of each primary cell's 95 % interval relative to its median, from 0 to 1 exclusive (0.02 = ±2 %), not {}",
+                    precision.value
+                ),
+            ));
+        }
+        if repetitions < MIN_ADAPTIVE_REPETITIONS {
+            return Err(self.err(
+                entry.referenced,
+                format!(
+                    "with `adaptive`, `repetitions` is the least number of rounds and must be at least {MIN_ADAPTIVE_REPETITIONS} (fewer rounds give no 95 % interval of a median), not {repetitions}"
+                ),
+            ));
+        }
+        if max_repetitions.value <= repetitions || max_repetitions.value > MAX_REPETITIONS {
+            return Err(self.err(
+                max_repetitions.referenced,
+                format!(
+                    "`max_repetitions` must be above `repetitions` ({repetitions}) and at most {MAX_REPETITIONS}, not {}",
+                    max_repetitions.value
+                ),
+            ));
+        }
+        if order == Order::Sequential {
+            return Err(self.err(
+                entry.referenced,
+                "`adaptive` adds rounds, and `order: sequential` runs each cell's runs back to back, with no rounds: use `order: shuffled` (the default) or `interleaved`",
+            ));
+        }
+        Ok(Some(Adaptive { precision: precision.value, max_repetitions: max_repetitions.value }))
     }
 
     fn warmups(&self, warmups: Option<&Spanned<u32>>) -> Result<u32> {

@@ -58,7 +58,10 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
     }
 
     let files = files_used(&cells, probes.values(), manifest);
-    let runs = order(cells.len(), pipeline.warmups, pipeline.repetitions, pipeline.order, seed);
+    // An adaptive plan holds every round it may run; the harness is told
+    // how many to run (see `ROUNDS_FILE`).
+    let rounds = pipeline.adaptive.as_ref().map_or(pipeline.repetitions, |a| a.max_repetitions);
+    let runs = order(cells.len(), pipeline.warmups, rounds, pipeline.order, seed);
     let mut plan = Plan {
         schema: PLAN_SCHEMA,
         id: String::new(),
@@ -67,6 +70,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
         seed,
         settings: Settings {
             repetitions: pipeline.repetitions,
+            adaptive: pipeline.adaptive.clone(),
             warmups: pipeline.warmups,
             order: pipeline.order,
             timeout_ms: pipeline.timeout_ms,
@@ -80,9 +84,17 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
         probes: probes.into_values().collect(),
         cells,
         runs,
+        sides: Vec::new(),
     };
-    plan.id = sha256_hex(&serde_json::to_vec(&plan)?)[..16].to_string();
+    seal(&mut plan)?;
     Ok(plan)
+}
+
+/// Sets the plan's id: a hash of everything else in it.
+pub fn seal(plan: &mut Plan) -> Result<()> {
+    plan.id = String::new();
+    plan.id = sha256_hex(&serde_json::to_vec(&*plan)?)[..16].to_string();
+    Ok(())
 }
 
 /// One cell: its command line, and for a PolyBench/C kernel the command

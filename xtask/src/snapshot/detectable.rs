@@ -9,10 +9,19 @@ use edgebench_stats::compare::{DEFAULT_ALPHA, DEFAULT_THRESHOLD, default_primary
 use edgebench_stats::power::{Noise, detectable_change, robust_sd};
 use edgebench_stats::resample;
 
+use crate::planning::pipeline::Pipeline;
 use crate::snapshot;
 
 /// One line saying what a same-session A/B bench of `repetitions` rounds
 /// of this pipeline could detect, or why that cannot be said yet.
+/// [`planned`] for a pipeline's rounds: for an adaptive one, at its least
+/// and at its most rounds.
+pub fn planned_for(target: &str, pipeline: &Pipeline) -> Vec<String> {
+    let mut rounds = vec![pipeline.repetitions];
+    rounds.extend(pipeline.adaptive.as_ref().map(|a| a.max_repetitions));
+    rounds.into_iter().map(|r| planned(target, &pipeline.name, r)).collect()
+}
+
 pub fn planned(target: &str, pipeline: &str, repetitions: u32) -> String {
     let Ok(Some(dir)) = snapshot::newest_in(&snapshot::results_root().join(target).join(pipeline), None) else {
         return format!(

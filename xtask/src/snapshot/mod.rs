@@ -128,18 +128,20 @@ pub fn records_match_plan(dir: &Path, records: &[RunRecord], provenance: &Proven
             plan.id
         );
     }
-    if records.len() != plan.runs {
+    let runs = plan.runs_run();
+    if records.len() != runs {
         bail!(
-            "{}: {} records, but plan {} had {} runs {force}",
+            "{}: {} records, but plan {} ran {} runs {force}",
             dir.join(RECORDS_FILE).display(),
             records.len(),
             plan.id,
-            plan.runs
+            runs
         );
     }
     // As many records, but one run twice and another missing (a record
-    // replaced by a copy of another), or a run the plan never had.
-    let mut seen = vec![false; plan.runs];
+    // replaced by a copy of another), or a run the plan never had (or an
+    // adaptive plan never reached).
+    let mut seen = vec![false; runs];
     for r in records {
         match seen.get_mut(r.run) {
             None => bail!(
@@ -147,7 +149,7 @@ pub fn records_match_plan(dir: &Path, records: &[RunRecord], provenance: &Proven
                 dir.join(RECORDS_FILE).display(),
                 r.run,
                 plan.id,
-                plan.runs.saturating_sub(1)
+                runs.saturating_sub(1)
             ),
             Some(true) => bail!(
                 "{}: run {} is recorded twice (and another run of plan {} not at all) {force}",

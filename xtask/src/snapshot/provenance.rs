@@ -3,11 +3,13 @@
 //! device's identity and state before and after the runs.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use edgebench_model::device::{DeviceInfo, HealthSample};
 use edgebench_model::manifest::{CompilerInfo, Manifest};
-use edgebench_model::plan::{Order, Plan, PlanFile};
+use edgebench_model::plan::{Order, Plan, PlanFile, RevisionSide};
 use edgebench_model::record::RunRecord;
+use edgebench_stats::precision::Precision;
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
 
@@ -48,6 +50,24 @@ pub struct Provenance {
     /// nothing of a real device's.
     #[serde(default)]
     pub emulation: Option<Emulation>,
+    /// How the base side of a same-session A/B of two revisions was built,
+    /// by its own build (the head side's is the rest of this file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_build: Option<BaseBuild>,
+}
+
+/// The engines and compilers of the base side's build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseBuild {
+    pub engines: BTreeMap<String, String>,
+    pub compilers: Vec<CompilerInfo>,
+}
+
+impl BaseBuild {
+    /// From the revision's exported tree and the manifest its build wrote.
+    pub fn of(source: &Path, manifest: &Manifest) -> BaseBuild {
+        BaseBuild { engines: engines_in(source), compilers: manifest.compilers.clone() }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -108,6 +128,64 @@ pub struct PlanInfo {
     pub baseline: Option<String>,
     pub cells: usize,
     pub runs: usize,
+    /// The two revisions of a same-session A/B bench, base first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sides: Vec<RevisionSide>,
+    /// For an adaptive plan: how many rounds ran and why no more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
+}
+
+impl PlanInfo {
+    /// The runs that ran: all of the plan's, or an adaptive plan's warm-ups
+    /// and the rounds it stopped after.
+    pub fn runs_run(&self) -> usize {
+        self.stop.as_ref().map_or(self.runs, |s| s.runs)
+    }
+}
+
+/// Why an adaptive bench stopped adding rounds. It never stops on a test's
+/// outcome: on precision, at its maximum, or when nothing was verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stop {
+    /// Measured rounds run.
+    pub rounds: u32,
+    /// Runs of the plan that ran: its warm-ups and those rounds.
+    pub runs: usize,
+    pub reason: StopReason,
+    /// The target: every primary cell's 95 % interval within ± this.
+    pub precision: f64,
+    /// The least precise primary cell when it stopped.
+    pub worst: Option<Precision>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Every primary cell was known to within the target.
+    Precision,
+    /// The maximum number of rounds ran first.
+    Maximum,
+    /// No run of any cell was verified, so more rounds would not help.
+    NothingVerified,
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let worst = match &self.worst {
+            Some(Precision { cell, half_width: Some(h), .. }) => {
+                format!("; least precise: {cell}, ±{:.1} %", h * 100.0)
+            }
+            Some(Precision { cell, half_width: None, .. }) => format!("; least precise: {cell}, no interval yet"),
+            None => String::new(),
+        };
+        let why = match self.reason {
+            StopReason::Precision => "every primary cell within",
+            StopReason::Maximum => "the maximum reached before every primary cell was within",
+            StopReason::NothingVerified => "no verified run to reach",
+        };
+        write!(f, "stopped after {} rounds: {why} ±{:.1} %{worst}", self.rounds, self.precision * 100.0)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +208,8 @@ pub struct Inputs<'a> {
     pub records: &'a [RunRecord],
     pub created_utc: String,
     pub emulation: Option<Emulation>,
+    pub base_build: Option<BaseBuild>,
+    pub stop: Option<Stop>,
 }
 
 pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
@@ -161,6 +241,8 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
             baseline: settings.baseline.clone(),
             cells: plan.cells.len(),
             runs: plan.runs.len(),
+            sides: plan.sides.clone(),
+            stop: inputs.stop,
         },
         target: TargetInfo {
             name: inputs.target.name.clone(),
@@ -180,6 +262,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
         health: RunHealth::of(inputs.records),
         emulation: inputs.emulation,
         footprint: footprint::of(plan, inputs.manifest),
+        base_build: inputs.base_build,
     }
 }
 
@@ -212,6 +295,11 @@ fn toolchains(sh: &Shell, manifest: &Manifest) -> BTreeMap<String, String> {
 /// Versions of the engines: crates read from the executors' lock files, C
 /// sources from their pins.
 pub fn engines() -> BTreeMap<String, String> {
+    engines_in(&project::root())
+}
+
+/// [`engines`] of the tree at `root`.
+fn engines_in(root: &Path) -> BTreeMap<String, String> {
     let source = &crate::toolchain::programs::WASM3_SOURCE;
     let mut out = BTreeMap::from([(
         source.name.to_string(),
@@ -222,7 +310,7 @@ pub fn engines() -> BTreeMap<String, String> {
         ("crates/exec-wasmer/Cargo.lock", &["wasmer", "wasmer-wasix"][..]),
         ("crates/exec-wasmi/Cargo.lock", &["wasmi", "wasmi_wasi"][..]),
     ] {
-        let Ok(text) = std::fs::read_to_string(project::root().join(lock)) else { continue };
+        let Ok(text) = std::fs::read_to_string(root.join(lock)) else { continue };
         let lines: Vec<&str> = text.lines().collect();
         for pair in lines.windows(2) {
             for name in crates {

@@ -150,12 +150,31 @@ fn title(md: &mut String, p: &Provenance) {
         p.created_utc,
         p.plan.id,
         p.plan.seed,
-        p.plan.runs,
+        p.plan.runs_run(),
         p.plan.cells,
         order_name(p),
         p.plan.warmups,
-        p.plan.repetitions
+        p.plan.stop.as_ref().map_or(p.plan.repetitions, |s| s.rounds)
     );
+    if let Some(stop) = &p.plan.stop {
+        let _ = writeln!(
+            md,
+            "Adaptive repetitions ({} to {} rounds): {stop}. The rule reads precision only, never a test's outcome.\n",
+            p.plan.repetitions,
+            p.plan.runs / p.plan.cells.max(1) - p.plan.warmups as usize,
+        );
+    }
+    if let [base, head] = p.plan.sides.as_slice() {
+        let dirty = if head.dirty { ", with uncommitted changes" } else { "" };
+        let _ = writeln!(
+            md,
+            "Same-session A/B of two revisions, round by round: `@base` is `{}` ({}), `@head` is `{}` ({}{dirty}). Compare them with `cargo xtask compare <this snapshot> --sides base,head`.\n",
+            &base.commit[..12],
+            base.subject,
+            &head.commit[..12],
+            head.subject
+        );
+    }
 }
 
 /// Why the timings may not be a device's: an emulator, or throttling.

@@ -4,7 +4,8 @@
 //! programs cross-built static for any architecture (a Debian sid root where
 //! the Rust toolchain lacks the target), container root filesystems,
 //! the emulated machine's disk image, qemu-user through binfmt_misc, Debian tools installed on demand, the
-//! workflow lint, and the up-to-date stamps that let a build skip what did
+//! workflow lint, another revision of the project built by its own build
+//! (for a same-session A/B bench), and the up-to-date stamps that let a build skip what did
 //! not change.
 //!
 //! Depends on nothing else of xtask but `project`; every other wing may use it.
@@ -20,6 +21,7 @@ pub mod images;
 pub mod kernels;
 pub mod polybench;
 pub mod programs;
+pub mod revision;
 pub mod sid_root;
 pub mod up_to_date;
 pub mod wheels;

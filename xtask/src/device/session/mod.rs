@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use edgebench_model::device::DeviceInfo;
 use edgebench_model::manifest::Manifest;
-use edgebench_model::plan::Plan;
+use edgebench_model::plan::{Plan, ROUNDS_FILE};
 use edgebench_model::record::RunRecord;
 use edgebench_model::rundir::{PLAN_FILE, ProgressLine, RESULTS_FILE};
 
@@ -41,6 +41,20 @@ impl RunDir {
     pub fn results(&self) -> String {
         format!("{}/{RESULTS_FILE}", self.rel)
     }
+}
+
+/// In a run directory here: why an adaptive run stopped adding rounds.
+pub const STOPPED_FILE: &str = "stopped.json";
+
+/// Which pass over a plan a run of the harness is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// The first, of a new run.
+    New,
+    /// `--resume` of an unfinished run.
+    Resume,
+    /// More rounds of an adaptive run.
+    More,
 }
 
 /// What a deploy copied.
@@ -107,12 +121,38 @@ impl Session {
         }
     }
 
-    /// Runs (or resumes) the plan, calling `on_progress` per run.
-    pub fn run(&self, run: &RunDir, resumed: bool, on_progress: impl FnMut(&ProgressLine)) -> Result<()> {
+    /// Runs (or resumes, or extends) the plan, calling `on_progress` per run.
+    pub fn run(&self, run: &RunDir, pass: Pass, on_progress: impl FnMut(&ProgressLine)) -> Result<()> {
         match self {
             Session::Local(l) => l.run(run, on_progress),
-            Session::Remote(r) => r.run(run, resumed, on_progress),
+            Session::Remote(r) => r.run(run, pass, on_progress),
         }
+    }
+
+    /// Limits the harness to the first `rounds` measured rounds of an
+    /// adaptive plan: the run directory's [`ROUNDS_FILE`], here and on the
+    /// device.
+    pub fn set_rounds(&self, run: &RunDir, rounds: u32) -> Result<()> {
+        let rel = format!("{}/{ROUNDS_FILE}", run.rel);
+        let path = self.mirror().join(&rel);
+        fs::write(&path, format!("{rounds}\n")).with_context(|| format!("writing {}", path.display()))?;
+        match self {
+            Session::Local(_) => Ok(()),
+            Session::Remote(r) => r.upload(&rel),
+        }
+    }
+
+    /// Marks an adaptive run as done before its last round: `why` (JSON) in
+    /// its [`STOPPED_FILE`], so `--resume` does not take it for unfinished.
+    pub fn mark_stopped(&self, run: &RunDir, why: &str) -> Result<()> {
+        let path = self.mirror().join(&run.rel).join(STOPPED_FILE);
+        fs::write(&path, why).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The rounds an adaptive run was last limited to, if it was.
+    pub fn rounds(&self, run: &RunDir) -> Option<u32> {
+        let text = fs::read_to_string(self.mirror().join(&run.rel).join(ROUNDS_FILE)).ok()?;
+        text.trim().parse().ok()
     }
 
     /// The run's records, brought here first from a remote device.
@@ -148,7 +188,8 @@ impl Session {
     /// The newest run of `pipeline` whose records are incomplete.
     pub fn unfinished(&self, pipeline: &str) -> Result<Option<(RunDir, Plan)>> {
         for (run, plan) in runs_of(self.mirror(), pipeline) {
-            if self.recorded(&run) < plan.runs.len() {
+            let stopped = self.mirror().join(&run.rel).join(STOPPED_FILE).is_file();
+            if !stopped && self.recorded(&run) < plan.runs.len() {
                 return Ok(Some((run, plan)));
             }
         }

@@ -19,7 +19,7 @@ use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::Plan;
 use edgebench_model::rundir::{LOG_FILE, PROGRESS_FILE, ProgressLine, follow_exit};
 
-use super::{Deployed, RunDir};
+use super::{Deployed, Pass, RunDir};
 use crate::device::preflight::{self, Facts};
 use crate::device::ssh::Ssh;
 use crate::device::target::Target;
@@ -115,6 +115,11 @@ impl Remote {
         Ok(Deployed { copied: stale.len(), bytes, present: wanted.len() - stale.len() })
     }
 
+    /// Copies one file of the mirror (a path relative to it) to the device.
+    pub fn upload(&self, rel: &str) -> Result<()> {
+        self.ssh.upload(&self.mirror, &self.workdir, &[rel.to_string()])
+    }
+
     /// sha256 of each of `paths` that exists on the device.
     fn hashes<'a>(&'a self, paths: impl IntoIterator<Item = &'a str>) -> Result<BTreeMap<String, String>> {
         const SCRIPT: &str = r#"cd "$1" || exit 1; shift; for f; do [ -f "$f" ] && sha256sum -- "$f"; done; exit 0"#;
@@ -129,11 +134,11 @@ impl Remote {
 
     /// Starts the harness unless it runs, then follows it to the end,
     /// reconnecting when the link drops.
-    pub fn run(&self, run: &RunDir, resumed: bool, mut on_progress: impl FnMut(&ProgressLine)) -> Result<()> {
+    pub fn run(&self, run: &RunDir, pass: Pass, mut on_progress: impl FnMut(&ProgressLine)) -> Result<()> {
         let run_dir = self.at(&run.rel);
-        let mut line = if resumed { self.progress_lines(&run_dir)? } else { 0 };
+        let mut line = if pass == Pass::New { 0 } else { self.progress_lines(&run_dir)? };
         let already_running = self.start(&run_dir)?;
-        if resumed {
+        if pass == Pass::Resume {
             eprintln!(
                 "{}: {}",
                 self.target,
