@@ -349,7 +349,7 @@ impl Report<'_> {
     fn rule(&self) -> String {
         format!(
             "each cell's primary metric ({}) decides: a change counts when it exceeds {t:.1} % and its test's p, adjusted over all {n} primary tests (Benjamini–Hochberg), is at most {a}; a cell is equivalent when the {level:.0} % bootstrap interval of its change lies within ±{t:.1} %; other metrics are described, not tested",
-            self.args.primary.as_deref().unwrap_or("kernel_ms, or wall_ms where the kernel reports no time"),
+            self.args.primary.as_deref().unwrap_or("kernel_ms, or wall_ms where the kernel reports no time, or instructions_millions for runs counted under callgrind"),
             t = self.args.threshold * 100.0,
             n = self.comparison.tests,
             a = self.args.alpha,

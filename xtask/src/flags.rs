@@ -172,7 +172,7 @@ pub struct CompareArgs {
     /// (--sides command/base,command/head) or two kernels (--sides gemm,gemm-plus10).
     #[arg(long, value_delimiter = ',', num_args = 1)]
     pub sides: Option<Vec<String>>,
-    /// The metric that decides every cell's verdict (default: kernel_ms, or wall_ms where the kernel reports no time).
+    /// The metric that decides every cell's verdict (default: kernel_ms, or wall_ms where the kernel reports no time, or instructions_millions under callgrind).
     #[arg(long)]
     pub primary: Option<String>,
     /// Error rate: the false discovery rate of the primary tests (Benjamini–Hochberg), and the α of each equivalence test (between 0 and 0.5).

@@ -104,6 +104,8 @@ mod tests {
             sys: Duration::ZERO,
             max_rss_kib: 1,
             rss_floor_kib: 0,
+            instructions: None,
+            cycles: None,
         }
     }
 

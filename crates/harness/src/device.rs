@@ -28,6 +28,10 @@ pub fn collect() -> DeviceInfo {
         load_average: load_average(),
         cpu_mhz: cpu_mhz(),
         busiest_processes: busiest_processes(),
+        hardware_counters: Some(match crate::counters::support() {
+            Ok(()) => "available".into(),
+            Err(why) => format!("unavailable: {why}"),
+        }),
     }
 }
 

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use edgebench_model::plan::Invocation;
 
+use crate::counters::RunCounters;
 use crate::spawn;
 
 /// How long a child gets between SIGTERM and SIGKILL after its timeout, so an
@@ -42,6 +43,12 @@ pub struct Measurement {
     /// The launcher's anonymous memory that the child started with, below
     /// which `max_rss_kib` does not go (see [`crate::spawn`]).
     pub rss_floor_kib: u64,
+    /// User-space instructions and cycles of the child and its
+    /// descendants, where the device has hardware counters.
+    #[serde(default)]
+    pub instructions: Option<u64>,
+    #[serde(default)]
+    pub cycles: Option<u64>,
 }
 
 /// Where a child's output goes: files, so that no reader thread competes
@@ -101,6 +108,8 @@ pub fn run_with(
         // Before the child starts, so no thread is created while it runs.
         watchdog.start();
     }
+    // Outside the measured span; they count from the child's exec.
+    let counters = RunCounters::open();
     let spawned = spawn::spawn(&spec).map_err(Error::Spawn)?;
     let pid = spawned.pid;
     // Opened only where it will be used: this is inside the measured span.
@@ -123,6 +132,7 @@ pub fn run_with(
     // is still a zombie here, so the group id cannot have been reused.
     signal_group(pid, libc::SIGKILL);
     let (status, usage) = reap(pid).map_err(Error::Harness)?;
+    let (instructions, cycles) = counters.read();
 
     let exit = if libc::WIFSIGNALED(status) {
         Exit::Signal(libc::WTERMSIG(status))
@@ -138,6 +148,8 @@ pub fn run_with(
         // Linux reports ru_maxrss in KiB.
         max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
         rss_floor_kib: spawned.rss_floor_kib,
+        instructions,
+        cycles,
     })
 }
 

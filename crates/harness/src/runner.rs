@@ -9,9 +9,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use edgebench_model::device::HealthSample;
 use edgebench_model::executor::{ExecutorReport, REPORT_ENV};
 use edgebench_model::plan::{Cell, Invocation, Plan, PlannedRun};
-use edgebench_model::record::{Outcome, RunRecord, polybench};
+use edgebench_model::record::{InstructionSource, Outcome, RunRecord, polybench};
 use edgebench_model::rundir::ProgressLine;
 
+use crate::callgrind;
 use crate::classify::{Observed, ResultSource, classify};
 use crate::launcher::{LaunchError, launch};
 use crate::measure::{self, Capture};
@@ -288,6 +289,20 @@ fn measure_run(
     record.sys_ns = nanos(measurement.sys);
     record.max_rss_kib = measurement.max_rss_kib;
     record.max_rss_floor_kib = Some(measurement.rss_floor_kib);
+    let mut outcome = outcome;
+    if plan.settings.callgrind {
+        record.instructions = callgrind::instructions(&stderr);
+        record.instructions_source = record.instructions.map(|_| InstructionSource::Callgrind);
+        if outcome.is_ok() && record.instructions.is_none() {
+            outcome =
+                Outcome::BadOutput { message: "callgrind printed no instruction count (`Collected : …`)".into() };
+        }
+    } else if !cell.invocation.workload_elsewhere {
+        // A container's counts would be its client's: not recorded.
+        record.instructions = measurement.instructions;
+        record.instructions_source = measurement.instructions.map(|_| InstructionSource::HardwareCounters);
+        record.cycles = measurement.cycles;
+    }
     if let Some(result) = result {
         record.kernel_ns = Some(result.kernel_ns);
         record.checksum = Some(result.checksum);

@@ -39,6 +39,11 @@ pub struct DeviceInfo {
     /// this was read, busiest first (at most five, each above 1 %).
     #[serde(default)]
     pub busiest_processes: Vec<ProcessLoad>,
+    /// Whether runs' instructions and cycles are counted by hardware
+    /// counters (`perf_event_open`): `available`, or why not (most VMs
+    /// expose no PMU). Absent from snapshots made before it was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware_counters: Option<String>,
 }
 
 /// One process's share of a CPU over the sampling window.

@@ -99,6 +99,11 @@ pub struct Settings {
     /// Per run, as in every cell.
     pub timeout_ms: u64,
     pub memory_limit_bytes: Option<u64>,
+    /// Whether every run's instructions are counted by valgrind's callgrind
+    /// (every cell's command line runs under it): near-deterministic
+    /// counts, and no timings of the device's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub callgrind: bool,
     /// CPUs the harness and every measured child are pinned to
     /// (`sched_setaffinity`); none, the scheduler places them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +125,12 @@ pub struct Adaptive {
     pub precision: f64,
     pub max_repetitions: u32,
 }
+
+/// The command line a cell's program runs under when a plan counts
+/// instructions with callgrind: no profile file (the total is on stderr),
+/// and JIT-compiled code retranslated when it is rewritten.
+pub const CALLGRIND: [&str; 4] =
+    ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--smc-check=all-non-file"];
 
 /// The file in a run directory that holds how many measured rounds the
 /// harness is to run (of an adaptive plan; without it, all of them).
@@ -230,6 +241,12 @@ pub struct Invocation {
     /// [`ExecutorReport`](crate::executor::ExecutorReport).
     #[serde(default)]
     pub executor_report: bool,
+    /// Whether the workload runs outside the program's process tree (a
+    /// container, started by the Docker engine): what is counted on the
+    /// program's processes (instructions, cycles) is then the client's,
+    /// not the workload's, and is not recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub workload_elsewhere: bool,
 }
 
 impl Invocation {

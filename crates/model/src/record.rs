@@ -40,6 +40,17 @@ pub struct RunRecord {
     pub max_rss_floor_kib: Option<u64>,
     /// The kernel's own timing of its kernel region.
     pub kernel_ns: Option<u64>,
+    /// User-space instructions the run's process and its descendants
+    /// executed: from hardware counters where the device has them, or from
+    /// a simulated CPU (see [`RunRecord::instructions_source`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<u64>,
+    /// User-space CPU cycles, from hardware counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycles: Option<u64>,
+    /// Where `instructions` came from; absent with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_source: Option<InstructionSource>,
     pub checksum: Option<String>,
     /// Phases reported by an executor, in nanoseconds.
     #[serde(default)]
@@ -79,6 +90,9 @@ impl RunRecord {
             max_rss_kib: 0,
             max_rss_floor_kib: None,
             kernel_ns: None,
+            instructions: None,
+            cycles: None,
+            instructions_source: None,
             checksum: None,
             phases: BTreeMap::new(),
             peak_memory: None,
@@ -111,6 +125,18 @@ impl RunRecord {
     pub fn label(&self) -> String {
         cell_label(&self.kernel, self.dataset, &self.runtime, &self.variant)
     }
+}
+
+/// What counted a run's instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstructionSource {
+    /// The CPU's own counters, through `perf_event_open`; the run's
+    /// timings are real.
+    HardwareCounters,
+    /// valgrind's callgrind, a simulated CPU: near-deterministic counts,
+    /// while the run's timings are the simulator's, not the device's.
+    Callgrind,
 }
 
 /// How a run ended.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use edgebench_model::Dataset;
 use edgebench_model::plan::split_side;
-use edgebench_model::record::{Outcome, RunRecord};
+use edgebench_model::record::{InstructionSource, Outcome, RunRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::ratio::{GeoMean, Ratio, RatioEstimate, geometric_mean, ratio_of_medians};
@@ -39,6 +39,11 @@ pub const PEAK_MEMORY_MIB: &str = "peak_memory_mib";
 /// child's max RSS (the program, or the engine running the module). The
 /// memory metric to compare runtimes by.
 pub const WORKLOAD_PEAK_MIB: &str = "workload_peak_mib";
+/// User-space instructions of the run, millions: from hardware counters
+/// alongside its timings, or from valgrind's callgrind instead of them.
+pub const INSTRUCTIONS_MILLIONS: &str = "instructions_millions";
+/// User-space CPU cycles of the run, millions, from hardware counters.
+pub const CYCLES_MILLIONS: &str = "cycles_millions";
 /// An executor phase `p` is reported as `phase_<p>_ms`.
 pub const PHASE_PREFIX: &str = "phase_";
 pub const PHASE_SUFFIX: &str = "_ms";
@@ -46,7 +51,7 @@ pub const PHASE_SUFFIX: &str = "_ms";
 /// Metrics compared against the baseline in [`Analysis::ratios`].
 /// Memory is compared by the workload's peak: a ratio against the Docker
 /// client's own resident set would repeat the study's mistake.
-pub const RATIO_METRICS: [&str; 3] = [WALL_MS, KERNEL_MS, WORKLOAD_PEAK_MIB];
+pub const RATIO_METRICS: [&str; 4] = [WALL_MS, KERNEL_MS, WORKLOAD_PEAK_MIB, INSTRUCTIONS_MILLIONS];
 
 /// The runtime whose checksums are the reference for everybody else.
 pub const NATIVE_RUNTIME: &str = "native";
@@ -462,6 +467,13 @@ fn metric_values(r: &RunRecord) -> Vec<(String, f64)> {
     const NS_PER_MS: f64 = 1e6;
     const KIB_PER_MIB: f64 = 1024.0;
     const BYTES_PER_MIB: f64 = (1u64 << 20) as f64;
+    const MILLION: f64 = 1e6;
+    let counted = r.instructions.map(|i| (INSTRUCTIONS_MILLIONS.to_string(), i as f64 / MILLION));
+    if r.instructions_source == Some(InstructionSource::Callgrind) {
+        // Under a simulated CPU the times and memory are the simulator's,
+        // not the program's: the count is the run's only figure.
+        return counted.into_iter().collect();
+    }
     let max_rss_mib = r.max_rss_kib as f64 / KIB_PER_MIB;
     let mut out = vec![
         (WALL_MS.to_string(), r.wall_ns as f64 / NS_PER_MS),
@@ -482,6 +494,10 @@ fn metric_values(r: &RunRecord) -> Vec<(String, f64)> {
     }
     for (phase, ns) in &r.phases {
         out.push((phase_metric(phase), *ns as f64 / NS_PER_MS));
+    }
+    out.extend(counted);
+    if let Some(cycles) = r.cycles {
+        out.push((CYCLES_MILLIONS.to_string(), cycles as f64 / MILLION));
     }
     out
 }

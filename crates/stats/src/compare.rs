@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{CellKey, KERNEL_MS, Samples, WALL_MS, values};
+use crate::analysis::{CellKey, INSTRUCTIONS_MILLIONS, KERNEL_MS, Samples, WALL_MS, values};
 use crate::multiplicity::benjamini_hochberg;
 use crate::power::{self, Noise, detectable_change};
 use crate::resample::{self, Bootstrap};
@@ -176,9 +176,17 @@ pub struct Comparison {
 
 /// The metric that decides a cell's verdict unless the user names one: the
 /// kernel's own time where the kernel reports it (the work itself, without
-/// process start-up), else the run's wall time (start-up cells).
+/// process start-up), else the run's wall time (start-up cells); for runs
+/// counted under callgrind, which have no timings, their instructions.
 pub fn default_primary(metrics: &BTreeMap<String, Vec<(u32, f64)>>) -> &'static str {
-    if metrics.contains_key(KERNEL_MS) { KERNEL_MS } else { WALL_MS }
+    if metrics.contains_key(KERNEL_MS) {
+        KERNEL_MS
+    } else if metrics.contains_key(WALL_MS) || !metrics.contains_key(INSTRUCTIONS_MILLIONS) {
+        WALL_MS
+    } else {
+        // Counted under callgrind: the count is all there is.
+        INSTRUCTIONS_MILLIONS
+    }
 }
 
 /// Compares every metric of every cell present on both sides that `role`

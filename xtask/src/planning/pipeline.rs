@@ -44,6 +44,8 @@ struct PipelineFile {
     #[serde(default)]
     cpus: Option<Vec<Spanned<u64>>>,
     #[serde(default)]
+    instructions: Option<Spanned<String>>,
+    #[serde(default)]
     baseline: Option<Spanned<String>>,
     #[serde(default)]
     order: Order,
@@ -107,6 +109,8 @@ pub struct Pipeline {
     pub memory_limit: Option<u64>,
     /// CPUs to pin the measured runs to.
     pub cpus: Option<Vec<usize>>,
+    /// Count every run's instructions with valgrind's callgrind.
+    pub callgrind: bool,
     /// `runtime/variant` the ratios are taken against.
     pub baseline: Option<String>,
     pub order: Order,
@@ -248,6 +252,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let timeout_ms = check.timeout(&file.timeout_s)?;
     let memory_limit = check.memory_limit(file.memory_limit_mib.as_ref())?;
     let cpus = check.cpus(file.cpus.as_deref())?;
+    let callgrind = check.instructions(file.instructions.as_ref(), memory_limit)?;
     let baseline = check.baseline(file.baseline.as_ref(), &runtimes)?;
     Ok(Pipeline {
         name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("pipeline").to_string(),
@@ -261,6 +266,7 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
         timeout_ms,
         memory_limit,
         cpus,
+        callgrind,
         baseline,
         order: file.order,
         seed: file.seed,
@@ -477,6 +483,27 @@ impl Check<'_> {
             ));
         }
         Ok(Some(Adaptive { precision: precision.value, max_repetitions: max_repetitions.value }))
+    }
+
+    /// `instructions: callgrind`, the one way of counting instructions a
+    /// pipeline chooses (hardware counters are read wherever the device has
+    /// them); callgrind needs the address space a memory cap would deny it.
+    fn instructions(&self, instructions: Option<&Spanned<String>>, memory_limit: Option<u64>) -> Result<bool> {
+        let Some(given) = instructions else { return Ok(false) };
+        if given.value != "callgrind" {
+            return Err(self.err(
+                given.referenced,
+                suggestions::unknown("way of counting instructions", &given.value, ["callgrind"])
+                    + " (hardware counters need no key: they are read wherever the device has them)",
+            ));
+        }
+        if memory_limit.is_some() {
+            return Err(self.err(
+                given.referenced,
+                "`instructions: callgrind` cannot run under `memory_limit_mib`: valgrind needs the address space                  the cap denies; drop one of the two",
+            ));
+        }
+        Ok(true)
     }
 
     fn warmups(&self, warmups: Option<&Spanned<u32>>) -> Result<u32> {

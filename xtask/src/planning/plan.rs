@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use edgebench_model::digest::sha256_hex;
 use edgebench_model::manifest::Manifest;
-use edgebench_model::plan::{Cell, Invocation, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
+use edgebench_model::plan::{CALLGRIND, Cell, Invocation, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
 use edgebench_model::suite::Kernel;
 
 use crate::planning::pipeline::{Order, Pipeline, RuntimeUse};
@@ -52,7 +52,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
                 });
                 let cell = cell(used, &context, pipeline.timeout_ms, probe)
                     .with_context(|| format!("planning {}/{dataset}/{}", kernel.name, used.label()))?;
-                cells.push(cell);
+                cells.push(if pipeline.callgrind { under_callgrind(cell, &mut probes) } else { cell });
             }
         }
     }
@@ -76,6 +76,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
             timeout_ms: pipeline.timeout_ms,
             memory_limit_bytes: pipeline.memory_limit,
             cpus: pipeline.cpus.clone(),
+            callgrind: pipeline.callgrind,
             baseline: pipeline.baseline.clone(),
             pipeline_sha256: sha256_hex(pipeline.text.as_bytes()),
             pipeline_text: pipeline.text.clone(),
@@ -122,6 +123,35 @@ fn cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u64, probe: Op
         polybench_dump,
         unavailable: None,
     })
+}
+
+/// The probe of every cell counted under callgrind that has none of its own.
+const CALLGRIND_PROBE: &str = "callgrind";
+
+/// A cell whose program runs under callgrind; unavailable where the
+/// workload is not the program's process tree (callgrind would count the
+/// client).
+fn under_callgrind(mut cell: Cell, probes: &mut BTreeMap<String, Probe>) -> Cell {
+    if cell.invocation.workload_elsewhere {
+        cell.invocation = Invocation::default();
+        cell.polybench_dump = None;
+        cell.probe = None;
+        cell.unavailable = Some(
+            "instructions: callgrind counts the program's own processes, and this runtime's workload runs              elsewhere (in a container the Docker engine starts): only its client would be counted"
+                .into(),
+        );
+        return cell;
+    }
+    let mut argv: Vec<String> = CALLGRIND.iter().map(|a| a.to_string()).collect();
+    argv.append(&mut cell.invocation.argv);
+    cell.invocation.argv = argv;
+    if cell.probe.is_none() {
+        let name = CALLGRIND_PROBE.to_string();
+        let version = Invocation { argv: vec![CALLGRIND[0].into(), "--version".into()], ..Invocation::default() };
+        probes.entry(name.clone()).or_insert(Probe { name: name.clone(), invocation: version });
+        cell.probe = Some(name);
+    }
+    cell
 }
 
 /// A cell that cannot run on the target: nothing to invoke, and why.

@@ -131,6 +131,9 @@ pub struct PlanInfo {
     /// The two revisions of a same-session A/B bench, base first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sides: Vec<RevisionSide>,
+    /// Whether every run's instructions were counted under callgrind.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub callgrind: bool,
     /// For an adaptive plan: how many rounds ran and why no more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
@@ -242,6 +245,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
             cells: plan.cells.len(),
             runs: plan.runs.len(),
             sides: plan.sides.clone(),
+            callgrind: settings.callgrind,
             stop: inputs.stop,
         },
         target: TargetInfo {

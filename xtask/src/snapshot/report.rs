@@ -223,6 +223,14 @@ fn device_and_software(md: &mut String, p: &Provenance) {
             p.health.throttled_runs
         );
     }
+    if p.plan.callgrind {
+        let _ = writeln!(
+            md,
+            "- Instructions: counted by valgrind's callgrind (a simulated CPU); the runs' timings and memory are the simulator's and are not summarised"
+        );
+    } else if let Some(counters) = p.device_before.as_ref().and_then(|d| d.hardware_counters.as_deref()) {
+        let _ = writeln!(md, "- Instructions and cycles from hardware counters: {counters}");
+    }
     let engines: Vec<String> = p.engines.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(md, "- Engines: {}", engines.join(", "));
     if let Some(c) = p.compilers.first() {

@@ -7,8 +7,6 @@
 //! Its engine is on the device already, so its footprint counts only the
 //! artifacts.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Result, bail};
 use edgebench_model::manifest::{ArtifactKind, Manifest};
 use edgebench_model::plan::{Invocation, WORKDIR};
@@ -103,7 +101,7 @@ impl Runtime for Command {
             }
             argv.push(word);
         }
-        Ok(Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: false })
+        Ok(Invocation { argv, ..Default::default() })
     }
 
     fn probe(&self, _variant: &str, _simd: bool, options: &Options, _manifest: &Manifest) -> Option<Invocation> {

@@ -6,8 +6,6 @@
 //! its cgroup; the executor's own RSS is the client's and is not the
 //! workload's.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Result, anyhow};
 use edgebench_model::executor::ExecutorCommand;
 use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
@@ -73,7 +71,7 @@ impl Runtime for Docker {
         };
         let mut argv = vec![programs::path(&programs::DOCKER)];
         argv.extend(command.to_args());
-        Ok(Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: true })
+        Ok(Invocation { argv, executor_report: true, workload_elsewhere: true, ..Default::default() })
     }
 
     /// Reaches the engine and imports the image when it is missing.

@@ -140,7 +140,7 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
     };
     let mut argv = vec![crate::toolchain::programs::path(program)];
     argv.extend(command.to_args());
-    Invocation { argv, env: BTreeMap::new(), address_space_limit: None, executor_report: true }
+    Invocation { argv, executor_report: true, ..Default::default() }
 }
 
 /// The standard probe of an engine executor for a variant (and SIMD).

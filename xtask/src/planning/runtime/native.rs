@@ -1,7 +1,5 @@
 //! `native`: the kernel compiled for the target, run directly.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::plan::Invocation;
@@ -29,11 +27,6 @@ impl Runtime for Native {
 
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
         let exe = cell.artifact(ArtifactKind::Native)?;
-        Ok(Invocation {
-            argv: vec![exe.path.clone()],
-            env: BTreeMap::new(),
-            address_space_limit: cell.memory_limit,
-            executor_report: false,
-        })
+        Ok(Invocation { argv: vec![exe.path.clone()], address_space_limit: cell.memory_limit, ..Default::default() })
     }
 }
