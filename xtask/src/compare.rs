@@ -369,6 +369,39 @@ impl Report<'_> {
         )
     }
 
+    /// Per metric: its verdicts (primary cells) and descriptions (the
+    /// others), and how many of its changes' intervals lie within ± the
+    /// threshold — for a described metric, equivalence shown but not tested.
+    fn by_metric(&self) -> BTreeMap<&str, MetricCounts> {
+        let mut out: BTreeMap<&str, MetricCounts> = BTreeMap::new();
+        for c in self.changes() {
+            let counts = out.entry(c.metric.as_str()).or_default();
+            counts.cells += 1;
+            *counts.verdicts.entry(verdict_name(c.verdict)).or_default() += 1;
+            let t = self.args.threshold;
+            if c.interval.is_some_and(|(lo, hi)| lo >= -t && hi <= t) {
+                counts.within_threshold += 1;
+            }
+        }
+        out
+    }
+
+    fn by_metric_line(&self) -> String {
+        let parts: Vec<String> = self
+            .by_metric()
+            .into_iter()
+            .map(|(metric, c)| {
+                let verdicts: Vec<String> = c.verdicts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+                format!("{metric} {} ({} of {} within)", verdicts.join(", "), c.within_threshold, c.cells)
+            })
+            .collect();
+        format!(
+            "by metric (verdicts; changes whose interval lies within ±{:.1} %): {}",
+            self.args.threshold * 100.0,
+            parts.join("; ")
+        )
+    }
+
     /// The smallest change the data could have detected, over the primary
     /// cells.
     fn detectable(&self) -> String {
@@ -453,7 +486,7 @@ impl Report<'_> {
         if shown == 0 {
             out.push_str("(no counted change; --all lists every comparison)\n");
         }
-        let _ = writeln!(out, "\n{}", self.totals());
+        let _ = writeln!(out, "\n{}\n{}", self.totals(), self.by_metric_line());
         out
     }
 
@@ -462,7 +495,8 @@ impl Report<'_> {
         for line in self.subject().lines() {
             let _ = writeln!(out, "- {line}");
         }
-        let lines = [self.pairing(), self.rule(), self.detectable(), self.blind_cells(), self.totals()];
+        let lines =
+            [self.pairing(), self.rule(), self.detectable(), self.blind_cells(), self.totals(), self.by_metric_line()];
         for line in lines.into_iter().chain(self.lost_cells()) {
             let _ = writeln!(out, "- {line}");
         }
@@ -490,16 +524,11 @@ impl Report<'_> {
             Subject::Sides { snapshot, a, b } => serde_json::json!({ "snapshot": snapshot, "sides": [a, b] }),
             Subject::Sessions { old, new } => serde_json::json!({ "old": old, "new": new }),
         };
-        let counts: BTreeMap<&str, usize> = [
-            ("regressed", Verdict::Regressed),
-            ("improved", Verdict::Improved),
-            ("equivalent", Verdict::Equivalent),
-            ("inconclusive", Verdict::Inconclusive),
-            ("described", Verdict::Described),
-        ]
-        .into_iter()
-        .map(|(name, v)| (name, self.count(v)))
-        .collect();
+        let counts: BTreeMap<&str, usize> =
+            [Verdict::Regressed, Verdict::Improved, Verdict::Equivalent, Verdict::Inconclusive, Verdict::Described]
+                .into_iter()
+                .map(|v| (verdict_name(v), self.count(v)))
+                .collect();
         let value = serde_json::json!({
             "compared": subject,
             "pairing": self.comparison.pairing,
@@ -509,6 +538,7 @@ impl Report<'_> {
             "detect": self.args.detect,
             "tests": self.comparison.tests,
             "counts": counts,
+            "by_metric": self.by_metric(),
             "detectable": self.detectable(),
             "unable_to_detect": unable_to_detect(self.changes(), self.args.detect).len(),
             "lost": self.lost,
@@ -521,6 +551,15 @@ impl Report<'_> {
         });
         Ok(serde_json::to_string_pretty(&value)? + "\n")
     }
+}
+
+/// One metric's verdicts in a comparison (see [`Report::by_metric`]).
+#[derive(Default, serde::Serialize)]
+struct MetricCounts {
+    cells: usize,
+    verdicts: BTreeMap<&'static str, usize>,
+    /// Changes whose interval lies within ± the threshold.
+    within_threshold: usize,
 }
 
 /// A change's columns, formatted once for every table: cell, metric, old
@@ -545,13 +584,22 @@ fn columns(c: &Change) -> [String; 9] {
     ]
 }
 
-fn verdict(v: Verdict) -> &'static str {
+/// A verdict's name in JSON and in counts.
+fn verdict_name(v: Verdict) -> &'static str {
     match v {
         Verdict::Improved => "improved",
-        Verdict::Regressed => "REGRESSED",
+        Verdict::Regressed => "regressed",
         Verdict::Equivalent => "equivalent",
         Verdict::Inconclusive => "inconclusive",
         Verdict::Described => "described",
+    }
+}
+
+/// A verdict in a table: a regression stands out.
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Regressed => "REGRESSED",
+        other => verdict_name(other),
     }
 }
 
