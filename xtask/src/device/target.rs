@@ -34,9 +34,23 @@ struct TargetEntry {
     #[serde(default)]
     emulator: Option<Spanned<String>>,
     /// A whole machine edgebench boots with QEMU (see [`machine`]).
-    #[serde(default)]
+    /// `machine: ~` is refused, not read as no machine.
+    #[serde(default, deserialize_with = "present")]
     machine: Option<Spanned<MachineSpec>>,
 }
+
+/// A key that is there must have a value: YAML's `~` (null) is refused
+/// rather than taken for the key's absence.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// The QEMU CPU models an emulated `machine` may name: the 64-bit Arm
+/// cores of the boards edgebench stands in for, and QEMU's `max`.
+const MACHINE_CPUS: [&str; 6] = ["cortex-a53", "cortex-a57", "cortex-a72", "cortex-a76", "neoverse-n1", "max"];
+/// The most memory an emulated machine may have, MiB: a Raspberry Pi has at
+/// most 16 GiB, and more would only be taken from this machine.
+const MACHINE_MAX_MEMORY_MIB: u32 = 16 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +115,7 @@ impl Target {
 
 pub fn resolve(name: &str) -> Result<Target> {
     if name == LOCAL {
+        refuse_local_entry()?;
         return Ok(Target {
             name: LOCAL.into(),
             arch: Arch::host()?,
@@ -123,24 +138,54 @@ pub fn resolve(name: &str) -> Result<Target> {
         );
     };
     let located = |at: Location, msg: String| yaml::located(&path, &text, at, &format!("target `{name}`: {msg}"));
+    let host = Arch::host()?;
     pipeline::check_name("target name", name).map_err(|e| located(key.referenced, e))?;
     if let Some(spec) = &entry.machine {
         return emulated_machine(name, entry, spec, &located);
     }
+    // Not refused: the same file serves hosts of either architecture; on
+    // this machine's own, the target runs natively and is not emulated.
+    let emulator = entry.emulator.as_ref().map(|e| e.value.clone()).filter(|_| entry.arch != host);
+    if entry.emulator.is_some() && emulator.is_none() {
+        eprintln!("note: target `{name}`: its `emulator` is not used: `arch: {host}` is this machine's own");
+    }
     let access = access(entry, name, &path, &located)?;
+    if let (Some(config), Access::Ssh { config: Some(resolved), .. }) = (&entry.ssh_config, &access)
+        && !resolved.is_file()
+    {
+        let what = if resolved.is_dir() { "is a directory" } else { "does not exist" };
+        return Err(located(
+            config.referenced,
+            format!("`ssh_config` {} {what}; name an ssh_config file", resolved.display()),
+        ));
+    }
     if let (Some(config), None) = (&entry.ssh_config, &entry.ssh) {
         return Err(located(config.referenced, "has an `ssh_config` but no `ssh`".into()));
     }
     if let (Some(emulator), Some(_)) = (&entry.emulator, &entry.ssh) {
         return Err(located(emulator.referenced, "has both `ssh` and `emulator`; an emulated target is local".into()));
     }
-    Ok(Target {
-        name: name.into(),
-        arch: entry.arch,
-        access,
-        emulator: entry.emulator.as_ref().map(|e| e.value.clone()),
-        machine: None,
-    })
+    Ok(Target { name: name.into(), arch: entry.arch, access, emulator, machine: None })
+}
+
+/// `local` is this machine and always exists: a targets file that defines
+/// it would be silently ignored, so it is refused (a file that cannot be
+/// read is left to the targets that need it).
+fn refuse_local_entry() -> Result<()> {
+    let path = targets_file();
+    if !path.is_file() {
+        return Ok(());
+    }
+    let Ok((file, text)) = yaml::load::<TargetsFile>(&path) else { return Ok(()) };
+    match file.targets.keys().find(|k| k.value == LOCAL) {
+        Some(key) => Err(yaml::located(
+            &path,
+            &text,
+            key.referenced,
+            "`local` is this machine, built in: a targets file cannot redefine it; give the target another name",
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A target that is an emulated machine: reached over SSH through the
@@ -165,13 +210,20 @@ fn emulated_machine(
         return Err(located(spec.referenced, "an emulated `machine` is aarch64 (`arch: aarch64`)".into()));
     }
     let (at, spec) = (spec.referenced, spec.value.clone());
-    if spec.cores == 0 || spec.cores > 8 || spec.memory_mib < 512 || spec.cpu.trim().is_empty() {
+    if spec.cores == 0 || spec.cores > 8 || !(512..=MACHINE_MAX_MEMORY_MIB).contains(&spec.memory_mib) {
         return Err(located(
             at,
             format!(
-                "`machine` needs 1–8 `cores`, at least 512 `memory_mib` and a QEMU `cpu` model; got {} × `{}`, {} MiB",
-                spec.cores, spec.cpu, spec.memory_mib
+                "`machine` needs 1–8 `cores` and 512–{MACHINE_MAX_MEMORY_MIB} `memory_mib`; got {} cores, {} MiB",
+                spec.cores, spec.memory_mib
             ),
+        ));
+    }
+    if !MACHINE_CPUS.contains(&spec.cpu.as_str()) {
+        // It becomes QEMU's `-cpu` argument: nothing but a known model.
+        return Err(located(
+            at,
+            format!("`machine`: {}", suggestions::unknown("QEMU CPU model", &spec.cpu, MACHINE_CPUS)),
         ));
     }
     Ok(Target {
