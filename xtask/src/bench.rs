@@ -151,8 +151,8 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
     }
     let base = match base_revision(args, resumed.as_ref().map(|(_, plan)| plan))? {
         Some(revision) => {
-            let manifest =
-                revision::build(&Shell::new()?, &revision, &target.name, &pipeline.text, args.quiet || args.json)?;
+            let file = pipeline::locate(&args.pipeline)?;
+            let manifest = revision::build(&Shell::new()?, &revision, &target.name, &file, args.quiet || args.json)?;
             Some((revision, manifest))
         }
         None => None,
@@ -184,7 +184,10 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
     };
     // One manifest for the device and the provenance: the head's, with the
     // base side's files (below their own directory) beside its own.
-    let base_build = base.as_ref().map(|(r, m)| provenance::BaseBuild::of(&revision::source_dir(r), m));
+    let base_build = match &base {
+        Some((r, m)) => Some(provenance::BaseBuild::of(&revision::source_dir(r)?, m)),
+        None => None,
+    };
     if let Some((_, base_manifest)) = base {
         manifest.artifacts.extend(base_manifest.artifacts);
     }

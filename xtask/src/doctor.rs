@@ -27,17 +27,15 @@ fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<
         println!("{line}");
     }
     let unavailable = availability::check(&Shell::new()?, &pipeline, target, facts, &project::target_dir(&target.name));
-    Ok(pipeline
-        .runtimes
-        .iter()
-        .map(|used| {
-            let label = used.label();
-            match unavailable.get(&label) {
-                None => Check::ok(label, "can run here"),
-                Some(why) => Check::warning(label, format!("unavailable: {why}"), None),
-            }
-        })
-        .collect())
+    let mut checks: Vec<Check> = pipeline.cpus.iter().map(|cpus| facts.cpus_check(cpus)).collect();
+    checks.extend(pipeline.runtimes.iter().map(|used| {
+        let label = used.label();
+        match unavailable.get(&label) {
+            None => Check::ok(label, "can run here"),
+            Some(why) => Check::warning(label, format!("unavailable: {why}"), None),
+        }
+    }));
+    Ok(checks)
 }
 
 fn boot_machine(name: &str, spec: &machine::MachineSpec) -> Result<machine::Running> {

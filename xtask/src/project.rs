@@ -30,6 +30,22 @@ pub fn toolchains_dir() -> PathBuf {
     root().join("target").join("toolchains")
 }
 
+/// The cache shared by every checkout on this machine: `EDGEBENCH_CACHE`,
+/// else `$XDG_CACHE_HOME/edgebench`, else `~/.cache/edgebench` — outside
+/// the clone, for what is keyed by its inputs (guest disk images, exported
+/// revisions).
+pub fn cache_dir() -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    if let Some(dir) = std::env::var_os("EDGEBENCH_CACHE").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("edgebench"));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context("neither EDGEBENCH_CACHE nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".cache/edgebench"))
+}
+
 pub fn kernels_dir() -> PathBuf {
     root().join("kernels")
 }

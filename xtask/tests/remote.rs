@@ -246,6 +246,23 @@ const SMALL: &str = "kernels: [gemm, jacobi-1d, startup]\ndatasets: [mini]\nrunt
                      - runtime: wasmtime\n    variants: [aot]\n  - runtime: wasmer\n    variants: [singlepass]\n\
                      repetitions: 3\nwarmups: 1\ntimeout_s: 60\nbaseline: native\n";
 
+/// doctor first: everything that must hold does, and a pipeline pinned to
+/// a CPU the device lacks is not "ready".
+fn check_doctor(sshd: &Sshd, targets: &Path) {
+    let out = ok(xtask_with(targets, &["doctor", "--target", "loopback"]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for check in ["reachable", "architecture", "work directory", "disk space", "sha256sum", "clock"] {
+        assert!(stdout.lines().any(|l| l.starts_with("[ok  ] ") && l.contains(check)), "{check}:\n{stdout}");
+    }
+    let pinned = common::pipeline(sshd.dir.path(), "pinned-away", &format!("{SMALL}cpus: [1023]\n"));
+    let out = xtask_with(targets, &["doctor", "--target", "loopback", "--pipeline", pinned.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout.contains("[FAIL] cpus") && stdout.contains("CPU 1023, which the device does not offer"), "{stdout}");
+}
+
 #[test]
 fn a_fleet_of_a_remote_and_the_local_target_gives_snapshots_of_the_same_shape() {
     let sshd = Sshd::start();
@@ -254,12 +271,7 @@ fn a_fleet_of_a_remote_and_the_local_target_gives_snapshots_of_the_same_shape() 
     let pipeline = pipeline(sshd.dir.path(), "remote-small", SMALL);
     let p = pipeline.to_str().unwrap();
 
-    // doctor first: everything that must hold does.
-    let out = ok(xtask_with(&targets, &["doctor", "--target", "loopback"]));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    for check in ["reachable", "architecture", "work directory", "disk space", "sha256sum", "clock"] {
-        assert!(stdout.lines().any(|l| l.starts_with("[ok  ] ") && l.contains(check)), "{check}:\n{stdout}");
-    }
+    check_doctor(&sshd, &targets);
 
     let out = ok(xtask_with(&targets, &["bench", "--target", "loopback,local", "--pipeline", p]));
     let stderr = String::from_utf8_lossy(&out.stderr);

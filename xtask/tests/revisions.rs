@@ -64,8 +64,9 @@ fn two_revisions_run_round_by_round_in_one_plan_and_compare_paired() {
         "gemm: NK 10 % larger at SMALL",
     );
     let dir = tempfile::tempdir().unwrap();
-    let yaml = "kernels: [gemm, startup]\ndatasets: [small]\nruntimes:\n  - runtime: native\nrepetitions: 16\n\
-                warmups: 1\ntimeout_s: 60\nbaseline: native\norder: shuffled\ncpus: [1]\nseed: 5\n";
+    let yaml = "kernels: [gemm, startup]\ndatasets: [small]\nruntimes:\n  - runtime: native\n  - runtime: wasmtime\n    \
+                variants: [aot]\nrepetitions: 16\nwarmups: 1\ntimeout_s: 60\nbaseline: native\norder: shuffled\n\
+                cpus: [1]\nseed: 5\n";
     let (run_dir, snapshot, records) =
         bench_with_snapshot(&pipeline(dir.path(), "revisions", yaml), &["--base", &base]);
 
@@ -77,12 +78,13 @@ fn two_revisions_run_round_by_round_in_one_plan_and_compare_paired() {
     assert_eq!(sides, [("base", base.as_str()), ("head", head.as_str())]);
     assert_eq!(plan.sides[0].subject, "gemm: NK 10 % larger at SMALL");
     let variants: Vec<&str> = plan.cells.iter().map(|c| c.variant.as_str()).collect();
-    assert_eq!(variants.iter().filter(|v| **v == "default@base").count(), 2, "{variants:?}");
-    assert_eq!(variants.iter().filter(|v| **v == "default@head").count(), 2, "{variants:?}");
-    assert_eq!(plan.runs.len(), 4 * (16 + 1));
+    for variant in ["default@base", "default@head", "aot@base", "aot@head"] {
+        assert_eq!(variants.iter().filter(|v| **v == variant).count(), 2, "{variant}: {variants:?}");
+    }
+    assert_eq!(plan.runs.len(), 8 * (16 + 1));
     assert_eq!(plan.settings.baseline.as_deref(), Some("native/default@head"));
     let first_round: Vec<usize> = plan.runs.iter().filter(|r| !r.warmup && r.repetition == 0).map(|r| r.cell).collect();
-    assert_eq!(first_round.len(), 4, "a round runs every cell of both sides");
+    assert_eq!(first_round.len(), 8, "a round runs every cell of both sides");
 
     // Each side ran its own build: the base side's kernel comes from below
     // its revision's directory and differs from the head's.
@@ -93,6 +95,7 @@ fn two_revisions_run_round_by_round_in_one_plan_and_compare_paired() {
     assert!(!head_kernel.invocation.argv[0].starts_with("revisions/"), "{head_kernel:?}");
     let hash_of = |path: &str| plan.files.iter().find(|f| f.path == path).map(|f| f.sha256.clone()).unwrap();
     assert_ne!(hash_of(&base_kernel.invocation.argv[0]), hash_of(&head_kernel.invocation.argv[0]));
+    check_engine_cells_run_their_own_side(&plan, short);
 
     // Every record says its side, and every run was verified: gemm's result
     // differs between the sides (the base multiplies larger matrices), the
@@ -121,6 +124,18 @@ fn two_revisions_run_round_by_round_in_one_plan_and_compare_paired() {
     // A revision that is not in the repository is refused before anything is built.
     let error = xtask_err(&["bench", "--pipeline", "quick", "--base", "no-such-revision", "--dry-run"]);
     assert!(error.contains("--base no-such-revision: not a commit of this repository"), "{error}");
+}
+
+/// An engine cell runs its own side's executor on its own side's
+/// precompiled module: every file it names is below its revision's
+/// directory, and in the plan's files.
+fn check_engine_cells_run_their_own_side(plan: &Plan, short: &str) {
+    let engine = |variant: &str| plan.cells.iter().find(|c| c.kernel == "gemm" && c.variant == variant).unwrap();
+    let named: Vec<&String> =
+        engine("aot@base").invocation.argv.iter().filter(|a| plan.files.iter().any(|f| &f.path == *a)).collect();
+    assert!(named.len() >= 2, "the executor and the module: {:?}", engine("aot@base").invocation.argv);
+    assert!(named.iter().all(|a| a.starts_with(&format!("revisions/{short}/local/"))), "{named:?}");
+    assert!(engine("aot@head").invocation.argv.iter().all(|a| !a.starts_with("revisions/")));
 }
 
 /// `compare --sides` pairs the two revisions' cells by round.

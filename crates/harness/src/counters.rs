@@ -50,6 +50,14 @@ struct Attr {
     config1: u64,
 }
 
+/// With each count, how long the counter was enabled and how long it was
+/// actually counting: less means the PMU was shared (multiplexed) or the
+/// task ran where this PMU does not count (a big.LITTLE core of another
+/// kind), and the count is an estimate, so it is not reported.
+const READ_FORMAT_ENABLED_AND_RUNNING: u64 = 1 | 2;
+/// The descriptor closes at `exec`: the measured program does not inherit it.
+const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 1 << 3;
+
 const DISABLED: u64 = 1 << 0;
 const INHERIT: u64 = 1 << 1;
 const EXCLUDE_KERNEL: u64 = 1 << 5;
@@ -72,13 +80,21 @@ impl Counter {
             kind,
             size: std::mem::size_of::<Attr>() as u32,
             config,
+            read_format: READ_FORMAT_ENABLED_AND_RUNNING,
             flags: DISABLED | INHERIT | EXCLUDE_KERNEL | EXCLUDE_HV | ENABLE_ON_EXEC,
             ..Attr::default()
         };
-        let (this_process, any_cpu, no_group, no_flags) = (0, -1, -1, 0);
+        let (this_process, any_cpu, no_group) = (0, -1, -1);
         // SAFETY: a valid attribute of the size it states; the kernel returns a new descriptor or -1.
         let fd = unsafe {
-            libc::syscall(libc::SYS_perf_event_open, &attr as *const Attr, this_process, any_cpu, no_group, no_flags)
+            libc::syscall(
+                libc::SYS_perf_event_open,
+                &attr as *const Attr,
+                this_process,
+                any_cpu,
+                no_group,
+                PERF_FLAG_FD_CLOEXEC,
+            )
         };
         if fd < 0 {
             return Err(why(event, io::Error::last_os_error()));
@@ -87,15 +103,20 @@ impl Counter {
         Ok(Counter(unsafe { OwnedFd::from_raw_fd(fd as i32) }))
     }
 
-    /// The count so far (after the child is reaped: its whole run).
-    pub fn read(&self) -> io::Result<u64> {
-        let mut value = [0u8; 8];
-        // SAFETY: reading 8 bytes into an 8-byte buffer from our descriptor.
-        let n = unsafe { libc::read(self.0.as_raw_fd(), value.as_mut_ptr().cast(), value.len()) };
+    /// The count so far (after the child is reaped: its whole run); `None`
+    /// when the counter did not count all the time it was enabled.
+    pub fn read(&self) -> io::Result<Option<u64>> {
+        let mut words = [0u64; 3];
+        let size = std::mem::size_of_val(&words);
+        // SAFETY: reading at most `size` bytes into a buffer of that size from our descriptor.
+        let n = unsafe { libc::read(self.0.as_raw_fd(), words.as_mut_ptr().cast(), size) };
         match n {
-            8 => Ok(u64::from_ne_bytes(value)),
             n if n < 0 => Err(io::Error::last_os_error()),
-            n => Err(io::Error::other(format!("a counter read returned {n} bytes, not 8"))),
+            n if n as usize == size => {
+                let [value, enabled, running] = words;
+                Ok((running == enabled).then_some(value))
+            }
+            n => Err(io::Error::other(format!("a counter read returned {n} bytes, not {size}"))),
         }
     }
 }
@@ -140,7 +161,7 @@ impl RunCounters {
 
     /// `(instructions, cycles)` of the reaped child.
     pub fn read(&self) -> (Option<u64>, Option<u64>) {
-        let read = |c: &Option<Counter>| c.as_ref().and_then(|c| c.read().ok());
+        let read = |c: &Option<Counter>| c.as_ref().and_then(|c| c.read().ok().flatten());
         (read(&self.instructions), read(&self.cycles))
     }
 }
@@ -157,20 +178,30 @@ mod tests {
     fn an_inherited_counter_counts_the_child_from_exec_to_exit() {
         let busy = |n: u32| {
             let counter = Counter::open(Event::TaskClock).expect("task-clock is a software event");
-            let before = counter.read().unwrap();
+            let before = counter.read().unwrap().expect("counting all along");
             // The parent's own work before and after is not counted.
             let mut x = 0u64;
             for i in 0..2_000_000u64 {
                 x = x.wrapping_add(std::hint::black_box(i));
             }
-            assert_eq!(counter.read().unwrap(), before, "disabled until an exec ({x})");
+            assert_eq!(counter.read().unwrap(), Some(before), "disabled until an exec ({x})");
             let script = format!("i=0; while [ $i -lt {n} ]; do i=$((i+1)); done");
             assert!(Command::new("/bin/sh").args(["-c", &script]).status().unwrap().success());
-            counter.read().unwrap()
+            counter.read().unwrap().expect("a software event is never multiplexed")
         };
         let (little, much) = (busy(10), busy(200_000));
         assert!(little > 0, "the child's CPU time is counted");
         assert!(much > 10 * little, "more work, more counted: {little} ns, then {much} ns");
+    }
+
+    #[test]
+    fn the_counter_does_not_reach_the_measured_program() {
+        let counter = Counter::open(Event::TaskClock).unwrap();
+        let ours = counter.0.as_raw_fd().to_string();
+        // The child lists the descriptors it holds.
+        let out = Command::new("/bin/ls").arg("/proc/self/fd").output().unwrap();
+        let listed = String::from_utf8_lossy(&out.stdout);
+        assert!(listed.lines().any(|fd| fd == "0") && !listed.lines().any(|fd| fd == ours), "{ours} in:\n{listed}");
     }
 
     #[test]

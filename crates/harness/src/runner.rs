@@ -15,7 +15,7 @@ use edgebench_model::rundir::ProgressLine;
 use crate::callgrind;
 use crate::classify::{Observed, ResultSource, classify};
 use crate::launcher::{LaunchError, launch};
-use crate::measure::{self, Capture};
+use crate::measure::{self, Capture, Measurement};
 use crate::results::ResultsFile;
 use crate::verify::verify_files;
 
@@ -289,20 +289,7 @@ fn measure_run(
     record.sys_ns = nanos(measurement.sys);
     record.max_rss_kib = measurement.max_rss_kib;
     record.max_rss_floor_kib = Some(measurement.rss_floor_kib);
-    let mut outcome = outcome;
-    if plan.settings.callgrind {
-        record.instructions = callgrind::instructions(&stderr);
-        record.instructions_source = record.instructions.map(|_| InstructionSource::Callgrind);
-        if outcome.is_ok() && record.instructions.is_none() {
-            outcome =
-                Outcome::BadOutput { message: "callgrind printed no instruction count (`Collected : …`)".into() };
-        }
-    } else if !cell.invocation.workload_elsewhere {
-        // A container's counts would be its client's: not recorded.
-        record.instructions = measurement.instructions;
-        record.instructions_source = measurement.instructions.map(|_| InstructionSource::HardwareCounters);
-        record.cycles = measurement.cycles;
-    }
+    let outcome = count_instructions(&mut record, plan, cell, &measurement, &stderr, outcome);
     if let Some(result) = result {
         record.kernel_ns = Some(result.kernel_ns);
         record.checksum = Some(result.checksum);
@@ -316,6 +303,31 @@ fn measure_run(
     }
     record.outcome = outcome;
     Ok(record)
+}
+
+/// The run's instructions: callgrind's count from its stderr (a run it did
+/// not count is bad output), or the hardware counters' — never a
+/// container's client's.
+fn count_instructions(
+    record: &mut RunRecord,
+    plan: &Plan,
+    cell: &Cell,
+    measurement: &Measurement,
+    stderr: &str,
+    outcome: Outcome,
+) -> Outcome {
+    if plan.settings.callgrind {
+        record.instructions = callgrind::instructions(stderr);
+        record.instructions_source = record.instructions.map(|_| InstructionSource::Callgrind);
+        if outcome.is_ok() && record.instructions.is_none() {
+            return Outcome::BadOutput { message: "callgrind printed no instruction count (`Collected : …`)".into() };
+        }
+    } else if !cell.invocation.workload_elsewhere {
+        record.instructions = measurement.instructions;
+        record.instructions_source = measurement.instructions.map(|_| InstructionSource::HardwareCounters);
+        record.cycles = measurement.cycles;
+    }
+    outcome
 }
 
 fn base_record(plan: &Plan, index: usize, run: &PlannedRun, cell: &Cell, started_unix_ms: u64) -> RunRecord {

@@ -127,10 +127,16 @@ pub struct Adaptive {
 }
 
 /// The command line a cell's program runs under when a plan counts
-/// instructions with callgrind: no profile file (the total is on stderr),
-/// and JIT-compiled code retranslated when it is rewritten.
-pub const CALLGRIND: [&str; 4] =
-    ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--smc-check=all-non-file"];
+/// instructions with callgrind: every process it starts counted too (each
+/// reports its own total), no profile file (the totals are on stderr), and
+/// JIT-compiled code retranslated when it is rewritten.
+pub const CALLGRIND: [&str; 5] = [
+    "valgrind",
+    "--tool=callgrind",
+    "--trace-children=yes",
+    "--callgrind-out-file=/dev/null",
+    "--smc-check=all-non-file",
+];
 
 /// The file in a run directory that holds how many measured rounds the
 /// harness is to run (of an adaptive plan; without it, all of them).

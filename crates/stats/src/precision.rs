@@ -24,8 +24,8 @@ use crate::Samples;
 use crate::analysis::CellKey;
 use crate::compare::default_primary;
 
-/// One metric's values of one cell, by round.
-type Rounds = Vec<(u32, f64)>;
+/// One cell's metrics, each by round.
+type Metrics = BTreeMap<String, Vec<(u32, f64)>>;
 
 /// The confidence of the intervals the rule reads.
 pub const CONFIDENCE: f64 = 0.95;
@@ -89,19 +89,19 @@ fn relative_half_width(mut logs: Vec<f64>) -> Option<f64> {
 /// revision sides (`variant@base`, `variant@head`) — of the median of its
 /// per-round head-to-base log ratios.
 pub fn of(samples: &Samples) -> Vec<Precision> {
-    // Per cell without its side: the base's and the head's rounds.
-    let mut pairs: BTreeMap<CellKey, [Option<&Rounds>; 2]> = BTreeMap::new();
+    // Per cell without its side: the base's and the head's metrics.
+    let mut pairs: BTreeMap<CellKey, [Option<&Metrics>; 2]> = BTreeMap::new();
     let mut out = Vec::new();
     for (key, metrics) in samples {
-        let metric = default_primary(metrics);
-        let Some(values) = metrics.get(metric) else { continue };
         match split_side(&key.variant) {
             (variant, Some(side)) if side == BASE_SIDE || side == HEAD_SIDE => {
                 let slot = usize::from(side == HEAD_SIDE);
                 let pair = CellKey { variant: variant.into(), ..key.clone() };
-                pairs.entry(pair).or_default()[slot] = Some(values);
+                pairs.entry(pair).or_default()[slot] = Some(metrics);
             }
             _ => {
+                let metric = default_primary(metrics);
+                let Some(values) = metrics.get(metric) else { continue };
                 let logs: Vec<f64> = values.iter().filter(|(_, v)| *v > 0.0).map(|(_, v)| v.ln()).collect();
                 out.push(Precision {
                     cell: key.label(),
@@ -112,21 +112,16 @@ pub fn of(samples: &Samples) -> Vec<Precision> {
             }
         }
     }
+    // A cell verified on one side only has no ratio to make precise (and
+    // more rounds would not give it one): like a cell with no verified run,
+    // it does not hold the bench up; the comparison names it.
     for (key, sides) in pairs {
-        let metric = samples
-            .get(&CellKey { variant: side_variant(&key.variant, HEAD_SIDE), ..key.clone() })
-            .map(default_primary)
-            .unwrap_or_default();
-        let [Some(base), Some(head)] = sides else {
-            // One side has no verified run yet: it cannot be precise.
-            out.push(Precision {
-                cell: side_variant(&key.label(), HEAD_SIDE),
-                metric: metric.into(),
-                n: 0,
-                half_width: None,
-            });
-            continue;
-        };
+        let [Some(base), Some(head)] = sides else { continue };
+        // One metric for both sides: the primary of what both measured.
+        let common: Metrics =
+            head.iter().filter(|(m, _)| base.contains_key(*m)).map(|(m, v)| (m.clone(), v.clone())).collect();
+        let metric = default_primary(&common);
+        let (Some(base), Some(head)) = (base.get(metric), head.get(metric)) else { continue };
         let base: BTreeMap<u32, f64> = base.iter().copied().collect();
         let logs: Vec<f64> = head
             .iter()
@@ -199,5 +194,17 @@ mod tests {
         assert!(pair.half_width.unwrap() < 1e-12, "{pair:?}");
         assert!(pair.meets(0.001) && !single.meets(0.01));
         assert_eq!(worst(&precisions).unwrap().cell, single.cell);
+
+        // A pair verified on one side only holds nothing up; a pair whose
+        // sides measured different things is judged by what both measured.
+        samples.entry(cell("lost@base")).or_default().insert("kernel_ms".into(), spread.clone());
+        samples.entry(cell("new@base")).or_default().insert("wall_ms".into(), spread.clone());
+        let head = samples.entry(cell("new@head")).or_default();
+        head.insert("wall_ms".into(), spread.clone());
+        head.insert("kernel_ms".into(), spread.iter().map(|(r, v)| (*r, v / 2.0)).collect());
+        let precisions = of(&samples);
+        assert_eq!(precisions.len(), 3, "{precisions:?}");
+        let new = precisions.iter().find(|p| p.cell == "gemm/small/native/new@head").unwrap();
+        assert_eq!((new.metric.as_str(), new.half_width), ("wall_ms", Some(0.0)));
     }
 }

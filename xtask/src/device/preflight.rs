@@ -40,6 +40,7 @@ if [ -r /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor ]; then
     echo "governor=$(cat /sys/devices/system/cpu/cpu0/cpufreq/scaling_governor)"
 fi
 command -v vcgencmd >/dev/null 2>&1 && echo "throttled=$(vcgencmd get_throttled 2>&1)"
+echo "cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status 2>/dev/null)"
 exit 0
 "#;
 
@@ -59,6 +60,8 @@ pub struct Facts {
     pub docker: Option<Result<String, String>>,
     pub governor: Option<String>,
     pub throttled: Option<String>,
+    /// The CPUs a process there may run on (its affinity), where read.
+    pub cpus: Option<Vec<usize>>,
 }
 
 impl Facts {
@@ -98,8 +101,40 @@ impl Facts {
             docker,
             governor: get("governor"),
             throttled: get("throttled"),
+            cpus: get("cpus").and_then(|list| cpu_list(&list)),
         }
     }
+
+    /// Whether the device offers every CPU in `cpus` (a pipeline's), or
+    /// the check that says which it lacks.
+    pub fn cpus_check(&self, cpus: &[usize]) -> Check {
+        let Some(offered) = &self.cpus else {
+            return Check::warning("cpus", "the device did not say which CPUs it offers", None);
+        };
+        let listed = offered.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
+        match cpus.iter().find(|c| !offered.contains(c)) {
+            None => Check::ok("cpus", format!("runs pinned to {cpus:?}, of the device's {listed}")),
+            Some(missing) => Check::failure(
+                "cpus",
+                format!(
+                    "the pipeline pins runs to CPU {missing}, which the device does not offer (it offers {listed})"
+                ),
+                "change `cpus` in the pipeline",
+            ),
+        }
+    }
+}
+
+/// A kernel CPU list (`0-3,6`), as in `Cpus_allowed_list`.
+fn cpu_list(text: &str) -> Option<Vec<usize>> {
+    let mut cpus = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((lo, hi)) => cpus.extend(lo.parse::<usize>().ok()?..=hi.parse::<usize>().ok()?),
+            None => cpus.push(part.parse().ok()?),
+        }
+    }
+    (!cpus.is_empty()).then_some(cpus)
 }
 
 /// Reads the facts of a device reached over SSH.
@@ -325,6 +360,20 @@ mod tests {
 
     fn target(arch: Arch) -> Target {
         Target { name: "t".into(), arch, access: Access::Local, emulator: None, machine: None }
+    }
+
+    #[test]
+    fn cpus_a_pipeline_pins_to_must_be_offered() {
+        assert_eq!(cpu_list("0-3,6"), Some(vec![0, 1, 2, 3, 6]));
+        assert_eq!(cpu_list("1"), Some(vec![1]));
+        assert_eq!(cpu_list(""), None);
+        assert_eq!(cpu_list("0-x"), None);
+        let facts = Facts::parse("arch=x86_64\ncpus=0-1\n", 0);
+        assert_eq!(facts.cpus_check(&[1]).level, Level::Ok);
+        let lacking = facts.cpus_check(&[1, 7]);
+        assert_eq!(lacking.level, Level::Failure);
+        assert!(lacking.detail.contains("CPU 7, which the device does not offer (it offers 0, 1)"), "{lacking}");
+        assert_eq!(Facts::parse("arch=x86_64\n", 0).cpus_check(&[0]).level, Level::Warning);
     }
 
     #[test]

@@ -500,7 +500,7 @@ impl Check<'_> {
         if memory_limit.is_some() {
             return Err(self.err(
                 given.referenced,
-                "`instructions: callgrind` cannot run under `memory_limit_mib`: valgrind needs the address space                  the cap denies; drop one of the two",
+                "`instructions: callgrind` cannot run under `memory_limit_mib`: valgrind needs the address space the cap denies; drop one of the two",
             ));
         }
         Ok(true)

@@ -57,6 +57,13 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
         }
     }
 
+    if pipeline.callgrind {
+        // A probe runs the program as its cells will: under valgrind, which
+        // must be there and must run it.
+        for probe in probes.values_mut().filter(|p| p.name != CALLGRIND_PROBE) {
+            probe.invocation.argv.splice(0..0, CALLGRIND.iter().map(|a| a.to_string()));
+        }
+    }
     let files = files_used(&cells, probes.values(), manifest);
     // An adaptive plan holds every round it may run; the harness is told
     // how many to run (see `ROUNDS_FILE`).
@@ -137,7 +144,8 @@ fn under_callgrind(mut cell: Cell, probes: &mut BTreeMap<String, Probe>) -> Cell
         cell.polybench_dump = None;
         cell.probe = None;
         cell.unavailable = Some(
-            "instructions: callgrind counts the program's own processes, and this runtime's workload runs              elsewhere (in a container the Docker engine starts): only its client would be counted"
+            "instructions: callgrind counts the program's own processes, and this runtime's workload runs \
+             elsewhere (in a container the engine starts): only its client would be counted"
                 .into(),
         );
         return cell;

@@ -9,11 +9,16 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::de::DeserializeOwned;
 use serde_saphyr::Location;
 
 use crate::planning::suggestions;
+
+/// The largest pipeline or targets file read: far above any real one.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+/// The most of a source line, or of a parser's message, an error shows.
+const MAX_SHOWN_CHARS: usize = 160;
 
 /// Reads and parses a YAML file.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T> {
@@ -23,6 +28,20 @@ pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T> {
 /// Reads and parses a YAML file, and keeps its text for errors that point
 /// into it later.
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
+    // Before reading: a FIFO would block forever, a device or a huge file
+    // would be read whole, and neither is a pipeline.
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file (a directory, FIFO or device); name a YAML file", path.display());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        bail!(
+            "{}: {} bytes; a pipeline or targets file is at most {} KiB — is this the right file?",
+            path.display(),
+            meta.len(),
+            MAX_FILE_BYTES / 1024
+        );
+    }
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let text = utf8(path, &bytes)?.to_string();
     Ok((parse(path, &text)?, text))
@@ -75,7 +94,14 @@ fn snippet(text: &str, at: Location) -> String {
     let width = value_at(text, at).map_or(1, |v| v.chars().count()).clamp(1, 60);
     let number = at.line().to_string();
     let pad = " ".repeat(number.len());
-    format!("\n{pad} |\n{number} | {line}\n{pad} | {}{}", " ".repeat(column - 1), "^".repeat(width))
+    // A very long line is shown around the column only.
+    let chars: Vec<char> = line.chars().collect();
+    let from = column.saturating_sub(MAX_SHOWN_CHARS / 2).min(chars.len());
+    let to = (from + MAX_SHOWN_CHARS).min(chars.len());
+    let shown: String = chars[from..to].iter().collect();
+    let (lead, tail) = (if from > 0 { "…" } else { "" }, if to < chars.len() { "…" } else { "" });
+    let caret_at = column - 1 - from + lead.chars().count();
+    format!("\n{pad} |\n{number} | {lead}{shown}{tail}\n{pad} | {}{}", " ".repeat(caret_at), "^".repeat(width))
 }
 
 /// The source text of the value at `at`, when the parser gave its span.
@@ -130,6 +156,26 @@ fn message(raw: &str, text: &str, at: Location) -> String {
         .and_then(|rest| rest.strip_prefix("line "))
         .and_then(|rest| rest.split_once(": "))
         .map_or(first, |(_, msg)| msg);
+    if plain.contains("from_str_multiple") {
+        return "the file holds more than one YAML document (`---`); it must be one".into();
+    }
+    if let Some(breach) = plain.strip_prefix("budget breached: ") {
+        let what = match breach.split([' ', '{']).next().unwrap_or(breach) {
+            "Aliases" | "RecordedAnchorEvents" => "too many aliases (`*name`), or aliases that expand too far",
+            "Anchors" => "too many anchors (`&name`)",
+            "Depth" => "values nested too deeply",
+            "Documents" => "too many documents",
+            _ => "too many values",
+        };
+        return format!("{what} for a pipeline or targets file; is this the right file?");
+    }
+    let shortened: String;
+    let plain = if plain.chars().count() > MAX_SHOWN_CHARS {
+        shortened = plain.chars().take(MAX_SHOWN_CHARS).collect::<String>() + "…";
+        shortened.as_str()
+    } else {
+        plain
+    };
     let key = key_at(text, at);
     if key.is_none() && plain == "expected mapping start" {
         return "the file must be a mapping of keys to values (`key: value` lines)".into();

@@ -128,20 +128,6 @@ impl GuestFiles {
     }
 }
 
-/// The cache directory for guests: `EDGEBENCH_CACHE`, else
-/// `$XDG_CACHE_HOME/edgebench`, else `~/.cache/edgebench` — outside the
-/// clone, so every checkout on this machine shares it.
-pub fn cache_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("EDGEBENCH_CACHE").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir).join("edgebench"));
-    }
-    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).context("neither EDGEBENCH_CACHE nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".cache/edgebench"))
-}
-
 /// The hash of everything that goes into the image.
 fn recipe(arch: Arch) -> String {
     let mut hash = Vec::new();
@@ -164,7 +150,7 @@ fn recipe(arch: Arch) -> String {
 /// chroot; about 5 minutes on 2 cores).
 pub fn ensure(sh: &Shell, arch: Arch, quiet: bool) -> Result<GuestFiles> {
     let recipe = recipe(arch);
-    let dir = cache_dir()?.join(format!("guest-{SUITE}-{arch}-{}", &recipe[..16]));
+    let dir = crate::project::cache_dir()?.join(format!("guest-{SUITE}-{arch}-{}", &recipe[..16]));
     if let Ok(text) = fs::read_to_string(dir.join("guest.json")) {
         let guest: Guest = serde_json::from_str(&text).with_context(|| format!("{}/guest.json", dir.display()))?;
         return Ok(GuestFiles { dir, guest });

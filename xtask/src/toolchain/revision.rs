@@ -2,32 +2,44 @@
 //! same-session A/B bench (`bench --base REV`).
 //!
 //! The revision's tree is exported from git (`git archive`, never a
-//! checkout of this working tree) into `target/revisions/<commit>/`, and
-//! its own `cargo xtask build --pipeline P --target T` builds the kernels,
-//! device programs and precompiled modules there, with that revision's
-//! sources, flags and pins. Its output goes below this target's directory
-//! (`revisions/<commit>/`), so the device gets both sides' files in one work
-//! directory and one plan runs them round by round.
+//! checkout of this working tree) into the machine's cache, outside this
+//! clone (so no configuration of this tree applies to it), and its own
+//! `cargo xtask build --pipeline P --target T` builds the kernels, device
+//! programs and precompiled modules there, with that revision's sources,
+//! flags, pins and Rust toolchain (its `rust-toolchain.toml`: the toolchain
+//! this program was started with is not passed on). Its output goes below
+//! this target's directory (`revisions/<commit>/`), so the device gets both
+//! sides' files in one work directory and one plan runs them round by
+//! round, each side's cells with its own programs.
 //!
-//! What is shared: the pinned toolchains, and the Cargo target directories
-//! of the device programs (the engines' crates, which take many minutes to
-//! compile, are built once for both sides when their versions agree; each
-//! side's own crates are compiled from its own path). The revision's xtask
-//! is compiled in a target directory of its own, never over the one this
+//! What is shared: the pinned toolchains, and the Cargo target directory of
+//! the device programs built on this machine directly (the engines' crates,
+//! which take many minutes to compile, are built once for both sides when
+//! their versions and toolchain agree; each side's own crates are compiled
+//! from its own path). Programs built in the Debian sid root are not shared:
+//! that build sees only the revision's own tree. The revision's xtask is
+//! compiled in a target directory of its own, never over the one this
 //! program runs from.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use edgebench_model::digest::sha256_hex;
 use edgebench_model::manifest::{MANIFEST_SCHEMA, Manifest};
 use edgebench_model::plan::RevisionSide;
 use xshell::{Shell, cmd};
 
 use crate::project;
 
-/// The directories below `target/` a revision's build shares with this one's.
-const SHARED: [&str; 4] = ["device", "device-sid", "device-sid-system", "toolchains"];
+/// The directories below `target/` a revision's build shares with this
+/// one's: not those the sid-root builds use, which see only the tree they
+/// build (a link out of it would lead nowhere there).
+const SHARED: [&str; 2] = ["device", "toolchains"];
+
+/// What this program's own start chose and a revision must choose for
+/// itself: the Rust toolchain (rustup's override, cargo's own paths).
+const NOT_PASSED_ON: [&str; 5] = ["RUSTUP_TOOLCHAIN", "CARGO", "RUSTC", "RUSTDOC", "CARGO_TARGET_DIR"];
 
 /// A revision resolved to its commit.
 pub struct Revision {
@@ -74,9 +86,11 @@ pub fn head_side(sh: &Shell, name: &str) -> Result<RevisionSide> {
     Ok(RevisionSide { dirty: !status.trim().is_empty(), ..head.side(name) })
 }
 
-/// Where a revision's tree is exported to.
-pub fn source_dir(revision: &Revision) -> PathBuf {
-    project::root().join("target").join("revisions").join(&revision.commit)
+/// Where a revision's tree is exported to: the machine's cache, per commit
+/// and per clone (its build links to the clone's shared directories).
+pub fn source_dir(revision: &Revision) -> Result<PathBuf> {
+    let clone = sha256_hex(project::root().as_os_str().as_encoded_bytes());
+    Ok(project::cache_dir()?.join("revisions").join(format!("{}-{}", revision.commit, &clone[..12])))
 }
 
 /// The revision's output for `target`, relative to that target's directory:
@@ -86,33 +100,37 @@ pub fn output_prefix(revision: &Revision, target: &str) -> String {
 }
 
 /// Exports `revision` (once: a commit's tree never changes) and runs its own
-/// build of `pipeline_text` for `target`; returns its manifest with every
-/// artifact's path relative to this target's directory.
-pub fn build(sh: &Shell, revision: &Revision, target: &str, pipeline_text: &str, quiet: bool) -> Result<Manifest> {
-    let src = source_dir(revision);
+/// build of the pipeline file `pipeline` (the head's, read by the
+/// revision's own pipeline reader and suite; paths in it stay relative to
+/// it) for `target`; returns its manifest with every artifact's path
+/// relative to this target's directory.
+pub fn build(sh: &Shell, revision: &Revision, target: &str, pipeline: &Path, quiet: bool) -> Result<Manifest> {
+    let src = source_dir(revision)?;
+    fs::create_dir_all(src.parent().expect("below the cache"))?;
+    // One export and build of a revision at a time (benches may run at once).
+    let lock = File::create(src.with_extension("lock"))?;
+    lock.lock().context("locking the revision's export")?;
     export(sh, revision, &src)?;
     share_builds(&src)?;
     let out = project::target_dir(target).join("revisions").join(revision.short());
     fs::create_dir_all(&out)?;
-    // The head's pipeline, as a file of its own: the revision reads it with
-    // its own pipeline reader and suite.
-    let pipeline = out.join("pipeline.yaml");
-    fs::write(&pipeline, pipeline_text)?;
+    let pipeline = std::path::absolute(pipeline)?;
     let xtask_target = project::root().join("target").join("revisions").join("xtask");
     if !quiet {
         eprintln!("building the base revision {} ({}) with its own build…", revision.short(), revision.subject);
     }
     let quiet_flag: &[&str] = if quiet { &["--quiet"] } else { &[] };
     let _dir = sh.push_dir(&src);
-    cmd!(
+    let mut build = cmd!(
         sh,
-        "cargo run --quiet --locked --package xtask -- build --pipeline {pipeline} --target {target} {quiet_flag...}"
+        "cargo run --quiet --locked --target-dir {xtask_target} --package xtask -- build --pipeline {pipeline} --target {target} {quiet_flag...}"
     )
     .env("EDGEBENCH_OUT_DIR", &out)
-    .env("CARGO_TARGET_DIR", &xtask_target)
-    .quiet()
-    .run()
-    .with_context(|| {
+    .quiet();
+    for name in NOT_PASSED_ON {
+        build = build.env_remove(name);
+    }
+    build.run().with_context(|| {
         format!(
             "the base revision {} could not build this pipeline for `{target}` (its own build, in {}); \
                  a base must know the pipeline's kernels, runtimes and keys, and the target",

@@ -14,6 +14,10 @@ use edgebench_model::plan::{Invocation, WORKDIR};
 use super::{CellContext, Options, Runtime};
 use crate::planning::suggestions;
 
+/// Programs whose workload is a container the engine starts, not their
+/// own child.
+const CONTAINER_CLIENTS: [&str; 4] = ["docker", "podman", "nerdctl", "ctr"];
+
 pub struct Command;
 
 const PLACEHOLDERS: &[(&str, ArtifactKind)] = &[
@@ -101,7 +105,11 @@ impl Runtime for Command {
             }
             argv.push(word);
         }
-        Ok(Invocation { argv, ..Default::default() })
+        // A container engine's client starts the workload elsewhere: what is
+        // counted on its processes is the client's.
+        let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or_default();
+        let workload_elsewhere = CONTAINER_CLIENTS.contains(&program);
+        Ok(Invocation { argv, workload_elsewhere, ..Default::default() })
     }
 
     fn probe(&self, _variant: &str, _simd: bool, options: &Options, _manifest: &Manifest) -> Option<Invocation> {

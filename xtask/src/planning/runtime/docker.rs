@@ -11,7 +11,7 @@ use edgebench_model::executor::ExecutorCommand;
 use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
-use super::{CellContext, Options, Runtime};
+use super::{CellContext, Options, Runtime, program_path};
 use crate::toolchain::images;
 use crate::toolchain::programs::{self, Program};
 
@@ -69,7 +69,7 @@ impl Runtime for Docker {
             module: kernel.path.clone(),
             args: Vec::new(),
         };
-        let mut argv = vec![programs::path(&programs::DOCKER)];
+        let mut argv = vec![program_path(cell.manifest, &programs::DOCKER)];
         argv.extend(command.to_args());
         Ok(Invocation { argv, executor_report: true, workload_elsewhere: true, ..Default::default() })
     }
@@ -79,7 +79,7 @@ impl Runtime for Docker {
         let rootfs = (variant == "debian").then(|| Self::rootfs(manifest).ok().map(|a| a.path.clone())).flatten();
         let image = Self::image(variant, manifest).ok().flatten();
         let command = ExecutorCommand::Probe { variant: variant.into(), simd: false, image, rootfs };
-        let mut argv = vec![programs::path(&programs::DOCKER)];
+        let mut argv = vec![program_path(manifest, &programs::DOCKER)];
         argv.extend(command.to_args());
         Some(Invocation { argv, ..Default::default() })
     }

@@ -129,6 +129,17 @@ pub fn names() -> impl Iterator<Item = &'static str> + Clone {
     ALL.iter().map(|r| r.name())
 }
 
+/// Where `program` is in the work directory: the path the manifest records
+/// (for the base side of a same-session A/B of two revisions, below that
+/// revision's directory), so each side runs its own build of it.
+pub fn program_path(manifest: &Manifest, program: &Program) -> String {
+    manifest
+        .artifacts
+        .iter()
+        .find(|a| a.kind == ArtifactKind::Program && a.name == program.binary)
+        .map_or_else(|| crate::toolchain::programs::path(program), |a| a.path.clone())
+}
+
 /// The standard invocation of an engine executor.
 pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &Artifact) -> Invocation {
     let command = edgebench_model::executor::ExecutorCommand::Run {
@@ -138,20 +149,20 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
         module: module.path.clone(),
         args: Vec::new(),
     };
-    let mut argv = vec![crate::toolchain::programs::path(program)];
+    let mut argv = vec![program_path(cell.manifest, program)];
     argv.extend(command.to_args());
     Invocation { argv, executor_report: true, ..Default::default() }
 }
 
 /// The standard probe of an engine executor for a variant (and SIMD).
-pub fn executor_probe(program: &Program, variant: &str, simd: bool) -> Invocation {
+pub fn executor_probe(program: &Program, manifest: &Manifest, variant: &str, simd: bool) -> Invocation {
     let command = edgebench_model::executor::ExecutorCommand::Probe {
         variant: variant.to_string(),
         simd,
         image: None,
         rootfs: None,
     };
-    let mut argv = vec![crate::toolchain::programs::path(program)];
+    let mut argv = vec![program_path(manifest, program)];
     argv.extend(command.to_args());
     Invocation { argv, ..Default::default() }
 }

@@ -47,7 +47,7 @@ impl Runtime for Wasmer {
 
     /// The LLVM executor checks on the device that its backend works there;
     /// a SIMD variant, that it compiles SIMD there.
-    fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
-        (variant == "llvm" || simd).then(|| executor_probe(self.programs(variant, simd)[0], variant, simd))
+    fn probe(&self, variant: &str, simd: bool, _options: &Options, manifest: &Manifest) -> Option<Invocation> {
+        (variant == "llvm" || simd).then(|| executor_probe(self.programs(variant, simd)[0], manifest, variant, simd))
     }
 }

@@ -45,7 +45,7 @@ impl Runtime for Wasmi {
     }
 
     /// A SIMD variant checks that its executor translates SIMD.
-    fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
-        simd.then(|| executor_probe(&programs::WASMI_SIMD, variant, simd))
+    fn probe(&self, variant: &str, simd: bool, _options: &Options, manifest: &Manifest) -> Option<Invocation> {
+        simd.then(|| executor_probe(&programs::WASMI_SIMD, manifest, variant, simd))
     }
 }

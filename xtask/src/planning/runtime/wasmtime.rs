@@ -52,8 +52,8 @@ impl Runtime for Wasmtime {
     /// any compile-at-start variant that it compiles SIMD there. (`aot`'s
     /// SIMD modules are compiled when they are built, by the target's own
     /// executor.)
-    fn probe(&self, variant: &str, simd: bool, _options: &Options, _manifest: &Manifest) -> Option<Invocation> {
+    fn probe(&self, variant: &str, simd: bool, _options: &Options, manifest: &Manifest) -> Option<Invocation> {
         let probed = matches!(variant, "winch" | "pulley") || (simd && variant != "aot");
-        probed.then(|| executor_probe(&programs::WASMTIME, variant, simd))
+        probed.then(|| executor_probe(&programs::WASMTIME, manifest, variant, simd))
     }
 }
