@@ -26,7 +26,7 @@ use crate::planning::suite;
 use crate::snapshot;
 use crate::snapshot::console;
 use crate::snapshot::provenance::{self, Stop, StopReason};
-use crate::toolchain::revision::{self, Revision};
+use crate::toolchain::revision::{self, Revision, Source};
 
 /// What a finished bench leaves behind, per target.
 pub struct Finished {
@@ -149,12 +149,8 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
     for (label, why) in &unavailable {
         eprintln!("{}: {label} cannot run here; its runs are recorded as unavailable: {why}", target.name);
     }
-    let base = match base_revision(args, resumed.as_ref().map(|(_, plan)| plan))? {
-        Some(revision) => {
-            let file = pipeline::locate(&args.pipeline)?;
-            let manifest = revision::build(&Shell::new()?, &revision, &target.name, &file, args.quiet || args.json)?;
-            Some((revision, manifest))
-        }
+    let sides = match base_revision(args, resumed.as_ref().map(|(_, plan)| plan))? {
+        Some(revision) => Some(build_sides(args, &target.name, revision)?),
         None => None,
     };
     let mut manifest = build::build(&Request::for_pipeline(&target, pipeline, &unavailable, args.quiet))?;
@@ -168,11 +164,14 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
         }
         None => {
             let seed = args.seed.or(pipeline.seed).unwrap_or_else(fresh_seed);
-            let plan = match &base {
-                Some((revision, base_manifest)) => sides::expand(
+            let plan = match &sides {
+                Some(built) => sides::expand(
                     pipeline,
-                    SidePlan { side: revision.side(sides::BASE), manifest: base_manifest },
-                    SidePlan { side: revision::head_side(&Shell::new()?, sides::HEAD)?, manifest: &manifest },
+                    SidePlan { side: built.base.side(sides::BASE), manifest: &built.base_manifest },
+                    SidePlan {
+                        side: revision::head_side(&Shell::new()?, sides::HEAD)?,
+                        manifest: &built.head_manifest,
+                    },
                     seed,
                     &unavailable,
                 )?,
@@ -182,14 +181,13 @@ fn prepare(args: &BenchArgs, pipeline: &Pipeline, target: Target, reconnect: Rec
             (dir, plan, false)
         }
     };
-    // One manifest for the device and the provenance: the head's, with the
-    // base side's files (below their own directory) beside its own.
-    let base_build = match &base {
-        Some((r, m)) => Some(provenance::BaseBuild::of(&revision::source_dir(r)?, m)),
-        None => None,
-    };
-    if let Some((_, base_manifest)) = base {
-        manifest.artifacts.extend(base_manifest.artifacts);
+    // One manifest for the device and the provenance: this tree's (its
+    // harness runs the plan), with each side's files (below their own
+    // directories) beside its own.
+    let base_build = sides.as_ref().map(|built| built.base_build.clone());
+    if let Some(built) = sides {
+        manifest.artifacts.extend(built.base_manifest.artifacts);
+        manifest.artifacts.extend(built.head_manifest.artifacts);
     }
     let deployed = session.deploy(&manifest, &run_dir, &plan)?;
     if !args.quiet && matches!(session, Session::Remote(_)) {
@@ -373,6 +371,25 @@ fn report(args: &BenchArgs, finished: &[Finished], total: Duration) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Both sides of a same-session A/B of two revisions, built the same way
+/// in the same place (see [`revision`]).
+struct BuiltSides {
+    base: Revision,
+    base_manifest: Manifest,
+    head_manifest: Manifest,
+    base_build: provenance::BaseBuild,
+}
+
+fn build_sides(args: &BenchArgs, target: &str, base: Revision) -> Result<BuiltSides> {
+    let (sh, quiet) = (Shell::new()?, args.quiet || args.json);
+    let file = pipeline::locate(&args.pipeline)?;
+    let base_manifest = revision::build(&sh, sides::BASE, Source::Commit(&base), target, &file, quiet)?;
+    // Read before the head's tree takes its place.
+    let base_build = provenance::BaseBuild::of(&revision::tree_dir()?, &base_manifest);
+    let head_manifest = revision::build(&sh, sides::HEAD, Source::WorkingTree, target, &file, quiet)?;
+    Ok(BuiltSides { base, base_manifest, head_manifest, base_build })
 }
 
 /// The revision of the base side, if the bench is a same-session A/B of

@@ -91,8 +91,8 @@ fn two_revisions_run_round_by_round_in_one_plan_and_compare_paired() {
     let short = &base[..12];
     let base_kernel = plan.cells.iter().find(|c| c.kernel == "gemm" && c.variant == "default@base").unwrap();
     let head_kernel = plan.cells.iter().find(|c| c.kernel == "gemm" && c.variant == "default@head").unwrap();
-    assert!(base_kernel.invocation.argv[0].starts_with(&format!("revisions/{short}/local/")), "{base_kernel:?}");
-    assert!(!head_kernel.invocation.argv[0].starts_with("revisions/"), "{head_kernel:?}");
+    assert!(base_kernel.invocation.argv[0].starts_with(&format!("revisions/base-{short}/local/")), "{base_kernel:?}");
+    assert!(head_kernel.invocation.argv[0].starts_with("revisions/head-worktree/local/"), "{head_kernel:?}");
     let hash_of = |path: &str| plan.files.iter().find(|f| f.path == path).map(|f| f.sha256.clone()).unwrap();
     assert_ne!(hash_of(&base_kernel.invocation.argv[0]), hash_of(&head_kernel.invocation.argv[0]));
     check_engine_cells_run_their_own_side(&plan, short);
@@ -134,8 +134,22 @@ fn check_engine_cells_run_their_own_side(plan: &Plan, short: &str) {
     let named: Vec<&String> =
         engine("aot@base").invocation.argv.iter().filter(|a| plan.files.iter().any(|f| &f.path == *a)).collect();
     assert!(named.len() >= 2, "the executor and the module: {:?}", engine("aot@base").invocation.argv);
-    assert!(named.iter().all(|a| a.starts_with(&format!("revisions/{short}/local/"))), "{named:?}");
-    assert!(engine("aot@head").invocation.argv.iter().all(|a| !a.starts_with("revisions/")));
+    assert!(named.iter().all(|a| a.starts_with(&format!("revisions/base-{short}/local/"))), "{named:?}");
+    let head_executor = &engine("aot@head").invocation.argv[0];
+    assert!(head_executor.starts_with("revisions/head-worktree/local/"), "{head_executor}");
+    // Built the same way at the same path, a program whose sources the
+    // sides share is the same file on both (when this tree has no changes
+    // of its own to them).
+    let unchanged = std::process::Command::new("git")
+        .args(["diff", "--quiet", "HEAD", "--", "crates/exec-wasmtime", "crates/model", "rust-toolchain.toml"])
+        .current_dir(root())
+        .status()
+        .unwrap()
+        .success();
+    if unchanged {
+        let sha = |path: &str| plan.files.iter().find(|f| f.path == path).map(|f| f.sha256.clone()).unwrap();
+        assert_eq!(sha(named[0]), sha(head_executor), "{} and {head_executor}", named[0]);
+    }
 }
 
 /// `compare --sides` pairs the two revisions' cells by round.
