@@ -125,10 +125,9 @@ pub fn build(
     };
     put(sh, &source, &tree)?;
     link_build_dirs(&tree, quiet)?;
+    // Kept from one bench to the next: its up-to-date stamps spare the
+    // kernels and images of an unchanged side a rebuild.
     let out = project::target_dir(target).join("revisions").join(&what);
-    if out.exists() {
-        fs::remove_dir_all(&out).with_context(|| format!("removing the earlier build {}", out.display()))?;
-    }
     fs::create_dir_all(&out)?;
     let pipeline = std::path::absolute(pipeline)?;
     let xtask_target = project::root().join("target").join("revisions").join("xtask");
