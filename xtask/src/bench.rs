@@ -71,6 +71,11 @@ pub fn run(args: &BenchArgs) -> Result<Vec<Finished>> {
         }
         targets.push(target::resolve(name)?);
     }
+    if !args.dry_run {
+        for target in &targets {
+            snapshot::check_writable(&target.name, &pipeline.name)?;
+        }
+    }
     let reconnect = ReconnectPolicy { give_up_after: Duration::from_secs(args.reconnect_for) };
 
     // One after another: builds share this machine's cores.

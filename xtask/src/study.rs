@@ -35,7 +35,7 @@ pub fn run(args: &StudyArgs) -> Result<()> {
     if args.check {
         if generated != text {
             bail!(
-                "{}: a generated table differs from what the snapshots give now{}; `cargo xtask study --write` rewrites them",
+                "{}: a generated table differs from what the snapshots give now{}; if the snapshots are as they should be, `cargo xtask study --write` rewrites the tables",
                 path.display(),
                 first_difference(&text, &generated)
             );
@@ -152,7 +152,24 @@ impl Snapshots {
 
     fn get(&mut self, dir: &str) -> Result<&Loaded> {
         if !self.loaded.contains_key(dir) {
+            // A citation names a snapshot of this results folder: no
+            // absolute path, no `..`, nothing reached through a link out.
+            let inside = Path::new(dir).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+            let outside = || {
+                anyhow::anyhow!(
+                    "`{dir}` is not a snapshot of {}: the write-up cites only its own snapshots",
+                    self.results.display()
+                )
+            };
+            if !inside {
+                return Err(outside());
+            }
             let path = self.results.join(dir);
+            let resolved =
+                path.canonicalize().with_context(|| format!("snapshot {dir} is not in {}", self.results.display()))?;
+            if !resolved.starts_with(self.results.canonicalize()?) {
+                return Err(outside());
+            }
             let (records, records_sha256) = snapshot::read_records(&path)?;
             let provenance = snapshot::read_provenance(&path)?;
             snapshot::records_match_plan(&path, &records, &provenance, "(the write-up cites whole snapshots only)")?;

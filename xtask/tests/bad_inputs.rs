@@ -110,6 +110,37 @@ fn every_bad_targets_file_is_refused_and_names_where_it_came_from() {
     assert_refused("missing targets file", &output, "/no/such/targets.yaml (named by EDGEBENCH_TARGETS)");
 }
 
+/// A results folder that cannot be written is found before the runs, not
+/// after them (when finished runs could no longer become a snapshot).
+#[test]
+fn an_unwritable_results_folder_is_refused_before_anything_runs() {
+    let valid = corpus().join("valid/never-run.yaml");
+    let output = xtask(&["bench", "--pipeline", valid.to_str().unwrap()])
+        .env("EDGEBENCH_RESULTS_DIR", "/proc/edgebench-results")
+        .output()
+        .unwrap();
+    assert_refused(
+        "unwritable results folder",
+        &output,
+        "/proc/edgebench-results/local/never-run, which cannot be written",
+    );
+}
+
+/// The write-up cites only snapshots of its own results folder.
+#[test]
+fn a_study_citing_a_snapshot_outside_the_results_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    let outside = root().join(SNAPSHOT);
+    for cited in [outside.to_str().unwrap().to_string(), format!("../../{}", outside.display())] {
+        let readme = format!("# x\n<!-- study: startup {cited} -->\n<!-- /study -->\n");
+        std::fs::write(results.join("README.md"), readme).unwrap();
+        let output = xtask(&["study", "--check"]).env("EDGEBENCH_RESULTS_DIR", &results).output().unwrap();
+        assert_refused(&cited, &output, "the write-up cites only its own snapshots");
+    }
+}
+
 #[test]
 fn every_bad_command_line_is_refused() {
     let text = std::fs::read_to_string(corpus().join("flags.txt")).unwrap();

@@ -59,6 +59,22 @@ pub fn results_root() -> PathBuf {
     }
 }
 
+/// Whether a snapshot of `pipeline` on `target` can be written, checked
+/// before the runs: a folder found read-only only after them would leave
+/// finished runs that never become a snapshot.
+pub fn check_writable(target: &str, pipeline: &str) -> Result<()> {
+    let dir = results_root().join(target).join(pipeline);
+    let probe = dir.join(format!(".write-check-{}", std::process::id()));
+    let written = fs::create_dir_all(&dir).and_then(|()| fs::write(&probe, b"")).and_then(|()| fs::remove_file(&probe));
+    written.with_context(|| {
+        format!(
+            "the snapshot will be written to {}, which cannot be written; fix that (or set EDGEBENCH_RESULTS_DIR \
+             to another folder) before the runs",
+            dir.display()
+        )
+    })
+}
+
 /// The newest snapshot directory in `dir` other than `except` (their
 /// names are UTC stamps, so the last in order is the newest).
 pub fn newest_in(dir: &Path, except: Option<&Path>) -> Result<Option<PathBuf>> {
