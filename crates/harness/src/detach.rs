@@ -35,6 +35,13 @@ pub fn start(run_dir: &Path, workdir: &Path) -> Result<Started, String> {
     if !plan.is_file() {
         return Err(format!("{}: no plan here; deploy it first", plan.display()));
     }
+    // Read here, not only by the detached run: a plan cut short or damaged
+    // is said now, not found later in its log.
+    let text = fs::read_to_string(&plan).map_err(|e| format!("{}: {e}", plan.display()))?;
+    let parsed: edgebench_model::plan::Plan = serde_json::from_str(&text).map_err(|e| {
+        format!("{}:{}:{}: not a valid plan: {e}; deploy it again", plan.display(), e.line(), e.column())
+    })?;
+    parsed.validate().map_err(|e| format!("{}: {e}", plan.display()))?;
     remove_if_present(&at(STATUS_FILE))?;
     let append = |path: PathBuf| {
         OpenOptions::new().create(true).append(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))
@@ -222,6 +229,15 @@ mod tests {
         assert_eq!(out, b"2\n");
         write_status(&dir.path().join(STATUS_FILE), 1).unwrap();
         assert_eq!(follow(dir.path(), From::End, &mut Vec::new()).unwrap(), follow_exit::FAILED);
+    }
+
+    #[test]
+    fn a_plan_cut_short_is_refused_before_anything_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(PLAN_FILE), "{\"schema\": 2, \"id\": \"abc\", \"pipe").unwrap();
+        let err = start(dir.path(), dir.path()).unwrap_err();
+        assert!(err.contains("not a valid plan") && err.contains("deploy it again"), "{err}");
+        assert!(!dir.path().join(PID_FILE).exists(), "nothing was started");
     }
 
     #[test]
