@@ -105,7 +105,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     let started = Instant::now();
     let sh = Shell::new()?;
     let target_dir = project::target_dir(&req.target.name);
-    fs::create_dir_all(&target_dir)?;
+    crate::project::make_dir(&target_dir)?;
     // One build per target at a time (tests and users may start several).
     let lock = File::create(target_dir.join(".build.lock"))?;
     lock.lock().context("locking the target directory")?;
@@ -308,7 +308,7 @@ fn precompile_wasmtime(
         return Ok(out_rel);
     }
     up_to_date::clear(&out);
-    fs::create_dir_all(out.parent().expect("has a parent"))?;
+    crate::project::make_dir(out.parent().expect("has a parent"))?;
     let command = ExecutorCommand::Precompile {
         variant: "aot".into(),
         target: triple.map(String::from),

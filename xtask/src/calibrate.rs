@@ -196,6 +196,6 @@ fn fresh_dir(parent: &Path) -> Result<PathBuf> {
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    std::fs::create_dir_all(&dir)?;
+    crate::project::make_dir(&dir)?;
     Ok(dir)
 }

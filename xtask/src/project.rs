@@ -46,6 +46,13 @@ pub fn cache_dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".cache/edgebench"))
 }
 
+/// `fs::create_dir_all` whose error names the directory (a bare `File
+/// exists` says nothing of which).
+pub fn make_dir(path: impl AsRef<Path>) -> anyhow::Result<()> {
+    let path = path.as_ref();
+    std::fs::create_dir_all(path).map_err(|e| anyhow::anyhow!("creating the directory {}: {e}", path.display()))
+}
+
 pub fn kernels_dir() -> PathBuf {
     root().join("kernels")
 }

@@ -113,7 +113,7 @@ pub fn boot(sh: &Shell, target: &str, spec: &MachineSpec, quiet: bool) -> Result
     // as root, install) what booting needs every time.
     crate::toolchain::apt::ensure(sh, guest::BOOT_TOOLS)?;
     let dir = dir(target);
-    fs::create_dir_all(&dir)?;
+    crate::project::make_dir(&dir)?;
     let disk = disk(sh, &dir, &files)?;
     let port = free_port()?;
     write_ssh_config(target, &files, port)?;

@@ -244,7 +244,7 @@ pub fn render(
             plot_dir.display()
         );
     }
-    fs::create_dir_all(&plot_dir)?;
+    crate::project::make_dir(&plot_dir)?;
     for (name, svg) in &plots {
         write_atomically(&plot_dir.join(name), svg.as_bytes())?;
     }

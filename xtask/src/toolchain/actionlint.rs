@@ -43,7 +43,7 @@ const TOOLS: &[Tool] =
 pub fn ensure(sh: &Shell, quiet: bool) -> Result<PathBuf> {
     {
         // Tests lint in parallel: one apt-get at a time.
-        std::fs::create_dir_all(project::toolchains_dir())?;
+        crate::project::make_dir(project::toolchains_dir())?;
         let lock = std::fs::File::create(project::toolchains_dir().join(".actionlint-tools.lock"))?;
         lock.lock().context("locking the toolchains directory")?;
         apt::ensure(sh, TOOLS)?;
@@ -81,7 +81,7 @@ fn lint(sh: &Shell, root: &Path) -> Result<()> {
         let (tagged, problems) = by_tag(&text);
         unpinned.extend(problems.into_iter().map(|p| format!("{}:{p}", rel.display())));
         let copy = view.0.join(&rel);
-        std::fs::create_dir_all(copy.parent().context("a workflow has a directory")?)?;
+        crate::project::make_dir(copy.parent().context("a workflow has a directory")?)?;
         std::fs::write(&copy, tagged)?;
         relative.push(rel);
     }

@@ -172,7 +172,7 @@ pub fn install(
     quiet: bool,
 ) -> Result<Vec<CompilerInfo>> {
     let bin = target_dir.join("bin");
-    fs::create_dir_all(&bin)?;
+    crate::project::make_dir(&bin)?;
     let mut compilers = Vec::new();
     for built in build(sh, arch, programs, quiet)? {
         for p in &built.programs {

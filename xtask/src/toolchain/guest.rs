@@ -163,12 +163,12 @@ pub fn ensure(sh: &Shell, arch: Arch, quiet: bool) -> Result<GuestFiles> {
     }
     apt::ensure(sh, TOOLS)?;
     binfmt::ensure(sh, arch)?;
-    fs::create_dir_all(dir.parent().expect("in the cache"))?;
+    crate::project::make_dir(dir.parent().expect("in the cache"))?;
     let partial = dir.with_extension("partial");
     if partial.exists() {
         fs::remove_dir_all(&partial).with_context(|| format!("removing {}", partial.display()))?;
     }
-    fs::create_dir_all(&partial)?;
+    crate::project::make_dir(&partial)?;
     if !quiet {
         eprintln!("making the emulated machine's disk image (Debian {SUITE} {arch}; once, about 5 minutes)…");
     }
@@ -254,7 +254,7 @@ fn write_files(root: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     for (path, mode, text) in FILES {
         let file = root.join(path);
-        fs::create_dir_all(file.parent().expect("a file in a directory"))?;
+        crate::project::make_dir(file.parent().expect("a file in a directory"))?;
         fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
         fs::set_permissions(&file, fs::Permissions::from_mode(*mode))?;
     }
@@ -269,13 +269,14 @@ fn configure(root: &Path) -> Result<()> {
     for unit in MASKED {
         let link = systemd.join(unit);
         let _ = fs::remove_file(&link);
-        std::os::unix::fs::symlink("/dev/null", &link)?;
+        std::os::unix::fs::symlink("/dev/null", &link).with_context(|| format!("linking {}", link.display()))?;
     }
     for (dir, unit) in ENABLED {
-        fs::create_dir_all(systemd.join(dir))?;
+        crate::project::make_dir(systemd.join(dir))?;
         let link = systemd.join(dir).join(unit);
         let _ = fs::remove_file(&link);
-        std::os::unix::fs::symlink(format!("/lib/systemd/system/{unit}"), &link)?;
+        std::os::unix::fs::symlink(format!("/lib/systemd/system/{unit}"), &link)
+            .with_context(|| format!("linking {}", link.display()))?;
     }
     Ok(())
 }
@@ -286,7 +287,7 @@ fn keys(sh: &Shell, root: &Path, out: &Path) -> Result<()> {
     let client = out.join("id_ed25519");
     cmd!(sh, "ssh-keygen -q -t ed25519 -N '' -C edgebench -f {client}").quiet().run()?;
     let ssh_dir = root.join("root/.ssh");
-    fs::create_dir_all(&ssh_dir)?;
+    crate::project::make_dir(&ssh_dir)?;
     fs::copy(client.with_extension("pub"), ssh_dir.join("authorized_keys"))?;
     for entry in fs::read_dir(root.join("etc/ssh"))?.flatten() {
         if entry.file_name().to_string_lossy().starts_with("ssh_host_") {

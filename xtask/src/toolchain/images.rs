@@ -63,7 +63,7 @@ pub fn debian_rootfs(sh: &Shell, target_arch: Arch, target_dir: &Path, quiet: bo
         eprintln!("building the Debian {DEBIAN_SUITE} minbase root filesystem with mmdebstrap ({mirror})…");
     }
     up_to_date::clear(&out);
-    fs::create_dir_all(out.parent().expect("has a parent"))?;
+    crate::project::make_dir(out.parent().expect("has a parent"))?;
     // mmdebstrap picks the format from the name: the partial file is a `.tar` too.
     let partial = out.with_file_name(format!(".partial-{DEBIAN_ROOTFS}-{arch}.tar"));
     // mmdebstrap leaves out apt's downloaded packages and index files: they

@@ -239,7 +239,7 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
         return Ok(built(false));
     }
 
-    fs::create_dir_all(out.parent().expect("output has a parent"))?;
+    crate::project::make_dir(out.parent().expect("output has a parent"))?;
     up_to_date::clear(&out);
     let _dir = sh.push_dir(&job.dir);
     let partial = up_to_date::with_suffix(&out, ".partial");

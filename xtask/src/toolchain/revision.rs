@@ -113,7 +113,7 @@ pub fn build(
     quiet: bool,
 ) -> Result<Manifest> {
     let tree = tree_dir()?;
-    fs::create_dir_all(tree.parent().expect("below the cache"))?;
+    crate::project::make_dir(tree.parent().expect("below the cache"))?;
     // One side's build at a time in the one tree (benches may run at once).
     let lock = File::create(tree.with_extension("lock"))?;
     lock.lock().context("locking the tree the sides are built in")?;
@@ -128,7 +128,7 @@ pub fn build(
     // Kept from one bench to the next: its up-to-date stamps spare the
     // kernels and images of an unchanged side a rebuild.
     let out = project::target_dir(target).join("revisions").join(&what);
-    fs::create_dir_all(&out)?;
+    crate::project::make_dir(&out)?;
     let pipeline = std::path::absolute(pipeline)?;
     let xtask_target = project::root().join("target").join("revisions").join("xtask");
     if !quiet {
@@ -184,7 +184,7 @@ fn read_manifest(out: &Path, target: &str, prefix: &str) -> Result<Manifest> {
 /// Empties the tree (all but its `target/`) and puts the side's files there,
 /// every one as new as now (`tar -m`).
 fn put(sh: &Shell, source: &Source<'_>, tree: &Path) -> Result<()> {
-    fs::create_dir_all(tree)?;
+    crate::project::make_dir(tree)?;
     for entry in fs::read_dir(tree)? {
         let entry = entry?;
         if entry.file_name() == "target" {
@@ -232,15 +232,15 @@ fn link_build_dirs(tree: &Path, quiet: bool) -> Result<()> {
         }
         let partial = device.with_extension("partial");
         let _ = fs::remove_dir_all(&partial);
-        fs::create_dir_all(device.parent().expect("below target"))?;
+        crate::project::make_dir(device.parent().expect("below target"))?;
         let (sh, from) = (Shell::new()?, ours.join("device"));
         cmd!(sh, "cp -a {from} {partial}").quiet().run().context("copying target/device")?;
         fs::rename(&partial, &device)?;
     }
-    fs::create_dir_all(&device)?;
-    fs::create_dir_all(ours.join("toolchains"))?;
+    crate::project::make_dir(&device)?;
+    crate::project::make_dir(ours.join("toolchains"))?;
     let theirs = tree.join("target");
-    fs::create_dir_all(&theirs)?;
+    crate::project::make_dir(&theirs)?;
     for (name, to) in [("toolchains", ours.join("toolchains")), ("device", device)] {
         let link = theirs.join(name);
         if fs::read_link(&link).is_ok_and(|at| at == to) {

@@ -55,12 +55,13 @@ pub fn install_needs(sh: &Shell, root: &Path, binary: &str, needs: &SystemNeeds)
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
     }
-    fs::create_dir_all(&dir)?;
+    crate::project::make_dir(&dir)?;
     for lib in needs.static_libs {
         let archive = format!("lib{lib}.a");
         let found = find_archive(root, &archive)
             .with_context(|| format!("no static {archive} in the sid root after installing {}", needs.what))?;
-        std::os::unix::fs::symlink(&found, dir.join(&archive))?;
+        let link = dir.join(&archive);
+        std::os::unix::fs::symlink(&found, &link).with_context(|| format!("linking {}", link.display()))?;
     }
     for lib in needs.unused_libs {
         fs::write(dir.join(format!("lib{lib}.a")), "!<arch>\n")?;

