@@ -298,7 +298,7 @@ fn pipeline_errors_name_the_file_line_column_and_the_closest_valid_name() {
         ("runtime", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmtme\nrepetitions: 1\ntimeout_s: 1\n".into(), "runtime:4:14: unknown runtime `wasmtme`; did you mean `wasmtime`?"),
         ("variant", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: wasmer\n    variants: [singlpass]\nrepetitions: 1\ntimeout_s: 1\n".into(), "variant:5:16: unknown variant of `wasmer` `singlpass`; did you mean `singlepass`?"),
         ("field", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitons: 1\ntimeout_s: 1\n"), "field:5:1: unknown field `repetitons`; did you mean `repetitions`?"),
-        ("type", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: many\ntimeout_s: 1\n"), "type:5:14: `repetitions` must be a whole number from 0 to 4294967295, not `many`"),
+        ("type", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: many\ntimeout_s: 1\n"), "type:5:14: `repetitions` must be a whole number from 1 to 100000, not `many`"),
         ("zero", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: 0\ntimeout_s: 1\n"), "zero:5:14: `repetitions` must be at least 1"),
         ("baseline", format!("kernels: [gemm]\ndatasets: [mini]\n{RUNTIMES}repetitions: 1\ntimeout_s: 1\nbaseline: wasmtime\n"), "baseline:7:11: unknown baseline `wasmtime`"),
         ("template", "kernels: [gemm]\ndatasets: [mini]\nruntimes:\n  - runtime: command\n    variants: [cli]\nrepetitions: 1\ntimeout_s: 1\n".into(), "template:5:16: the `command` runtime needs a `template`"),

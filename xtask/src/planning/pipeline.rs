@@ -87,6 +87,8 @@ const MAX_REPETITIONS: u32 = 100_000;
 const MIN_ADAPTIVE_REPETITIONS: u32 = 6;
 /// CPU numbers above this are not CPUs (Linux's `cpu_set_t` holds 1 024).
 const MAX_CPU: u64 = 1024;
+/// A memory cap above 4 TiB caps nothing a device has.
+const MAX_MEMORY_LIMIT_MIB: u64 = 4 << 20;
 /// Unmeasured runs per cell, at most.
 const MAX_WARMUPS: u32 = 1_000;
 /// Runs in one plan, at most (every run is a record, a line of progress and
@@ -580,12 +582,11 @@ impl Check<'_> {
     /// `memory_limit_mib` in bytes.
     fn memory_limit(&self, mib: Option<&Spanned<u64>>) -> Result<Option<u64>> {
         match mib {
-            Some(m) if m.value == 0 => Err(self.err(m.referenced, "`memory_limit_mib` must be at least 1")),
-            Some(m) => m
-                .value
-                .checked_mul(1 << 20)
-                .map(Some)
-                .ok_or_else(|| self.err(m.referenced, "`memory_limit_mib` is too large")),
+            Some(m) if !(1..=MAX_MEMORY_LIMIT_MIB).contains(&m.value) => Err(self.err(
+                m.referenced,
+                format!("`memory_limit_mib` must be from 1 to {MAX_MEMORY_LIMIT_MIB} (4 TiB), not {}", m.value),
+            )),
+            Some(m) => Ok(Some(m.value << 20)),
             None => Ok(None),
         }
     }

@@ -200,6 +200,11 @@ fn message(raw: &str, text: &str, at: Location) -> String {
         return format!("missing key {name}, which is required");
     }
     match plain {
+        "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" | "invalid usize"
+            if let Some(range) = key_at(text, at).as_deref().and_then(field_range) =>
+        {
+            format!("{key} must be a whole number from {range}{value}")
+        }
         "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" | "invalid usize" => {
             let max = match plain {
                 "invalid u8" => u64::from(u8::MAX),
@@ -217,6 +222,20 @@ fn message(raw: &str, text: &str, at: Location) -> String {
         // A syntax error: the parser's words, and the likeliest cause.
         _ => plain.to_string() + &unclosed_before(text, at),
     }
+}
+
+/// The range a whole-number key of a pipeline or targets file takes, where
+/// it is narrower than its type's (the validators check the same bounds).
+fn field_range(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "repetitions" | "max_repetitions" => "1 to 100000",
+        "warmups" => "0 to 1000",
+        "cpus" => "0 to 1023",
+        "memory_limit_mib" => "1 to 4194304",
+        "cores" => "1 to 8",
+        "memory_mib" => "512 to 16384",
+        _ => return None,
+    })
 }
 
 /// A hint for the commonest cause of a confusing syntax error: a `[` or `{`
