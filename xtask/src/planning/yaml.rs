@@ -295,11 +295,11 @@ mod tests {
         let cases = [
             (
                 "repetitions: many\ntimeout_s: 1\nkernels: [a]\n",
-                "p.yaml:1:14: `repetitions` must be a whole number from 0 to 4294967295, not `many`",
+                "p.yaml:1:14: `repetitions` must be a whole number from 1 to 100000, not `many`",
             ),
             (
                 "repetitions: -3\ntimeout_s: 1\nkernels: [a]\n",
-                "p.yaml:1:14: `repetitions` must be a whole number from 0 to 4294967295, not `-3`",
+                "p.yaml:1:14: `repetitions` must be a whole number from 1 to 100000, not `-3`",
             ),
             (
                 "repetitions: 1\nrepetitions: 2\ntimeout_s: 1\nkernels: [a]\n",
