@@ -14,7 +14,8 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use edgebench_model::plan::{Order, side_variant, split_side};
+use edgebench_model::plan::{Order, Plan, side_variant, split_side};
+use edgebench_model::rundir::PLAN_FILE;
 use edgebench_stats::analysis::{CellKey, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS};
 use edgebench_stats::compare::{Comparison, Detection, Pairing, Role, default_primary, detection, unable_to_detect};
 use edgebench_stats::resample::DEFAULT_SEED;
@@ -42,8 +43,9 @@ pub enum Gate {
 
 /// What was compared with what.
 enum Subject {
-    /// Two sides of one snapshot: runtime variant (or kernel) `a` against `b`.
-    Sides { snapshot: PathBuf, a: String, b: String },
+    /// Two sides of one snapshot: runtime variant (or kernel) `a` against
+    /// `b`; for two revisions, which of their built files are the same.
+    Sides { snapshot: PathBuf, a: String, b: String, built: Option<String> },
     /// Two snapshots.
     Sessions { old: PathBuf, new: PathBuf },
 }
@@ -134,7 +136,8 @@ fn sides(args: &CompareArgs) -> Result<(Subject, Samples, Samples, Pairing, Opti
         // Both sides' cells are named as the new side's, so that they meet.
         let old = side.cells_of(a, b)?;
         let new = side.cells_of(b, b)?;
-        let subject = Subject::Sides { snapshot: args.old.clone(), a: a.clone(), b: b.clone() };
+        let built = built_files(&args.old);
+        let subject = Subject::Sides { snapshot: args.old.clone(), a: a.clone(), b: b.clone(), built };
         return Ok((subject, old, new, Pairing::ByRound, None));
     }
     let old = Side::read(&args.old)?;
@@ -157,6 +160,35 @@ fn sides(args: &CompareArgs) -> Result<(Subject, Samples, Samples, Pairing, Opti
         )
     });
     Ok((subject, old.samples, new.samples, Pairing::Independent, note))
+}
+
+/// For a same-session A/B of two revisions: how many of the files the two
+/// sides' builds made (programs, kernels, modules) are the same file on
+/// both, and which differ — what the change touched.
+fn built_files(snapshot: &Path) -> Option<String> {
+    let plan: Plan = serde_json::from_str(&std::fs::read_to_string(snapshot.join(PLAN_FILE)).ok()?).ok()?;
+    if plan.sides.is_empty() {
+        return None;
+    }
+    // `revisions/<side>-<what>/<target>/<file>`: each file by side.
+    let mut files: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for f in &plan.files {
+        let mut parts = f.path.strip_prefix("revisions/")?.splitn(3, '/');
+        let (side_dir, _target, file) = (parts.next()?, parts.next()?, parts.next()?);
+        let side = side_dir.split('-').next()?;
+        files.entry(file).or_default().insert(side, &f.sha256);
+    }
+    let both: Vec<(&str, bool)> = files
+        .iter()
+        .filter(|(_, by_side)| by_side.len() == 2)
+        .map(|(file, by_side)| (*file, by_side.values().collect::<BTreeSet<_>>().len() == 1))
+        .collect();
+    let same = both.iter().filter(|(_, same)| *same).count();
+    let differ: Vec<&str> = both.iter().filter(|(_, same)| !same).map(|(f, _)| *f).collect();
+    Some(match differ.as_slice() {
+        [] => format!("built: all {same} files the two sides' builds made are the same on both"),
+        _ => format!("built: {same} files the same on both sides; different: {}", differ.join(", ")),
+    })
 }
 
 fn same_directory(a: &Path, b: &Path) -> bool {
@@ -249,7 +281,7 @@ impl Side {
 impl Subject {
     fn describe(&self) -> String {
         match self {
-            Subject::Sides { snapshot, a, b } => format!("`{a}` and `{b}` of {}", snapshot.display()),
+            Subject::Sides { snapshot, a, b, .. } => format!("`{a}` and `{b}` of {}", snapshot.display()),
             Subject::Sessions { old, new } => format!("{} and {}", old.display(), new.display()),
         }
     }
@@ -313,8 +345,9 @@ impl Report<'_> {
 
     fn subject(&self) -> String {
         match &self.subject {
-            Subject::Sides { snapshot, a, b } => {
-                format!("snapshot: {}\nsides: {a} (old) against {b} (new)", snapshot.display())
+            Subject::Sides { snapshot, a, b, built } => {
+                let built = built.as_ref().map(|b| format!("\n{b}")).unwrap_or_default();
+                format!("snapshot: {}\nsides: {a} (old) against {b} (new){built}", snapshot.display())
             }
             Subject::Sessions { old, new } => format!("old: {}\nnew: {}", old.display(), new.display()),
         }
@@ -521,7 +554,9 @@ impl Report<'_> {
 
     fn json(&self) -> Result<String> {
         let subject = match &self.subject {
-            Subject::Sides { snapshot, a, b } => serde_json::json!({ "snapshot": snapshot, "sides": [a, b] }),
+            Subject::Sides { snapshot, a, b, built } => {
+                serde_json::json!({ "snapshot": snapshot, "sides": [a, b], "built": built })
+            }
             Subject::Sessions { old, new } => serde_json::json!({ "old": old, "new": new }),
         };
         let counts: BTreeMap<&str, usize> =

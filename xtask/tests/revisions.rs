@@ -164,6 +164,10 @@ fn check_paired_comparison(snapshot: &std::path::Path) {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["compared"]["sides"], serde_json::json!(["head", "base"]), "{report:#}");
     assert_eq!(report["pairing"], "by_round", "{report:#}");
+    // It says what the change touched: gemm's builds, not the start-up kernel's.
+    let built = report["compared"]["built"].as_str().unwrap_or_default();
+    assert!(built.contains("different: ") && built.contains("kernels/native/gemm.small"), "{built}");
+    assert!(!built.contains("kernels/native/startup"), "{built}");
     let gemm = report["changes"]
         .as_array()
         .unwrap()
