@@ -24,6 +24,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// Derive a snapshot's summary, report and plots again from its records, optionally against another baseline.
     Reanalyse(ReanalyseArgs),
+    /// A snapshot's figures for other tools: Bencher's metric format, github-action-benchmark, hyperfine's JSON.
+    Export(ExportArgs),
     /// The write-up's tables (results/README.md), generated from the snapshots they cite.
     Study(StudyArgs),
     /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
@@ -198,6 +200,30 @@ pub struct CompareArgs {
     /// How to print the comparison.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The snapshot directory (results/<target>/<pipeline>/<timestamp>).
+    pub snapshot: std::path::PathBuf,
+    /// The format: bencher (Bencher's metric format, BMF JSON), github-action-benchmark (its
+    /// customSmallerIsBetter JSON) or hyperfine (the shape of `hyperfine --export-json`, wall times).
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Only these metrics (default: every metric the snapshot has; hyperfine's shape is wall time only).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// A format of continuous-benchmarking tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Bencher,
+    GithubActionBenchmark,
+    Hyperfine,
 }
 
 /// An output format for people (text, Markdown) or other tools (JSON).

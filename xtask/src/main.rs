@@ -9,6 +9,7 @@ mod build;
 mod calibrate;
 mod compare;
 mod doctor;
+mod export;
 mod reanalyse;
 mod study;
 mod test;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         }),
         flags::Command::Doctor(args) => doctor::run(&args).map(|()| ExitCode::SUCCESS),
         flags::Command::Reanalyse(args) => reanalyse::run(&args).map(|()| ExitCode::SUCCESS),
+        flags::Command::Export(args) => export::run(&args).map(|()| ExitCode::SUCCESS),
         flags::Command::Study(args) => study::run(&args).map(|()| ExitCode::SUCCESS),
         flags::Command::Test(args) => test::run(&args).map(|()| ExitCode::SUCCESS),
     };

@@ -10,6 +10,7 @@ pub mod console;
 pub mod detectable;
 pub mod exports;
 pub mod footprint;
+pub mod formats;
 pub mod plot;
 pub mod provenance;
 pub mod report;
