@@ -57,6 +57,16 @@ struct Report<'a> {
     comparison: Comparison,
     /// Cells with verified runs on the old side only.
     lost: Vec<String>,
+    /// Cells with verified runs on the new side only: not compared, and
+    /// not a regression (a kernel or runtime the old side could not run).
+    gained: Vec<String>,
+}
+
+/// Of one plan: the cells verified on the old side only (lost), and on the
+/// new side only (gained).
+fn one_sided(old: &Samples, new: &Samples) -> (Vec<String>, Vec<String>) {
+    let only = |a: &Samples, b: &Samples| a.keys().filter(|k| !b.contains_key(*k)).map(CellKey::label).collect();
+    (only(old, new), only(new, old))
 }
 
 pub fn run(args: &CompareArgs) -> Result<Gate> {
@@ -67,11 +77,7 @@ pub fn run(args: &CompareArgs) -> Result<Gate> {
     // new one (every run failed, or its checksum was wrong) is the worst
     // regression there is; of two different pipelines, it may just not be
     // in the new one.
-    let lost: Vec<String> = if note.is_none() {
-        old.keys().filter(|k| !new.contains_key(*k)).map(CellKey::label).collect()
-    } else {
-        Vec::new()
-    };
+    let (lost, gained) = if note.is_none() { one_sided(&old, &new) } else { (Vec::new(), Vec::new()) };
     if let Some(note) = note {
         eprintln!("{note}");
     }
@@ -88,7 +94,7 @@ pub fn run(args: &CompareArgs) -> Result<Gate> {
     if comparison.changes.is_empty() {
         bail!("{} have no cell and metric in common", subject.describe());
     }
-    let report = Report { args, subject, comparison, lost };
+    let report = Report { args, subject, comparison, lost, gained };
     let text = match args.format {
         Format::Text => report.text(),
         Format::Markdown => report.markdown(),
@@ -469,6 +475,17 @@ impl Report<'_> {
         })
     }
 
+    /// The cells verified on the new side only, which nothing was compared with.
+    fn gained_cells(&self) -> Option<String> {
+        (!self.gained.is_empty()).then(|| {
+            format!(
+                "NEW: {} cell(s) have verified runs on the new side only, so nothing was compared for them (the old side could not run them, or every run of it failed): {}",
+                self.gained.len(),
+                self.gained.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
     /// The primary cells that could not have shown a change of `--detect`.
     fn blind_cells(&self) -> String {
         let blind = unable_to_detect(self.changes(), self.args.detect);
@@ -498,8 +515,8 @@ impl Report<'_> {
             self.detectable(),
             self.blind_cells()
         );
-        if let Some(lost) = self.lost_cells() {
-            let _ = writeln!(out, "{lost}");
+        for line in self.lost_cells().into_iter().chain(self.gained_cells()) {
+            let _ = writeln!(out, "{line}");
         }
         out.push('\n');
         let _ = writeln!(
@@ -530,7 +547,7 @@ impl Report<'_> {
         }
         let lines =
             [self.pairing(), self.rule(), self.detectable(), self.blind_cells(), self.totals(), self.by_metric_line()];
-        for line in lines.into_iter().chain(self.lost_cells()) {
+        for line in lines.into_iter().chain(self.lost_cells()).chain(self.gained_cells()) {
             let _ = writeln!(out, "- {line}");
         }
         out.push_str(
@@ -577,6 +594,7 @@ impl Report<'_> {
             "detectable": self.detectable(),
             "unable_to_detect": unable_to_detect(self.changes(), self.args.detect).len(),
             "lost": self.lost,
+            "gained": self.gained,
             "gate": match self.gate() {
                 Gate::Pass => "pass",
                 Gate::Regression => "regression",
@@ -643,4 +661,33 @@ fn latest_sibling(dir: &Path) -> Result<PathBuf> {
     let parent = dir.parent().context("a snapshot directory has a parent")?;
     snapshot::newest_in(parent, Some(dir))?
         .with_context(|| format!("no other snapshot in {} to compare with; name two", parent.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgebench_model::Dataset;
+
+    fn cells(variants: &[&str]) -> Samples {
+        variants
+            .iter()
+            .map(|v| {
+                let key = CellKey {
+                    kernel: "gemm".into(),
+                    dataset: Dataset::Small,
+                    runtime: "native".into(),
+                    variant: (*v).into(),
+                };
+                (key, BTreeMap::from([("wall_ms".to_string(), vec![(0, 1.0)])]))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cells_verified_on_one_side_only_are_named_lost_or_gained() {
+        let (lost, gained) = one_sided(&cells(&["a", "b"]), &cells(&["b", "c"]));
+        assert_eq!(lost, ["gemm/small/native/a"]);
+        assert_eq!(gained, ["gemm/small/native/c"]);
+        assert_eq!(one_sided(&cells(&["a"]), &cells(&["a"])), (Vec::new(), Vec::new()));
+    }
 }
