@@ -543,4 +543,6 @@ fn cpus_pin_every_measured_run_and_the_environment_is_reported() {
     let err =
         xtask_err(&["bench", "--quiet", "--pipeline", pipeline(dir.path(), "missing", &missing).to_str().unwrap()]);
     assert!(err.contains("CPU 1000, which this device does not offer"), "{err}");
+    // It would fail the same way resumed: the cause first.
+    assert!(err.contains("Fix the cause it names, then run the bench again with --resume"), "{err}");
 }

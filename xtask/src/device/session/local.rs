@@ -40,7 +40,13 @@ impl Local {
         }
         let status = child.wait()?;
         if !status.success() {
-            bail!("the harness failed ({status}); its message is above. Run the bench again with --resume to resume.");
+            // Killed, it resumes as it was; failed, it fails again until its
+            // cause (said above) is fixed.
+            let next = match status.code() {
+                None => "Run the bench again with --resume to continue where it stopped.",
+                Some(_) => "Fix the cause it names, then run the bench again with --resume.",
+            };
+            bail!("the harness failed ({status}); its message is above. {next}");
         }
         Ok(())
     }
