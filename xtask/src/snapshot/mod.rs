@@ -113,7 +113,15 @@ pub fn write(
     write_atomically(&dir.join(RECORDS_FILE), raw.as_bytes())?;
     write_atomically(&dir.join(PLAN_FILE), (serde_json::to_string_pretty(plan)? + "\n").as_bytes())?;
     write_atomically(&dir.join(PROVENANCE_FILE), (serde_json::to_string_pretty(provenance)? + "\n").as_bytes())?;
-    render(&dir, records, &sha256_hex(raw.as_bytes()), analysis, provenance)?;
+    // The raw files are the snapshot; everything else derives from them.
+    render(&dir, records, &sha256_hex(raw.as_bytes()), analysis, provenance).with_context(|| {
+        format!(
+            "{} holds the records, plan and provenance, but its derived files could not all be written; once the \
+             cause is fixed (a full disk?), `cargo xtask reanalyse {}` completes it",
+            dir.display(),
+            dir.display()
+        )
+    })?;
     Ok(dir)
 }
 
