@@ -466,24 +466,20 @@ impl Report<'_> {
     /// The cells that ran on the old side and have no verified run on the
     /// new one.
     fn lost_cells(&self) -> Option<String> {
-        (!self.lost.is_empty()).then(|| {
-            format!(
-                "LOST: {} cell(s) have verified runs on the old side and none on the new one (every run failed, or its checksum was wrong): {}",
-                self.lost.len(),
-                self.lost.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-            )
-        })
+        named_cells(
+            "LOST",
+            "have verified runs on the old side and none on the new one (every run failed, or its checksum was wrong)",
+            &self.lost,
+        )
     }
 
     /// The cells verified on the new side only, which nothing was compared with.
     fn gained_cells(&self) -> Option<String> {
-        (!self.gained.is_empty()).then(|| {
-            format!(
-                "NEW: {} cell(s) have verified runs on the new side only, so nothing was compared for them (the old side could not run them, or every run of it failed): {}",
-                self.gained.len(),
-                self.gained.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-            )
-        })
+        named_cells(
+            "NEW",
+            "have verified runs on the new side only, so nothing was compared for them (the old side could not run them, or every run of it failed)",
+            &self.gained,
+        )
     }
 
     /// The primary cells that could not have shown a change of `--detect`.
@@ -613,6 +609,14 @@ struct MetricCounts {
     verdicts: BTreeMap<&'static str, usize>,
     /// Changes whose interval lies within ± the threshold.
     within_threshold: usize,
+}
+
+/// `LABEL: n cell(s) <what>: `a`, `b``, or nothing for no cell.
+fn named_cells(label: &str, what: &str, cells: &[String]) -> Option<String> {
+    (!cells.is_empty()).then(|| {
+        let names: Vec<String> = cells.iter().map(|c| format!("`{c}`")).collect();
+        format!("{label}: {} cell(s) {what}: {}", cells.len(), names.join(", "))
+    })
 }
 
 /// A change's columns, formatted once for every table: cell, metric, old

@@ -46,6 +46,18 @@ pub fn cache_dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".cache/edgebench"))
 }
 
+/// Whether tracked files of this working tree differ from its commit (what
+/// a snapshot calls dirty); `None` where git cannot tell.
+pub fn tracked_changes(sh: &xshell::Shell) -> Option<bool> {
+    let root = root();
+    xshell::cmd!(sh, "git -C {root} status --porcelain --untracked-files=no")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .ok()
+        .map(|s| !s.trim().is_empty())
+}
+
 /// `fs::create_dir_all` whose error names the directory (a bare `File
 /// exists` says nothing of which).
 pub fn make_dir(path: impl AsRef<Path>) -> anyhow::Result<()> {

@@ -34,13 +34,14 @@ pub fn expand(
     seed: u64,
     unavailable: &Unavailable,
 ) -> Result<Plan> {
-    let mut merged = plan::expand(pipeline, head.manifest, seed, unavailable)?;
-    merged.cells.clear();
-    merged.probes.clear();
+    let planned = [
+        (base.side.name.as_str(), plan::expand(pipeline, base.manifest, seed, unavailable)?),
+        (head.side.name.as_str(), plan::expand(pipeline, head.manifest, seed, unavailable)?),
+    ];
+    // The head's plan, emptied of cells and probes, holds the settings.
+    let mut merged = Plan { cells: Vec::new(), probes: Vec::new(), ..planned[1].1.clone() };
     let mut files: BTreeMap<String, String> = BTreeMap::new();
-    for side in [&base, &head] {
-        let one = plan::expand(pipeline, side.manifest, seed, unavailable)?;
-        let name = side.side.name.as_str();
+    for (name, one) in planned {
         for mut probe in one.probes {
             probe.name = side_variant(&probe.name, name);
             merged.probes.push(probe);

@@ -273,13 +273,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
 fn git(sh: &Shell) -> Git {
     let _dir = sh.push_dir(project::root());
     let revision = cmd!(sh, "git rev-parse HEAD").quiet().ignore_stderr().read().ok();
-    let dirty = cmd!(sh, "git status --porcelain --untracked-files=no")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .ok()
-        .map(|s| !s.trim().is_empty());
-    Git { revision, dirty }
+    Git { revision, dirty: project::tracked_changes(sh) }
 }
 
 fn toolchains(sh: &Shell, manifest: &Manifest) -> BTreeMap<String, String> {

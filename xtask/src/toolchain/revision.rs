@@ -79,9 +79,8 @@ impl Revision {
 /// files differ from it (then the working tree is what was built).
 pub fn head_side(sh: &Shell, name: &str) -> Result<RevisionSide> {
     let head = Revision::resolve(sh, "HEAD")?;
-    let root = project::root();
-    let status = cmd!(sh, "git -C {root} status --porcelain --untracked-files=no").quiet().read()?;
-    Ok(RevisionSide { dirty: !status.trim().is_empty(), ..head.side(name) })
+    let dirty = project::tracked_changes(sh).context("git could not say whether this tree has changes")?;
+    Ok(RevisionSide { dirty, ..head.side(name) })
 }
 
 /// Which tree a side is built from.
