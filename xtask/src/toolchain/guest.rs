@@ -56,13 +56,13 @@ const FILES: &[(&str, u32, &str)] = &[
     // Debian's unit does not restart sshd after a SIGTERM; a device under
     // test should come back whatever ended it (the resume test kills it).
     ("etc/systemd/system/ssh.service.d/restart.conf", 0o644, "[Service]\nRestart=always\nRestartSec=1\n"),
-    // The `cgroupfs` driver: the Docker executor gives each run a parent
-    // cgroup whose peak outlives the container (see docs/docker.md), which
-    // systemd's driver, Debian's default, does not allow.
+    // systemd's cgroup driver, Debian's default, named so that the guest
+    // keeps it: the Docker executor must find the container's peak under
+    // the driver most devices run (the host's engine has `cgroupfs`).
     (
         "etc/docker/daemon.json",
         0o644,
-        "{ \"storage-driver\": \"overlay2\", \"log-driver\": \"local\", \"exec-opts\": [\"native.cgroupdriver=cgroupfs\"] }\n",
+        "{ \"storage-driver\": \"overlay2\", \"log-driver\": \"local\", \"exec-opts\": [\"native.cgroupdriver=systemd\"] }\n",
     ),
     // A small initrd: the modules the virt machine's disk needs. Debian's
     // default (`most`) takes minutes to make under qemu-user.
