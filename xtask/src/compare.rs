@@ -23,7 +23,7 @@ use edgebench_stats::{Bootstrap, Change, Criteria, Samples, Verdict};
 
 use crate::flags::{CompareArgs, Format};
 use crate::planning::suggestions;
-use crate::snapshot;
+use crate::snapshot::{self, html};
 
 pub const DEFAULT_METRICS: &[&str] = &[WALL_MS, KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB];
 
@@ -70,35 +70,12 @@ fn one_sided(old: &Samples, new: &Samples) -> (Vec<String>, Vec<String>) {
 }
 
 pub fn run(args: &CompareArgs) -> Result<Gate> {
-    let (subject, old, new, pairing, note) = sides(args)?;
-    let primary = chosen_primary(&args.primary, &[&old, &new])?;
-    let metrics = chosen_metrics(&args.metrics, &[&old, &new])?;
-    // Of one plan, a cell with verified runs on the old side and none on the
-    // new one (every run failed, or its checksum was wrong) is the worst
-    // regression there is; of two different pipelines, it may just not be
-    // in the new one.
-    let (lost, gained) = if note.is_none() { one_sided(&old, &new) } else { (Vec::new(), Vec::new()) };
-    if let Some(note) = note {
-        eprintln!("{note}");
-    }
-    let criteria = Criteria { alpha: args.alpha, threshold: args.threshold, pairing };
-    let role = |key: &CellKey, metric: &str| -> Option<Role> {
-        let cell = new.get(key)?;
-        let decides = match &primary {
-            Some(chosen) => chosen == metric,
-            None => default_primary(cell) == metric,
-        };
-        if decides { Some(Role::Primary) } else { metrics.iter().any(|m| m == metric).then_some(Role::Described) }
-    };
-    let comparison = edgebench_stats::compare(&old, &new, &criteria, &Bootstrap::new(DEFAULT_SEED), role);
-    if comparison.changes.is_empty() {
-        bail!("{} have no cell and metric in common", subject.describe());
-    }
-    let report = Report { args, subject, comparison, lost, gained };
+    let report = Report::of(args)?;
     let text = match args.format {
         Format::Text => report.text(),
         Format::Markdown => report.markdown(),
         Format::Json => report.json()?,
+        Format::Html => report.html(None),
     };
     print!("{text}");
     if !args.fail_on_regression {
@@ -115,6 +92,26 @@ pub fn run(args: &CompareArgs) -> Result<Gate> {
         Gate::Undetectable => eprintln!("gate: {}", report.blind_cells()),
     }
     Ok(gate)
+}
+
+/// The comparison of two snapshots (or, with `sides`, two sides of `old`)
+/// as a page, with the defaults of `compare`; the snapshots' reports are
+/// linked relative to `links_from`, the directory the page will be in.
+pub fn page(old: &Path, new: Option<&Path>, sides: Option<[&str; 2]>, links_from: &Path) -> Result<String> {
+    let args = CompareArgs {
+        old: old.to_path_buf(),
+        new: new.map(Path::to_path_buf),
+        sides: sides.map(|s| s.iter().map(|x| x.to_string()).collect()),
+        primary: None,
+        alpha: edgebench_stats::compare::DEFAULT_ALPHA,
+        threshold: edgebench_stats::compare::DEFAULT_THRESHOLD,
+        detect: edgebench_stats::compare::DEFAULT_DETECT,
+        metrics: Vec::new(),
+        all: true,
+        fail_on_regression: false,
+        format: Format::Html,
+    };
+    Ok(Report::of(&args)?.html(Some(links_from)))
 }
 
 /// The two sides' samples, from one snapshot's two runtime variants (or
@@ -325,7 +322,36 @@ fn known_metrics<'a>(sides: &[&'a Samples]) -> BTreeSet<&'a str> {
     sides.iter().flat_map(|s| s.values()).flat_map(|m| m.keys()).map(String::as_str).collect()
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    /// Reads both sides and compares them as `args` asks.
+    fn of(args: &'a CompareArgs) -> Result<Report<'a>> {
+        let (subject, old, new, pairing, note) = sides(args)?;
+        let primary = chosen_primary(&args.primary, &[&old, &new])?;
+        let metrics = chosen_metrics(&args.metrics, &[&old, &new])?;
+        // Of one plan, a cell with verified runs on the old side and none on
+        // the new one (every run failed, or its checksum was wrong) is the
+        // worst regression there is; of two different pipelines, it may just
+        // not be in the new one.
+        let (lost, gained) = if note.is_none() { one_sided(&old, &new) } else { (Vec::new(), Vec::new()) };
+        if let Some(note) = note {
+            eprintln!("{note}");
+        }
+        let criteria = Criteria { alpha: args.alpha, threshold: args.threshold, pairing };
+        let role = |key: &CellKey, metric: &str| -> Option<Role> {
+            let cell = new.get(key)?;
+            let decides = match &primary {
+                Some(chosen) => chosen == metric,
+                None => default_primary(cell) == metric,
+            };
+            if decides { Some(Role::Primary) } else { metrics.iter().any(|m| m == metric).then_some(Role::Described) }
+        };
+        let comparison = edgebench_stats::compare(&old, &new, &criteria, &Bootstrap::new(DEFAULT_SEED), role);
+        if comparison.changes.is_empty() {
+            bail!("{} have no cell and metric in common", subject.describe());
+        }
+        Ok(Report { args, subject, comparison, lost, gained })
+    }
+
     fn changes(&self) -> &[Change] {
         &self.comparison.changes
     }
@@ -346,7 +372,9 @@ impl Report<'_> {
 
     /// The changes to list: the counted ones, or all with `--all`.
     fn listed(&self) -> impl Iterator<Item = &Change> {
-        self.changes().iter().filter(|c| self.args.all || matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
+        // A page lists everything: its table sorts and its verdicts are coloured.
+        let all = self.args.all || self.args.format == Format::Html;
+        self.changes().iter().filter(move |c| all || matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
     }
 
     fn subject(&self) -> String {
@@ -565,6 +593,43 @@ impl Report<'_> {
         out
     }
 
+    /// The comparison as a page: the two sides (each snapshot's report
+    /// linked), the rules, and every comparison with its verdict in colour.
+    fn html(&self, links_from: Option<&Path>) -> String {
+        let (title, links) = match &self.subject {
+            Subject::Sides { snapshot, a, b, .. } => {
+                (format!("edgebench: {a} against {b}"), vec![(format!("{a} and {b}"), snapshot.clone())])
+            }
+            Subject::Sessions { old, new } => (
+                format!("edgebench: {} against {}", old.display(), new.display()),
+                vec![("old".to_string(), old.clone()), ("new".to_string(), new.clone())],
+            ),
+        };
+        let mut body = format!("<h1>{}</h1>\n<ul>\n", html::esc(&title));
+        for (name, dir) in links {
+            let report = match links_from {
+                Some(from) => relative(&dir.join(html::HTML_FILE), from),
+                None => dir.join(html::HTML_FILE),
+            };
+            let _ = writeln!(
+                body,
+                "<li>{name}: <a href=\"{}\">{}</a></li>",
+                html::esc(&report.display().to_string()),
+                html::esc(&dir.display().to_string())
+            );
+        }
+        let gate = match self.gate() {
+            Gate::Pass => {
+                "<p class=\"improved\">Gate: pass — no regression, and every primary cell could have shown one.</p>"
+            }
+            Gate::Regression => "<p class=\"regressed\">Gate: REGRESSION.</p>",
+            Gate::Undetectable => "<p class=\"inconclusive\">Gate: nothing detectable — see below.</p>",
+        };
+        let _ = writeln!(body, "</ul>\n{gate}");
+        body.push_str(&colour_verdicts(&html::markdown_html(&self.markdown())));
+        html::page(&title, &body)
+    }
+
     fn json(&self) -> Result<String> {
         let subject = match &self.subject {
             Subject::Sides { snapshot, a, b, built } => {
@@ -639,6 +704,34 @@ fn columns(c: &Change) -> [String; 9] {
         },
         verdict(c.verdict).to_string(),
     ]
+}
+
+/// `path` as seen from directory `from` (both absolute, or both relative
+/// to one directory): `../local/ci/…` from `results/compare`.
+fn relative(path: &Path, from: &Path) -> PathBuf {
+    let (path, from): (Vec<_>, Vec<_>) = (path.components().collect(), from.components().collect());
+    let common = path.iter().zip(&from).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &path[common..] {
+        out.push(part);
+    }
+    out
+}
+
+/// Verdict cells of a rendered table, classed by their verdict (coloured
+/// by the page's style).
+fn colour_verdicts(html: &str) -> String {
+    [Verdict::Regressed, Verdict::Improved, Verdict::Equivalent, Verdict::Inconclusive, Verdict::Described]
+        .into_iter()
+        .fold(html.to_string(), |page, v| {
+            page.replace(
+                &format!("<td>{}</td>", verdict(v)),
+                &format!("<td class=\"{}\">{}</td>", verdict_name(v), verdict(v)),
+            )
+        })
 }
 
 /// A verdict's name in JSON and in counts.

@@ -28,6 +28,8 @@ pub enum Command {
     Export(ExportArgs),
     /// The write-up's tables (results/README.md), generated from the snapshots they cite.
     Study(StudyArgs),
+    /// The results browser: results/index.html lists every snapshot, with side-by-side comparisons.
+    Index(IndexArgs),
     /// Start-up benchmark: every runtime on the empty kernel, and the harness checked against hyperfine.
     Calibrate(CalibrateArgs),
     /// Check a target before a long run: reachable, architecture, disk, Docker, clock; says what to fix.
@@ -42,6 +44,13 @@ pub struct StudyArgs {
     #[arg(long, conflicts_with = "check")]
     pub write: bool,
     /// Fail if a generated table of results/README.md differs from a regeneration.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Fail if results/index.html or a comparison page differs from a regeneration.
     #[arg(long)]
     pub check: bool,
 }
@@ -226,12 +235,14 @@ pub enum ExportFormat {
     Hyperfine,
 }
 
-/// An output format for people (text, Markdown) or other tools (JSON).
+/// An output format for people (text, Markdown, an HTML page) or other tools (JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Markdown,
     Json,
+    /// A self-contained page: both snapshots linked, every comparison listed, verdicts in colour.
+    Html,
 }
 
 /// A probability or a relative change: a finite number strictly between 0 and 1.

@@ -10,6 +10,7 @@ mod calibrate;
 mod compare;
 mod doctor;
 mod export;
+mod index;
 mod reanalyse;
 mod study;
 mod test;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         flags::Command::Reanalyse(args) => reanalyse::run(&args).map(|()| ExitCode::SUCCESS),
         flags::Command::Export(args) => export::run(&args).map(|()| ExitCode::SUCCESS),
         flags::Command::Study(args) => study::run(&args).map(|()| ExitCode::SUCCESS),
+        flags::Command::Index(args) => index::run(&args).map(|()| ExitCode::SUCCESS),
         flags::Command::Test(args) => test::run(&args).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|error| {

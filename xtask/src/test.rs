@@ -27,6 +27,7 @@ const TOOLS: &[Tool] = &[
     Tool { command: "/usr/sbin/sshd", package: "openssh-server", why: "the SSH server the remote-target tests start" },
     Tool { command: "sftp", package: "openssh-client", why: "deploying to SSH targets" },
     Tool { command: "hyperfine", package: "hyperfine", why: "the harness checked against hyperfine (calibrate)" },
+    Tool { command: "chromium", package: "chromium", why: "the HTML reports checked in a real browser" },
     Tool { command: "mmdebstrap", package: "mmdebstrap", why: "the Debian image, made with or without root" },
     Tool { command: "newuidmap", package: "uidmap", why: "mmdebstrap without root (the first-run test)" },
     Tool { command: "setfacl", package: "acl", why: "letting the first-run test's user reach this Rust toolchain" },

@@ -193,7 +193,9 @@ fn check_csv_and_plots(snapshot: &std::path::Path, stored: &edgebench_stats::Ana
         let text = std::fs::read_to_string(plot).unwrap();
         let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", plot.display()));
         assert_eq!(doc.root_element().tag_name().name(), "svg");
-        assert!(text.contains("(ms)") || text.contains("(MiB)"), "{} has no unit on its axis", plot.display());
+        // A unit on its axis, or the ratio its colours or bars are.
+        let labelled = text.contains("(ms)") || text.contains("(MiB)") || text.contains(" ÷ ");
+        assert!(labelled, "{} says nothing of what it shows", plot.display());
     }
 }
 
@@ -225,7 +227,16 @@ fn check_provenance_and_report(snapshot: &std::path::Path, plan: &Plan, records:
         report.contains("16 of 16 measured runs ended ok") || report.contains("12 of 12 measured runs ended ok"),
         "{report}"
     );
-    assert!(report.contains("![time-mini.svg](plots/time-mini.svg)"));
+    assert!(report.contains("![heatmap-mini-time.svg](plots/heatmap-mini-time.svg)"), "{report}");
+    // The HTML report: self-contained, its charts inline, every cell a row.
+    let html = std::fs::read_to_string(snapshot.join("report.html")).unwrap();
+    for id in ["summary", "charts", "cells", "report", "provenance"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "no section {id}");
+    }
+    let plots = std::fs::read_dir(snapshot.join("plots")).unwrap().count();
+    assert_eq!(html.matches("<svg xmlns").count(), plots);
+    assert!(html.matches("<tr id=\"cell-").count() >= 4, "a row per cell");
+    assert!(!html.contains("<script src") && !html.contains("<link "), "nothing loaded from elsewhere");
     check_footprint(&prov, &report);
 }
 

@@ -109,3 +109,11 @@ fn the_write_up_tables_equal_a_regeneration() {
     let output = xtask(&["study", "--check"]).env_remove("EDGEBENCH_RESULTS_DIR").output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
 }
+
+/// The results browser (`results/index.html` and its comparison pages) is
+/// what `cargo xtask index` derives from the snapshots, today.
+#[test]
+fn the_results_browser_equals_a_regeneration() {
+    let output = xtask(&["index", "--check"]).env_remove("EDGEBENCH_RESULTS_DIR").output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+}

@@ -6,14 +6,18 @@
 //!
 //! Depends on `device` (the target a snapshot describes).
 
+pub mod charts;
 pub mod console;
 pub mod detectable;
 pub mod exports;
 pub mod footprint;
 pub mod formats;
+pub mod glance;
+pub mod html;
 pub mod plot;
 pub mod provenance;
 pub mod report;
+pub mod style;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -221,7 +225,7 @@ fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T
 }
 
 /// Writes the derived files of a snapshot — summary, CSV exports, plots and
-/// report — each atomically, and removes plots this analysis no longer
+/// the Markdown and HTML reports — each atomically, and removes plots this analysis no longer
 /// makes.
 pub fn render(
     dir: &Path,
@@ -242,7 +246,7 @@ pub fn render(
     for (name, bytes) in exports::all(analysis)? {
         write_atomically(&dir.join(name), &bytes)?;
     }
-    let plots = report::plots(analysis, provenance.target.emulator.as_deref());
+    let plots = charts::all(analysis, &kernel_categories(), provenance.target.emulator.as_deref());
     let plot_dir = dir.join("plots");
     // Plots are written, and stale ones removed, in the snapshot's own
     // directory: never through a link into somewhere else (another
@@ -257,9 +261,18 @@ pub fn render(
     for (name, svg) in &plots {
         write_atomically(&plot_dir.join(name), svg.as_bytes())?;
     }
-    let names: Vec<String> = plots.into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = plots.iter().map(|(n, _)| n.clone()).collect();
     remove_other_plots(&plot_dir, &names)?;
-    write_atomically(&dir.join("report.md"), report::markdown(records, analysis, provenance, &names).as_bytes())
+    write_atomically(&dir.join("report.md"), report::markdown(records, analysis, provenance, &names).as_bytes())?;
+    write_atomically(&dir.join(html::HTML_FILE), html::render(records, analysis, provenance, &plots).as_bytes())
+}
+
+/// Each kernel's category, from the kernel suite (empty if it cannot be
+/// read: the charts then put every kernel under "other").
+fn kernel_categories() -> std::collections::BTreeMap<String, String> {
+    crate::planning::suite::load()
+        .map(|suite| suite.kernels.iter().map(|k| (k.name.clone(), k.category.clone())).collect())
+        .unwrap_or_default()
 }
 
 /// Plots of an earlier analysis that this one does not make (a baseline

@@ -1,6 +1,5 @@
-//! The Markdown report and the plots of a snapshot, both derived from the
-//! analysis and the provenance alone (so they can be regenerated from a
-//! checked-in snapshot).
+//! The Markdown report of a snapshot, derived from the analysis and the
+//! provenance alone (so it can be regenerated from a checked-in snapshot).
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -14,119 +13,29 @@ use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS
 use edgebench_stats::rounds::{DISTURBED_ERRORS, DISTURBED_SHIFT};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
-use crate::snapshot::footprint;
-use crate::snapshot::plot::{Bar, Chart, Series};
 use crate::snapshot::provenance::Provenance;
-
-use edgebench_model::suite::STARTUP_KERNEL as STARTUP;
-
-/// Plots by file name. `emulator` names the emulator of an emulated
-/// target; every title then says its timings are emulated.
-pub fn plots(analysis: &Analysis, emulator: Option<&str>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for dataset in datasets(analysis) {
-        let kernels: Vec<String> = kernels(analysis, dataset).into_iter().filter(|k| k != STARTUP).collect();
-        if !kernels.is_empty() {
-            out.extend(kernel_plots(analysis, dataset, &kernels, emulator));
-        }
-    }
-    if let Some(dataset) = datasets(analysis).into_iter().find(|d| kernels(analysis, *d).iter().any(|k| k == STARTUP)) {
-        out.extend(startup_plots(analysis, dataset, emulator));
-    }
-    out
-}
-
-/// A timing chart's title, marked as emulated on an emulated target.
-fn timing_title(title: String, emulator: Option<&str>) -> String {
-    match emulator {
-        Some(e) => format!("{title} [EMULATED with {e}: not a device's speed]"),
-        None => title,
-    }
-}
-
-/// Run time and peak memory of every kernel of a dataset but the start-up one.
-fn kernel_plots(
-    analysis: &Analysis,
-    dataset: Dataset,
-    kernels: &[String],
-    emulator: Option<&str>,
-) -> [(String, String); 2] {
-    let time = chart(
-        analysis,
-        dataset,
-        kernels,
-        WALL_MS,
-        &timing_title(format!("Run time per kernel ({dataset}), median and its 95 % bootstrap CI"), emulator),
-        "wall time (ms)",
-        true,
-    );
-    let memory = chart(
-        analysis,
-        dataset,
-        kernels,
-        WORKLOAD_PEAK_MIB,
-        &format!("Peak memory per kernel ({dataset}): the container's for docker, else the measured process's"),
-        "peak memory (MiB)",
-        false,
-    );
-    [(format!("time-{dataset}.svg"), time), (format!("memory-{dataset}.svg"), memory)]
-}
-
-/// Run time and peak memory of the start-up kernel (an empty main).
-fn startup_plots(analysis: &Analysis, dataset: Dataset, emulator: Option<&str>) -> [(String, String); 2] {
-    let one = [STARTUP.to_string()];
-    let time = chart(
-        analysis,
-        dataset,
-        &one,
-        WALL_MS,
-        &timing_title("Start-up time (empty main), median and its 95 % bootstrap CI".into(), emulator),
-        "wall time (ms)",
-        true,
-    );
-    let memory = chart(
-        analysis,
-        dataset,
-        &one,
-        WORKLOAD_PEAK_MIB,
-        "Start-up peak memory (empty main): the container's for docker, else the measured process's",
-        "peak memory (MiB)",
-        false,
-    );
-    [("startup-time.svg".into(), time), ("startup-memory.svg".into(), memory)]
-}
-
-fn chart(
-    analysis: &Analysis,
-    dataset: Dataset,
-    kernels: &[String],
-    metric: &str,
-    title: &str,
-    y_label: &str,
-    log: bool,
-) -> String {
-    let series = runtimes(analysis)
-        .into_iter()
-        .map(|rt| Series {
-            bars: kernels
-                .iter()
-                .map(|k| {
-                    let cell = find(analysis, k, dataset, &rt)?;
-                    let s = cell.metric(metric)?;
-                    Some(Bar { value: s.median, interval: s.median_ci95 })
-                })
-                .collect(),
-            name: rt,
-        })
-        .collect();
-    Chart { title: title.into(), y_label: y_label.into(), categories: kernels.to_vec(), series, log }.to_svg()
-}
+use crate::snapshot::{footprint, glance};
 
 /// The report of a snapshot: one section after the other, in this order.
 pub fn markdown(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance, plot_files: &[String]) -> String {
+    let mut md = heading(provenance);
+    md.push_str(&glance::markdown(&glance::findings(analysis, &provenance.footprint)));
+    md.push_str(&body(records, analysis, provenance, plot_files));
+    md
+}
+
+/// The title and the warnings: what comes before the summary.
+pub fn heading(provenance: &Provenance) -> String {
     let mut md = String::new();
     title(&mut md, provenance);
     warnings(&mut md, provenance);
+    md
+}
+
+/// Everything after the summary: the device, verification, rounds, tables,
+/// footprint, failures, the plots (as images) and the method.
+pub fn body(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance, plot_files: &[String]) -> String {
+    let mut md = String::new();
     device_and_software(&mut md, provenance);
     verification(&mut md, analysis);
     rounds(&mut md, analysis);
