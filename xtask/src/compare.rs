@@ -613,7 +613,8 @@ impl<'a> Report<'a> {
             };
             let _ = writeln!(
                 body,
-                "<li>{name}: <a href=\"{}\">{}</a></li>",
+                "<li>{}: <a href=\"{}\">{}</a></li>",
+                html::esc(&name),
                 html::esc(&report.display().to_string()),
                 html::esc(&dir.display().to_string())
             );

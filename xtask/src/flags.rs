@@ -241,7 +241,7 @@ pub enum Format {
     Text,
     Markdown,
     Json,
-    /// A self-contained page: both snapshots linked, every comparison listed, verdicts in colour.
+    /// A self-contained page: every comparison listed, verdicts in colour, each snapshot's report linked by the path given.
     Html,
 }
 

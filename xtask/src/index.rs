@@ -32,6 +32,7 @@ struct Entry {
 
 pub fn run(args: &IndexArgs) -> Result<()> {
     let root = snapshot::results_root();
+    let root = root.canonicalize().with_context(|| format!("{} is not a results folder", root.display()))?;
     // Paths in the pages are the snapshots' under the results folder, the
     // same on every machine.
     std::env::set_current_dir(&root).with_context(|| format!("entering {}", root.display()))?;
@@ -93,7 +94,14 @@ fn pages(entries: &[Entry]) -> Result<BTreeMap<String, String>> {
     let mut pages = BTreeMap::new();
     let mut rows = String::new();
     let compare_dir = Path::new(COMPARE_DIR);
-    for (i, e) in entries.iter().enumerate().rev() {
+    // Targets and pipelines in name order, each one's snapshots newest first.
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&entries[a], &entries[b]);
+        (&a.target, &a.pipeline).cmp(&(&b.target, &b.pipeline)).then_with(|| b.stamp.cmp(&a.stamp))
+    });
+    for i in order {
+        let e = &entries[i];
         let previous = entries[..i].iter().rev().find(|p| p.target == e.target && p.pipeline == e.pipeline);
         let mut comparisons = Vec::new();
         if let Some(p) = previous {
@@ -112,10 +120,13 @@ fn pages(entries: &[Entry]) -> Result<BTreeMap<String, String>> {
         }
         if e.provenance.plan.sides.len() == 2 {
             let name = format!("{COMPARE_DIR}/{}--{}--{}--base-head.html", e.target, e.pipeline, e.stamp);
-            let page = compare::page(&e.path, None, Some(["base", "head"]), compare_dir)
-                .with_context(|| format!("comparing the sides of {}", e.path.display()))?;
-            comparisons.push(format!("<a href=\"{}\">base against head</a>", html::esc(&name)));
-            pages.insert(name, page);
+            match compare::page(&e.path, None, Some(["base", "head"]), compare_dir) {
+                Ok(page) => {
+                    comparisons.push(format!("<a href=\"{}\">base against head</a>", html::esc(&name)));
+                    pages.insert(name, page);
+                }
+                Err(error) => comparisons.push(format!("base against head: {}", html::esc(&error.to_string()))),
+            }
         }
         row(&mut rows, e, &comparisons);
     }

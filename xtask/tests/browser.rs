@@ -74,6 +74,18 @@ fn pages(root: &Path, name: &str) -> Vec<PathBuf> {
     found
 }
 
+/// Every relative link of the page at `page` leads to a file.
+fn assert_links_resolve(page: &Path) {
+    let text = std::fs::read_to_string(page).unwrap();
+    for link in text.split("href=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]) {
+        if link.starts_with('#') || link.contains("://") {
+            continue;
+        }
+        let target = page.parent().unwrap().join(link);
+        assert!(target.is_file(), "{} links to {link}, which is missing", page.display());
+    }
+}
+
 fn the_browser() -> PathBuf {
     match chromium() {
         Some(path) => path,
@@ -116,6 +128,7 @@ fn every_checked_in_report_renders_in_chromium_without_errors() {
             "{}: loads nothing from elsewhere",
             report.display()
         );
+        assert_links_resolve(report);
 
         let name = report.strip_prefix(&results).unwrap().parent().unwrap().to_string_lossy().replace('/', "_");
         let shot = shots.join(format!("{name}.png"));
@@ -143,10 +156,7 @@ fn the_results_browser_and_its_comparisons_render_in_chromium() {
     // Every snapshot is listed, and every link leads to a file.
     let snapshots = pages(&results, "records.jsonl").len();
     assert_eq!(dom.matches("report.html</a>").count(), snapshots, "one row per snapshot");
-    let page = std::fs::read_to_string(&index).unwrap();
-    for link in page.split("href=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]) {
-        assert!(results.join(link).is_file(), "index.html links to {link}, which is missing");
-    }
+    assert_links_resolve(&index);
     let comparisons: Vec<PathBuf> =
         std::fs::read_dir(results.join("compare")).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     assert!(!comparisons.is_empty(), "the results browser has comparison pages");
@@ -154,6 +164,7 @@ fn the_results_browser_and_its_comparisons_render_in_chromium() {
         let (dom, log) = load(&chromium, &page);
         assert!(console_errors(&log).is_empty(), "{}: {log}", page.display());
         assert!(dom.contains("data-ready=\"1\"") && dom.contains("Gate:"), "{}", page.display());
+        assert_links_resolve(&page);
         let coloured = ["equivalent", "regressed", "improved", "inconclusive"]
             .iter()
             .any(|v| dom.contains(&format!("<td class=\"{v}\">")));

@@ -99,7 +99,9 @@ fn a_bench_on_the_emulated_machine_survives_a_cut_link_and_checksums_like_x86_64
 
     // The guest's engine has systemd's cgroup driver (Debian's default, as
     // on most devices): each container's peak comes from its run's slice.
-    for r in records.iter().filter(|r| r.runtime == "docker" && r.outcome.is_ok()) {
+    let containers: Vec<&RunRecord> = records.iter().filter(|r| r.runtime == "docker" && r.outcome.is_ok()).collect();
+    assert!(!containers.is_empty(), "docker ran on the guest");
+    for r in containers {
         let peak = r.peak_memory.as_ref().expect("the container's own peak memory");
         assert!(peak.method.contains("memory.peak of a per-run parent slice (systemd driver)"), "{}", peak.method);
         assert!(peak.bytes > 0 && peak.bytes < 256 << 20, "{} bytes", peak.bytes);

@@ -75,6 +75,10 @@ impl RunCgroup {
     pub async fn create(docker: &Docker) -> Option<RunCgroup> {
         let info = docker.info().await.ok()?;
         let driver = Driver::of(&info.cgroup_driver.map(|d| d.to_string()).unwrap_or_default())?;
+        // A rootless engine's cgroups are its user's, elsewhere than ours.
+        if info.security_options.unwrap_or_default().iter().any(|o| o.contains("rootless")) {
+            return None;
+        }
         let memory = MemoryHierarchy::find();
         let pid = std::process::id();
         let cgroup = match driver {
@@ -114,6 +118,12 @@ impl RunCgroup {
             return None;
         }
         Some(cgroup)
+    }
+
+    /// Whether the run's peak can be read: under systemd the slice exists
+    /// only once the container has started, and only where we predicted.
+    pub fn measurable(&self) -> bool {
+        self.dir.join(self.peak_file).exists()
     }
 
     /// What the engine is given as `--cgroup-parent`.

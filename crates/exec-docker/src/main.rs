@@ -298,9 +298,10 @@ async fn run_and_remove(
     memory_cgroup: Option<cgroup::RunCgroup>,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
-    let outcome = start_and_wait(docker, id, terminate, memory_cgroup.is_none(), report).await;
-    if let Some(cg) = &memory_cgroup {
-        report.peak_memory = cg.peak();
+    let outcome = start_and_wait(docker, id, terminate, memory_cgroup.as_ref(), report).await;
+    // The cgroup's peak where it has one; else what sampling found.
+    if let Some(peak) = memory_cgroup.as_ref().and_then(cgroup::RunCgroup::peak) {
+        report.peak_memory = Some(peak);
     }
     let start = Instant::now();
     let removed = force_remove(docker, id).await;
@@ -325,11 +326,14 @@ async fn start_and_wait(
     docker: &Docker,
     id: &str,
     terminate: &mut Signal,
-    sample_stats: bool,
+    memory_cgroup: Option<&cgroup::RunCgroup>,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
     docker.start_container(id, None).await.map_err(|e| format!("starting container {id}: {e}"))?;
+    // Without a cgroup of ours whose peak can be read, sample the engine's
+    // stats instead (a systemd slice is realised at start, or not at all).
+    let sample_stats = memory_cgroup.is_none_or(|c| !c.measurable());
     let (code, sampled_peak) = wait_for_exit(docker, id, terminate, sample_stats).await?;
     if let Some(bytes) = sampled_peak.filter(|b| *b > 0) {
         report.peak_memory = Some(PeakMemory { bytes, method: "max of the engine's streamed stats (sampled)".into() });

@@ -76,7 +76,7 @@ fn startup_chart(analysis: &Analysis, dataset: Dataset, metric: &str, emulated: 
         .filter(|c| c.key.kernel == STARTUP && c.key.dataset == dataset)
         .filter_map(|c| {
             let s = c.metric(metric)?;
-            Some(Bar { label: c.key.runtime_label(), value: s.median, interval: s.median_ci95 })
+            Some(Bar { label: c.key.runtime_label(), value: s.median, interval: s.median_ci95, note: None })
         })
         .collect();
     let (title, axis, unit) = if metric == WALL_MS {
@@ -156,11 +156,16 @@ fn heatmap(
         }
     }
     let baseline = analysis.baseline.as_deref().unwrap_or("the baseline");
-    let what = if metric == WORKLOAD_PEAK_MIB { "Peak memory" } else { "Compute time" };
+    let (what, words) = if metric == WORKLOAD_PEAK_MIB {
+        ("Peak memory", ("less", "more"))
+    } else {
+        ("Compute time", ("faster", "slower"))
+    };
     Some(
         Heatmap {
             title: format!("{what} ÷ {baseline} per workload ({dataset})"),
             scale: format!("ratio of medians, {metric} ÷ {baseline}'s"),
+            words,
             columns,
             rows,
             emulated: emulated.clone(),
@@ -176,7 +181,13 @@ fn geomean_chart(analysis: &Analysis, dataset: Dataset, metric: &str, emulated: 
     let baseline = analysis.baseline.as_deref().unwrap_or("the baseline");
     let bars = rows
         .iter()
-        .map(|g| Bar { label: g.runtime.clone(), value: g.geomean.value, interval: g.geomean.measurement_ci95 })
+        .map(|g| Bar {
+            label: g.runtime.clone(),
+            value: g.geomean.value,
+            interval: g.geomean.measurement_ci95,
+            // A mean over fewer kernels is not the others' mean: said.
+            note: (g.geomean.n < kernels).then(|| format!("over {} of {kernels} kernels", g.geomean.n)),
+        })
         .collect();
     Some(
         BarChart {

@@ -87,14 +87,16 @@ fn startup_figures(analysis: &Analysis, metric: &str) -> Vec<Figure> {
         .collect()
 }
 
-/// The geometric means of compute slowdown at the compute dataset.
+/// The geometric means of compute slowdown at the compute dataset, of the
+/// runtimes that ran every kernel there: a mean over fewer (the heavy
+/// kernels failed, say) is not comparable, and is left out of the ranking.
 fn compute_figures(analysis: &Analysis) -> Vec<(Figure, &GeoMeanRow)> {
     let Some(dataset) = compute_dataset(analysis) else { return Vec::new() };
     let metric = compute_metric(analysis, dataset);
-    analysis
-        .geomeans
-        .iter()
-        .filter(|g| g.dataset == dataset && g.metric == metric)
+    let rows = || analysis.geomeans.iter().filter(|g| g.dataset == dataset && g.metric == metric);
+    let kernels = rows().map(|g| g.geomean.n).max().unwrap_or(0);
+    rows()
+        .filter(|g| g.geomean.n == kernels)
         .map(|g| {
             let figure = Figure {
                 runtime: g.runtime.clone(),
@@ -112,12 +114,18 @@ fn sorted(mut figures: Vec<Figure>) -> Vec<Figure> {
     figures
 }
 
-/// Whether two intervals overlap (so the two are not told apart).
-fn overlap(a: &Figure, b: &Figure) -> bool {
+/// Whether the intervals of two figures (`a` the smaller) overlap, so that
+/// the two are not told apart; `None` when one has no interval.
+fn overlap(a: &Figure, b: &Figure) -> Option<bool> {
     match (a.interval, b.interval) {
-        (Some((_, ah)), Some((bl, _))) => bl <= ah,
-        _ => false,
+        (Some((_, ah)), Some((bl, _))) => Some(bl <= ah),
+        _ => None,
     }
+}
+
+/// `b ÷ a` as a factor, where `a` is positive.
+fn factor(b: f64, a: f64) -> Option<String> {
+    (a > 0.0 && b.is_finite()).then(|| format!("×{}", figure(b / a)))
 }
 
 /// "X: 3.96 ms (3.9–4.02)", then the runner-up and how far behind it is.
@@ -130,22 +138,27 @@ fn ranked(figures: Vec<Figure>, unit: &str, baseline: Option<&str>) -> Option<(S
     let others: Vec<&Figure> = figures.iter().filter(|f| Some(f.runtime.as_str()) != baseline).collect();
     let alternative = if Some(best.runtime.as_str()) == baseline { others.first().copied() } else { None };
     if let Some(alt) = alternative {
+        let times = factor(alt.value, best.value).map(|f| format!(" ({f} {}'s)", best.runtime)).unwrap_or_default();
         text.push_str(&format!(
-            "; of the others, {}: {} {unit} (×{} {})",
+            "; of the others, {}: {} {unit}{times}",
             alt.runtime,
-            with_interval(alt.value, alt.interval),
-            figure(alt.value / best.value),
-            best.runtime
+            with_interval(alt.value, alt.interval)
         ));
         evidence.push((alt.runtime.clone(), alt.anchor.clone()));
     }
     let leader = alternative.unwrap_or(best);
     let position = figures.iter().position(|f| f.runtime == leader.runtime).unwrap_or(0);
     if let Some(next) = figures.iter().skip(position + 1).find(|f| Some(f.runtime.as_str()) != baseline) {
-        let relation = if overlap(leader, next) {
-            format!("not told apart from {} ({} {unit}: the intervals overlap)", next.runtime, figure(next.value))
-        } else {
-            format!("next {}: {} {unit}, ×{}", next.runtime, figure(next.value), figure(next.value / leader.value))
+        let relation = match overlap(leader, next) {
+            Some(true) => {
+                format!("not told apart from {} ({} {unit}: the intervals overlap)", next.runtime, figure(next.value))
+            }
+            told => {
+                let times =
+                    factor(next.value, leader.value).map(|f| format!(", {f} {}'s", leader.runtime)).unwrap_or_default();
+                let unsure = if told.is_none() { " (no interval to tell them apart)" } else { "" };
+                format!("next {}: {} {unit}{times}{unsure}", next.runtime, figure(next.value))
+            }
         };
         text.push_str(&format!("; {relation}"));
         evidence.push((next.runtime.clone(), next.anchor.clone()));
@@ -166,19 +179,36 @@ pub fn findings(analysis: &Analysis, footprint: &[Footprint]) -> Vec<Finding> {
     {
         let metric = compute_metric(analysis, dataset);
         let kernels = compute.iter().map(|(_, g)| g.geomean.n).max().unwrap_or(0);
+        let left_out = analysis
+            .geomeans
+            .iter()
+            .filter(|g| g.dataset == dataset && g.metric == metric && g.geomean.n < kernels)
+            .map(|g| format!("{} ({} kernels)", g.runtime, g.geomean.n))
+            .collect::<Vec<_>>();
         let figures: Vec<Figure> = compute.iter().map(|(f, _)| f.clone()).collect();
         if let Some((answer, evidence)) = ranked(figures, &format!("× {}", baseline.unwrap_or("the baseline")), None) {
-            let spread = sorted(compute.iter().map(|(f, _)| f.clone()).collect())
+            let general = sorted(compute.iter().map(|(f, _)| f.clone()).collect())
                 .first()
                 .and_then(|best| compute.iter().find(|(f, _)| f.runtime == best.runtime))
                 .and_then(|(_, g)| g.geomean.across_kernels_ci95)
-                .map(|(l, h)| format!(" Across kernels its ratios spread {}–{}.", figure(l), figure(h)))
+                .map(|(l, h)| {
+                    format!(
+                        " Taking these kernels as a sample of all one might run, its 95 % interval is {}–{}.",
+                        figure(l),
+                        figure(h)
+                    )
+                })
                 .unwrap_or_default();
+            let left_out = if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(" Not ranked, having run fewer kernels: {}.", left_out.join(", "))
+            };
             out.push(Finding {
                 question: "Nearest-native compute",
                 answer: format!(
                     "{answer} — geometric mean of `{metric}` ratios over {kernels} kernels at {dataset}, with the \
-                     95 % measurement interval.{spread}"
+                     95 % measurement interval.{general}{left_out}"
                 ),
                 evidence,
             });
@@ -191,7 +221,7 @@ pub fn findings(analysis: &Analysis, footprint: &[Footprint]) -> Vec<Finding> {
             evidence,
         });
     }
-    if let Some(finding) = least_footprint(footprint, baseline) {
+    if let Some(finding) = least_footprint(footprint) {
         out.push(finding);
     }
     if let Some(finding) = trade_offs(analysis) {
@@ -200,9 +230,9 @@ pub fn findings(analysis: &Analysis, footprint: &[Footprint]) -> Vec<Finding> {
     out
 }
 
-fn least_footprint(footprint: &[Footprint], baseline: Option<&str>) -> Option<Finding> {
+fn least_footprint(footprint: &[Footprint]) -> Option<Finding> {
     let mut shipped: Vec<&Footprint> =
-        footprint.iter().filter(|f| !f.external_engine && Some(f.runtime.as_str()) != baseline).collect();
+        footprint.iter().filter(|f| !f.external_engine && !f.runtime.starts_with("native/")).collect();
     shipped.sort_by(|a, b| a.runtime_bytes().cmp(&b.runtime_bytes()).then_with(|| a.runtime.cmp(&b.runtime)));
     let best = shipped.first()?;
     let external: Vec<&str> = footprint.iter().filter(|f| f.external_engine).map(|f| f.runtime.as_str()).collect();
@@ -262,17 +292,22 @@ fn trade_offs(analysis: &Analysis) -> Option<Finding> {
     let best = tradeoff::pareto(&points);
     let others: Vec<Point> = points.iter().filter(|p| Some(p.label.as_str()) != baseline).cloned().collect();
     let best_others = tradeoff::pareto(&others);
-    let mut answer = format!("nothing beats {} on start-up, compute and memory at once", best.join(", "));
+    let mut answer = format!("nothing is as good as {} on start-up, compute and memory at once", best.join(", "));
     if best.iter().any(|b| Some(b.as_str()) == baseline) && !best_others.is_empty() {
         answer.push_str(&format!("; among the others, {}", best_others.join(", ")));
     }
     let beaten: Vec<String> =
         others.iter().filter(|p| !best_others.contains(&p.label)).map(|p| p.label.clone()).collect();
     if !beaten.is_empty() {
-        answer
-            .push_str(&format!("; every other runtime is beaten on all three by one of these ({})", beaten.join(", ")));
+        answer.push_str(&format!(
+            "; for each of the rest ({}) one of them is at least as good on every axis and better on one",
+            beaten.join(", ")
+        ));
     }
-    let evidence = best.iter().chain(&best_others).map(|r| (r.clone(), TRADEOFF_ANCHOR.to_string())).collect();
+    let mut named: Vec<&String> = best.iter().chain(&best_others).collect();
+    named.sort();
+    named.dedup();
+    let evidence = named.into_iter().map(|r| (r.clone(), TRADEOFF_ANCHOR.to_string())).collect();
     Some(Finding { question: "Trade-offs", answer: format!("{answer}."), evidence })
 }
 
@@ -308,8 +343,8 @@ mod tests {
         let (text, evidence) = ranked(figures, "ms", Some("native/default")).unwrap();
         assert_eq!(
             text,
-            "native/default: 0.28 (0.27–0.29) ms; of the others, wasmtime/aot: 3.96 (3.9–4) ms (×14.1 native/default); \
-             next wasmtime/jit: 11.5 ms, ×2.9"
+            "native/default: 0.28 (0.27–0.29) ms; of the others, wasmtime/aot: 3.96 (3.9–4) ms (×14.1 native/default's); \
+             next wasmtime/jit: 11.5 ms, ×2.9 wasmtime/aot's"
         );
         assert_eq!(evidence.len(), 3);
         let close = vec![fig("a/x", 1.0, (0.9, 1.1)), fig("b/y", 1.05, (1.0, 1.2))];

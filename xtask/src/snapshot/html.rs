@@ -317,6 +317,12 @@ pub fn markdown_html(md: &str) -> String {
     let mut events: Vec<Event> = Vec::new();
     let mut heading: Option<(usize, String)> = None;
     for event in Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+        // The report quotes what runs printed (a failure's stderr): HTML in
+        // it is shown as text, never passed through as markup.
+        let event = match event {
+            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+            other => other,
+        };
         match &event {
             Event::Start(Tag::Heading { .. }) => heading = Some((events.len(), String::new())),
             Event::Text(t) | Event::Code(t) => {
@@ -370,6 +376,15 @@ mod tests {
         assert!(html.contains("<h2 id=\"dataset-small\">"), "{html}");
         assert!(html.contains("<div class=\"wrap\"><table>") && html.contains("</table>\n</div>"), "{html}");
         assert_eq!(glance::FOOTPRINT_ANCHOR, heading_id("Footprint on the device"));
+    }
+
+    #[test]
+    fn markup_in_what_runs_printed_is_shown_as_text() {
+        let html = markdown_html(
+            "| cell | example |\n|---|---|\n| a | <img src=x onerror=alert(1)> |\n\n<script>x()</script>\n",
+        );
+        assert!(!html.contains("<img") && !html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;img src=x"), "{html}");
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub struct Bar {
     pub label: String,
     pub value: f64,
     pub interval: Option<(f64, f64)>,
+    /// Said after the figure: "over 29 of 30 kernels", say.
+    pub note: Option<String>,
 }
 
 pub struct BarChart {
@@ -105,10 +107,13 @@ impl BarChart {
         let y = top + ROW * i as f64;
         let style = style::of(&bar.label);
         let (x0, x1) = (left, x(bar.value).max(left + 1.0));
-        let figures = match self.unit.as_str() {
+        let mut figures = match self.unit.as_str() {
             "×" => format!("×{}", with_interval(bar.value, bar.interval)),
             unit => format!("{} {unit}", with_interval(bar.value, bar.interval)),
         };
+        if let Some(note) = &bar.note {
+            figures.push_str(&format!(" {note}"));
+        }
         let _ = writeln!(
             svg,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
@@ -153,7 +158,7 @@ mod tests {
             unit: "ms".into(),
             bars: values
                 .iter()
-                .map(|(l, v)| Bar { label: l.to_string(), value: *v, interval: Some((v * 0.9, v * 1.1)) })
+                .map(|(l, v)| Bar { label: l.to_string(), value: *v, interval: Some((v * 0.9, v * 1.1)), note: None })
                 .collect(),
             reference: None,
             emulated: None,

@@ -31,6 +31,8 @@ pub struct Heatmap {
     pub title: String,
     /// What the colour is: "kernel time ÷ native/default", say.
     pub scale: String,
+    /// What below and above 1 mean: ("faster", "slower"), ("less", "more").
+    pub words: (&'static str, &'static str),
     /// `runtime/variant` per column.
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
@@ -185,9 +187,11 @@ impl Heatmap {
         }
         let _ = writeln!(
             svg,
-            r#"<text x="{left:.1}" y="{:.1}">{}: blue faster, red slower; italic where the 95 % interval includes 1</text>"#,
+            r#"<text x="{left:.1}" y="{:.1}">{}: blue {}, red {}; italic where the 95 % interval includes 1</text>"#,
             y + 42.0,
-            esc(&self.scale)
+            esc(&self.scale),
+            self.words.0,
+            self.words.1
         );
     }
 }
@@ -222,6 +226,7 @@ mod tests {
         let map = Heatmap {
             title: "Kernel time".into(),
             scale: "kernel time ÷ native/default".into(),
+            words: ("faster", "slower"),
             columns: vec!["wasmtime/aot".into(), "wasm3/eager".into()],
             rows: vec![
                 Row::Group { name: "linear-algebra/blas".into(), geomeans: vec![Some(1.2), Some(9.5)] },

@@ -146,9 +146,9 @@ impl TradeOff {
         );
         let _ = writeln!(
             svg,
-            r#"<text x="{LEFT}" y="{:.1}">Ringed and bold: no other runtime{} is better on all three.</text>"#,
+            r#"<text x="{LEFT}" y="{:.1}">Ringed and bold: no other runtime{} is as good on all three and better on one.</text>"#,
             bottom + 64.0,
-            self.baseline.as_ref().map(|b| format!(" ({b} aside)")).unwrap_or_default()
+            self.baseline.as_ref().map(|b| format!(" ({} aside)", esc(b))).unwrap_or_default()
         );
         svg.push_str("</svg>\n");
         svg
