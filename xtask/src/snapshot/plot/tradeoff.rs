@@ -45,22 +45,62 @@ const PLOT_HEIGHT: f64 = 380.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 170.0;
 
+/// Where values land: the two axes and the plot's edges.
+struct Frame {
+    x_axis: Axis,
+    y_axis: Axis,
+    top: f64,
+    bottom: f64,
+    right: f64,
+}
+
+impl Frame {
+    fn x(&self, v: f64) -> f64 {
+        LEFT + (self.right - LEFT) * self.x_axis.t(v)
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        self.bottom - PLOT_HEIGHT * self.y_axis.t(v)
+    }
+}
+
 impl TradeOff {
     pub fn to_svg(&self) -> String {
         let emulated = self.emulated.as_deref();
         let height = 34.0 + banner_height(emulated) + 16.0 + PLOT_HEIGHT + 80.0;
         let mut svg = String::new();
         let top = open(&mut svg, WIDTH, height, &self.title, emulated) + 16.0;
-        let bottom = top + PLOT_HEIGHT;
         let xs: Vec<f64> = self.points.iter().map(|p| p.startup_ms).collect();
         let ys: Vec<f64> = self.points.iter().map(|p| p.slowdown).collect();
-        let (x_axis, y_axis) = (Axis::log_with_margin(&xs, 1.6), Axis::log_with_margin(&ys, 1.25));
-        let right = WIDTH - RIGHT;
-        let x = |v: f64| LEFT + (right - LEFT) * x_axis.t(v);
-        let y = |v: f64| bottom - PLOT_HEIGHT * y_axis.t(v);
+        let frame = Frame {
+            x_axis: Axis::log_with_margin(&xs, 1.6),
+            y_axis: Axis::log_with_margin(&ys, 1.25),
+            top,
+            bottom: top + PLOT_HEIGHT,
+            right: WIDTH - RIGHT,
+        };
+        self.axes(&mut svg, &frame);
+        self.points(&mut svg, &frame);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{LEFT}" y="{:.1}">Lower left is better; marker area: peak memory at start-up.</text>"#,
+            frame.bottom + 50.0
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{LEFT}" y="{:.1}">Ringed and bold: no other runtime{} is at least as good on all three and better on one.</text>"#,
+            frame.bottom + 64.0,
+            self.baseline.as_ref().map(|b| format!(" ({} aside)", esc(b))).unwrap_or_default()
+        );
+        svg.push_str("</svg>\n");
+        svg
+    }
 
-        for tick in x_axis.ticks() {
-            let tx = x(tick);
+    /// Grid lines, ticks and the axes' names.
+    fn axes(&self, svg: &mut String, f: &Frame) {
+        let (top, bottom, right) = (f.top, f.bottom, f.right);
+        for tick in f.x_axis.ticks() {
+            let tx = f.x(tick);
             let _ =
                 writeln!(svg, r##"<line x1="{tx:.1}" y1="{top:.1}" x2="{tx:.1}" y2="{bottom:.1}" stroke="#e4e4e4"/>"##);
             let _ = writeln!(
@@ -70,8 +110,8 @@ impl TradeOff {
                 figure(tick)
             );
         }
-        for tick in y_axis.ticks() {
-            let ty = y(tick);
+        for tick in f.y_axis.ticks() {
+            let ty = f.y(tick);
             let _ =
                 writeln!(svg, r##"<line x1="{LEFT}" y1="{ty:.1}" x2="{right:.1}" y2="{ty:.1}" stroke="#e4e4e4"/>"##);
             let _ = writeln!(
@@ -88,35 +128,38 @@ impl TradeOff {
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             (LEFT + right) / 2.0,
             bottom + 32.0,
-            esc(&x_axis.label(&self.x_axis))
+            esc(&f.x_axis.label(&self.x_axis))
         );
         let _ = writeln!(
             svg,
             r#"<text transform="translate(16 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
             (top + bottom) / 2.0,
-            esc(&y_axis.label(&self.y_axis))
+            esc(&f.y_axis.label(&self.y_axis))
         );
+    }
 
+    /// Each runtime's marker (sized by memory), the ring of those nothing
+    /// else beats, and the labels, placed clear of the markers.
+    fn points(&self, svg: &mut String, f: &Frame) {
         let others: Vec<Point> =
             self.points.iter().filter(|p| Some(&p.label) != self.baseline.as_ref()).cloned().collect();
         let best = pareto(&others);
         let most_memory = self.points.iter().map(|p| p.memory_mib).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-        // Larger markers first, so that small ones stay visible on top.
-        let mut order: Vec<&Point> = self.points.iter().collect();
-        order.sort_by(|a, b| b.memory_mib.total_cmp(&a.memory_mib).then_with(|| a.label.cmp(&b.label)));
+        let radius = |p: &Point| 4.0 + 12.0 * (p.memory_mib / most_memory).sqrt();
         // Every marker's box first, so that no label covers a marker.
         let mut boxes: Vec<[f64; 4]> = self
             .points
             .iter()
             .map(|p| {
-                let (px, py) = (x(p.startup_ms), y(p.slowdown));
-                let r = 4.0 + 12.0 * (p.memory_mib / most_memory).sqrt();
+                let (px, py, r) = (f.x(p.startup_ms), f.y(p.slowdown), radius(p));
                 [px - r, py - r, px + r, py + r]
             })
             .collect();
+        // Larger markers first, so that small ones stay visible on top.
+        let mut order: Vec<&Point> = self.points.iter().collect();
+        order.sort_by(|a, b| b.memory_mib.total_cmp(&a.memory_mib).then_with(|| a.label.cmp(&b.label)));
         for p in order {
-            let (px, py) = (x(p.startup_ms), y(p.slowdown));
-            let r = 4.0 + 12.0 * (p.memory_mib / most_memory).sqrt();
+            let (px, py, r) = (f.x(p.startup_ms), f.y(p.slowdown), radius(p));
             let is_best = best.contains(&p.label);
             let tooltip = format!(
                 "<title>{}: start-up {} ms, compute ×{}, memory {} MiB</title>",
@@ -139,19 +182,6 @@ impl TradeOff {
             let weight = if is_best { r#" font-weight="bold""# } else { "" };
             let _ = writeln!(svg, r#"<text x="{lx:.1}" y="{ly:.1}"{weight}>{}</text>"#, esc(&p.label));
         }
-        let _ = writeln!(
-            svg,
-            r#"<text x="{LEFT}" y="{:.1}">Lower left is better; marker area: peak memory at start-up.</text>"#,
-            bottom + 50.0
-        );
-        let _ = writeln!(
-            svg,
-            r#"<text x="{LEFT}" y="{:.1}">Ringed and bold: no other runtime{} is as good on all three and better on one.</text>"#,
-            bottom + 64.0,
-            self.baseline.as_ref().map(|b| format!(" ({} aside)", esc(b))).unwrap_or_default()
-        );
-        svg.push_str("</svg>\n");
-        svg
     }
 }
 
