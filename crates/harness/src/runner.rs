@@ -21,8 +21,11 @@ use crate::verify::verify_files;
 
 /// How much of a failed run's stderr goes into its record.
 const STDERR_TAIL_BYTES: usize = 2048;
-/// A probe that has not answered by then is a failed probe.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(120);
+/// A probe that has not answered by then is a failed probe. Generous: the
+/// Docker executor's first probe on a device imports the Debian image (some
+/// 190 MB), which takes minutes on a Pi 3's SD card or an emulated Cortex-A53
+/// (the emulated machine's cold import passed 120 s).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
