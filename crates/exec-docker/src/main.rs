@@ -38,6 +38,8 @@ const KERNEL_PATH: &str = "/edgebench/kernel";
 /// left behind by a killed executor can be found and removed.
 const LABEL: &str = "edgebench.executor";
 const OWNER_LABEL: &str = "edgebench.owner-pid";
+/// How long importing an image may take.
+const IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(540);
 
 fn main() -> ExitCode {
     let command = match ExecutorCommand::from_process_args("edgebench-docker") {
@@ -127,6 +129,10 @@ async fn import(docker: &Docker, variant: &str, image: &str, rootfs: Option<Stri
     };
     let (repo, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
     let options = CreateImageOptionsBuilder::new().from_src("-").repo(repo).tag(tag).build();
+    // The client's default of 120 s is too short for the Debian image (some
+    // 190 MB) on a Pi 3's SD card or an emulated Cortex-A53; the harness
+    // gives a probe 600 s, and this error should come first.
+    let docker = docker.clone().with_timeout(IMPORT_TIMEOUT);
     let mut progress = docker.create_image(Some(options), Some(body_full(tar.into())), None);
     while let Some(step) = progress.next().await {
         step.map_err(|e| format!("importing {image}: {e}"))?;
