@@ -27,17 +27,24 @@ const TOOLS: &[Tool] = &[
     Tool { command: "/usr/sbin/sshd", package: "openssh-server", why: "the SSH server the remote-target tests start" },
     Tool { command: "sftp", package: "openssh-client", why: "deploying to SSH targets" },
     Tool { command: "hyperfine", package: "hyperfine", why: "the harness checked against hyperfine (calibrate)" },
-    Tool { command: "chromium", package: "chromium", why: "the HTML reports checked in a real browser" },
+    Tool { command: BROWSERS[0], package: "chromium", why: "the HTML reports checked in a real browser" },
     Tool { command: "mmdebstrap", package: "mmdebstrap", why: "the Debian image, made with or without root" },
     Tool { command: "newuidmap", package: "uidmap", why: "mmdebstrap without root (the first-run test)" },
     Tool { command: "setfacl", package: "acl", why: "letting the first-run test's user reach this Rust toolchain" },
     Tool { command: "runuser", package: "util-linux", why: "running the first-run test as an ordinary user" },
 ];
 
+/// Browsers the report test can drive: Debian's Chromium, or what another
+/// distribution calls it (GitHub's Ubuntu runners come with Google Chrome,
+/// and Ubuntu has no `chromium` package).
+const BROWSERS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
+
 pub fn run(args: &TestArgs) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project::root());
-    apt::ensure(&sh, TOOLS)?;
+    let has_browser = BROWSERS.iter().any(|b| apt::has(&sh, b));
+    let tools: Vec<Tool> = TOOLS.iter().copied().filter(|t| t.command != BROWSERS[0] || !has_browser).collect();
+    apt::ensure(&sh, &tools)?;
     if !args.no_lint {
         let cargo = apt::cargo();
         cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs; run `cargo fmt --all`")?;

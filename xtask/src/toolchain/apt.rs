@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use xshell::{Shell, cmd};
 
 /// A command, the Debian package that provides it, and what it is for.
+#[derive(Clone, Copy)]
 pub struct Tool {
     pub command: &'static str,
     pub package: &'static str,
