@@ -117,3 +117,21 @@ fn the_results_browser_equals_a_regeneration() {
     let output = xtask(&["index", "--check"]).env_remove("EDGEBENCH_RESULTS_DIR").output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
 }
+
+/// Every chart of a snapshot taken on an emulated target says so, and no
+/// chart of a real one does.
+#[test]
+fn every_chart_of_an_emulated_snapshot_says_so() {
+    let mut emulated = 0;
+    for snapshot in snapshots() {
+        let provenance: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+        let is_emulated = provenance["target"]["emulator"].is_string();
+        emulated += usize::from(is_emulated);
+        for plot in std::fs::read_dir(snapshot.join("plots")).unwrap().flatten() {
+            let svg = std::fs::read_to_string(plot.path()).unwrap();
+            assert_eq!(svg.contains("EMULATED"), is_emulated, "{}", plot.path().display());
+        }
+    }
+    assert!(emulated > 0, "the checked-in snapshots include emulated ones");
+}
