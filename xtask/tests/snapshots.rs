@@ -128,7 +128,10 @@ fn every_chart_of_an_emulated_snapshot_says_so() {
             serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
         let is_emulated = provenance["target"]["emulator"].is_string();
         emulated += usize::from(is_emulated);
-        for plot in std::fs::read_dir(snapshot.join("plots")).unwrap().flatten() {
+        // A plan with nothing to chart (counts under callgrind only) has no
+        // plots, and git keeps no empty directory.
+        let Ok(plots) = std::fs::read_dir(snapshot.join("plots")) else { continue };
+        for plot in plots.flatten() {
             let svg = std::fs::read_to_string(plot.path()).unwrap();
             assert_eq!(svg.contains("EMULATED"), is_emulated, "{}", plot.path().display());
         }
