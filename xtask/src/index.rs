@@ -37,7 +37,7 @@ pub fn run(args: &IndexArgs) -> Result<()> {
     // same on every machine.
     std::env::set_current_dir(&root).with_context(|| format!("entering {}", root.display()))?;
     let entries = entries(Path::new("."))?;
-    let pages = pages(&entries)?;
+    let pages = pages(&entries);
     if args.check {
         return check(&root, &pages);
     }
@@ -90,7 +90,7 @@ fn subdirectories(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The index and the comparison pages, by path under the results folder.
-fn pages(entries: &[Entry]) -> Result<BTreeMap<String, String>> {
+fn pages(entries: &[Entry]) -> BTreeMap<String, String> {
     let mut pages = BTreeMap::new();
     let mut rows = String::new();
     let compare_dir = Path::new(COMPARE_DIR);
@@ -139,7 +139,7 @@ fn pages(entries: &[Entry]) -> Result<BTreeMap<String, String>> {
          <th>baseline</th><th>reports</th><th>compared</th></tr></thead>\n<tbody>\n{rows}</tbody></table></div>\n"
     );
     pages.insert(INDEX_FILE.to_string(), html::page("edgebench results", &body));
-    Ok(pages)
+    pages
 }
 
 fn row(rows: &mut String, e: &Entry, comparisons: &[String]) {

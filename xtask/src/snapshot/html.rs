@@ -15,7 +15,7 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::snapshot::glance::{self, Finding};
 pub use crate::snapshot::plot::esc;
-use crate::snapshot::plot::with_interval;
+use crate::snapshot::plot::{figure, with_interval};
 use crate::snapshot::provenance::Provenance;
 use crate::snapshot::report;
 
@@ -289,8 +289,7 @@ fn geomeans(page: &mut String, analysis: &Analysis) {
          <th>95 % CI, spread across kernels</th></tr></thead>\n<tbody>"
     );
     let range = |ci: Option<(f64, f64)>| {
-        ci.map(|(l, h)| format!("{} – {}", crate::snapshot::plot::figure(l), crate::snapshot::plot::figure(h)))
-            .unwrap_or_else(|| "—".into())
+        ci.map(|(l, h)| format!("{} – {}", figure(l), figure(h))).unwrap_or_else(|| "—".into())
     };
     for g in &analysis.geomeans {
         let _ = writeln!(
@@ -302,7 +301,7 @@ fn geomeans(page: &mut String, analysis: &Analysis) {
             esc(&g.metric),
             g.geomean.n,
             g.geomean.value,
-            crate::snapshot::plot::figure(g.geomean.value),
+            figure(g.geomean.value),
             range(g.geomean.measurement_ci95),
             range(g.geomean.across_kernels_ci95)
         );
