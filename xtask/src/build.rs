@@ -23,13 +23,15 @@ use crate::toolchain::images;
 use crate::toolchain::kernels::{self, Job};
 use crate::toolchain::polybench;
 use crate::toolchain::up_to_date;
+use crate::toolchain::workload;
 use crate::toolchain::zig;
 use crate::toolchain::{cross, programs};
 
 /// What to build.
 pub struct Request<'a> {
     pub target: &'a Target,
-    /// Ours, and those of a PolyBench/C checkout (see [`Kernel::polybench`]).
+    /// Ours, those of a PolyBench/C checkout (see [`Kernel::polybench`])
+    /// and the pipeline's workloads (see [`Kernel::workload`]).
     pub kernels: Vec<&'a Kernel>,
     pub datasets: Vec<Dataset>,
     /// Device programs to build (none for a kernels-only build).
@@ -111,12 +113,16 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     lock.lock().context("locking the target directory")?;
 
     let zig = zig::ensure(&sh, req.quiet)?;
-    let built = kernels::build_all(&zig, &target_dir, &compiles(req))?;
+    let mut built = kernels::build_all(&zig, &target_dir, &compiles(req))?;
+    built.extend(workloads_built_otherwise(&sh, &zig, req, &target_dir)?);
     let rebuilt = built.iter().filter(|b| b.rebuilt).count();
     let mut artifacts = Vec::new();
     for b in &built {
-        artifacts
-            .push(Artifact { suite: b.suite.clone(), ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)? });
+        artifacts.push(Artifact {
+            suite: b.suite.clone(),
+            workload: b.workload.clone(),
+            ..artifact(&target_dir, &b.name, b.dataset, b.kind, &b.path)?
+        });
     }
     let mut program_compilers = Vec::new();
     if !req.programs.is_empty() {
@@ -175,6 +181,14 @@ fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
     let arch = req.target.arch;
     let mut compiles = Vec::new();
     for kernel in &req.kernels {
+        if let Some(workload) = &kernel.workload {
+            compiles.extend(
+                ArtifactKind::compiled(req.simd)
+                    .into_iter()
+                    .filter_map(|kind| workload::compile(kernel, workload, kind, arch)),
+            );
+            continue;
+        }
         let datasets: Vec<Option<Dataset>> =
             if kernel.sizes.is_some() { req.datasets.iter().copied().map(Some).collect() } else { vec![None] };
         for dataset in datasets {
@@ -189,6 +203,24 @@ fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
         }
     }
     compiles
+}
+
+/// The artifacts of workloads built by their own command or prebuilt:
+/// every build each offers of the kinds the request compiles.
+fn workloads_built_otherwise(
+    sh: &Shell,
+    zig: &zig::Zig,
+    req: &Request<'_>,
+    target_dir: &Path,
+) -> Result<Vec<kernels::Built>> {
+    let mut built = Vec::new();
+    for kernel in &req.kernels {
+        let Some(w) = &kernel.workload else { continue };
+        for kind in ArtifactKind::compiled(req.simd) {
+            built.extend(workload::build_other(sh, zig, target_dir, kernel, w, kind, req.target.arch)?);
+        }
+    }
+    Ok(built)
 }
 
 /// The triple `aot` modules are compiled for, when it is not this machine's
@@ -239,7 +271,7 @@ fn precompiled_modules(
         let Some(kind) = wasm.kind.wasmtime_precompiled() else { continue };
         let rel = precompile_wasmtime(sh, target, target_dir, wasm, kind, &executor_sha256)?;
         let precompiled = artifact(target_dir, &wasm.name, wasm.dataset, kind, &rel)?;
-        out.push(Artifact { suite: wasm.suite.clone(), ..precompiled });
+        out.push(Artifact { suite: wasm.suite.clone(), workload: wasm.workload.clone(), ..precompiled });
     }
     Ok(out)
 }
@@ -283,7 +315,16 @@ fn artifact(
 ) -> Result<Artifact> {
     let path = target_dir.join(rel);
     let size = fs::metadata(&path).with_context(|| format!("{} was not built", path.display()))?.len();
-    Ok(Artifact { name: name.into(), dataset, kind, path: rel.into(), size, sha256: sha256_file(&path)?, suite: None })
+    Ok(Artifact {
+        name: name.into(),
+        dataset,
+        kind,
+        path: rel.into(),
+        size,
+        sha256: sha256_file(&path)?,
+        suite: None,
+        workload: None,
+    })
 }
 
 /// Precompiles one module with the target's own Wasmtime executor (under

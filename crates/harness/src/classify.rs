@@ -2,13 +2,15 @@
 
 use edgebench_model::executor::{ExecutorReport, TRAP_EXIT_CODE};
 use edgebench_model::record::{KernelResult, Outcome, polybench};
+use edgebench_model::workload::StdoutCheck;
 
 use crate::measure::{Exit, Measurement};
 
 /// What the harness knows after a run, beside the measurement.
 pub struct Observed<'a> {
     pub measurement: &'a Measurement,
-    pub stdout: &'a str,
+    /// What the run printed on stdout (read only where its result is there).
+    pub stdout: &'a [u8],
     pub stderr: &'a str,
     pub report: Option<&'a ExecutorReport>,
     pub timeout_ms: u64,
@@ -26,9 +28,26 @@ pub enum ResultSource<'a> {
     /// A PolyBench/C kernel: the `POLYBENCH_TIME` line on stdout, and the
     /// checksum of the cell's dump run (or why there is none).
     Polybench { dump_checksum: &'a Result<String, String> },
+    /// A workload checked by its stdout: no kernel-region time, and the
+    /// checksum of what it printed.
+    Stdout(&'a StdoutCheck),
 }
 
-pub fn classify(o: &Observed<'_>) -> (Outcome, Option<KernelResult>) {
+/// What a run that finished well reported: its kernel-region time where
+/// it measures one, and the checksum of its output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub kernel_ns: Option<u64>,
+    pub checksum: String,
+}
+
+impl From<KernelResult> for Reported {
+    fn from(r: KernelResult) -> Reported {
+        Reported { kernel_ns: Some(r.kernel_ns), checksum: r.checksum }
+    }
+}
+
+pub fn classify(o: &Observed<'_>) -> (Outcome, Option<Reported>) {
     if o.measurement.timed_out {
         return (Outcome::Timeout { timeout_ms: o.timeout_ms }, None);
     }
@@ -47,8 +66,13 @@ pub fn classify(o: &Observed<'_>) -> (Outcome, Option<KernelResult>) {
         Exit::Code(_) => {
             let parsed = match o.result {
                 ResultSource::None => return (Outcome::Ok, None),
-                ResultSource::ResultLine => KernelResult::parse(o.stderr),
-                ResultSource::Polybench { dump_checksum } => polybench_result(o.stdout, dump_checksum),
+                ResultSource::ResultLine => KernelResult::parse(o.stderr).map(Reported::from),
+                ResultSource::Polybench { dump_checksum } => {
+                    polybench_result(&String::from_utf8_lossy(o.stdout), dump_checksum).map(Reported::from)
+                }
+                ResultSource::Stdout(check) => {
+                    check.checksum(o.stdout).map(|checksum| Reported { kernel_ns: None, checksum })
+                }
             };
             match parsed {
                 Err(message) => (Outcome::BadOutput { message }, None),
@@ -112,7 +136,7 @@ mod tests {
     fn observe<'a>(m: &'a Measurement, stderr: &'a str, report: Option<&'a ExecutorReport>) -> Observed<'a> {
         Observed {
             measurement: m,
-            stdout: "",
+            stdout: b"",
             stderr,
             report,
             timeout_ms: 10,
@@ -128,7 +152,7 @@ mod tests {
         let m = measurement(Exit::Code(0), false);
         let (outcome, result) = classify(&observe(&m, GOOD, None));
         assert_eq!(outcome, Outcome::Ok);
-        assert_eq!(result.unwrap().kernel_ns, 5);
+        assert_eq!(result.unwrap().kernel_ns, Some(5));
 
         let (outcome, _) = classify(&observe(&m, "", None));
         assert!(matches!(outcome, Outcome::BadOutput { .. }));
@@ -172,24 +196,46 @@ mod tests {
             result: ResultSource::Polybench { dump_checksum },
             ..observe(&m, "", None)
         };
-        let (outcome, result) = classify(&observed("0.001250\n", &dumped));
+        let (outcome, result) = classify(&observed(b"0.001250\n", &dumped));
         assert_eq!(outcome, Outcome::Ok);
-        assert_eq!(result, Some(KernelResult { kernel_ns: 1_250_000, checksum: "00000000000000aa".into() }));
+        assert_eq!(result, Some(Reported { kernel_ns: Some(1_250_000), checksum: "00000000000000aa".into() }));
 
-        let (outcome, _) = classify(&observed("", &dumped));
+        let (outcome, _) = classify(&observed(b"", &dumped));
         assert!(matches!(outcome, Outcome::BadOutput { message } if message.contains("POLYBENCH_TIME")));
 
         let failed: Result<String, String> = Err("the dump run exited with status 1".into());
-        let (outcome, _) = classify(&observed("0.001250\n", &failed));
+        let (outcome, _) = classify(&observed(b"0.001250\n", &failed));
         assert!(matches!(outcome, Outcome::BadOutput { message } if message.contains("dump run exited")));
 
         let other: Result<String, String> = Ok("00000000000000bb".into());
-        let (outcome, _) = classify(&observed("0.001250\n", &other));
+        let (outcome, _) = classify(&observed(b"0.001250\n", &other));
         assert!(matches!(outcome, Outcome::ChecksumMismatch { .. }));
 
         // A crash is a crash, whatever the dump run found.
         let crashed = measurement(Exit::Signal(libc::SIGSEGV), false);
         let o = Observed { result: ResultSource::Polybench { dump_checksum: &dumped }, ..observe(&crashed, "", None) };
         assert!(matches!(classify(&o).0, Outcome::Signal { .. }));
+    }
+
+    #[test]
+    fn workloads_are_checked_by_their_stdout_against_the_expected_checksum() {
+        let m = measurement(Exit::Code(0), false);
+        let check = StdoutCheck { line_prefix: Some("hash:".into()) };
+        let observed = |stdout, expected| Observed {
+            stdout,
+            result: ResultSource::Stdout(&check),
+            expected_checksum: expected,
+            ..observe(&m, "", None)
+        };
+        let (outcome, result) = classify(&observed(b"took 3 s\nhash: 17\n", None));
+        assert_eq!(outcome, Outcome::Ok);
+        let result = result.unwrap();
+        assert_eq!(result.kernel_ns, None);
+        assert_eq!(Ok(result.checksum.clone()), check.checksum(b"hash: 17\n"));
+
+        let (outcome, _) = classify(&observed(b"hash: 18\n", Some(&result.checksum)));
+        assert!(matches!(outcome, Outcome::ChecksumMismatch { .. }));
+        let (outcome, _) = classify(&observed(b"took 3 s\n", None));
+        assert!(matches!(outcome, Outcome::BadOutput { message } if message.contains("no line starting with `hash:`")));
     }
 }

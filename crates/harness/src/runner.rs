@@ -207,7 +207,7 @@ fn dump_run(
         let report: Option<ExecutorReport> = fs::read(report_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
         let (outcome, _) = classify(&Observed {
             measurement: &measurement,
-            stdout: "",
+            stdout: b"",
             stderr: &stderr,
             report: report.as_ref(),
             timeout_ms: cell.timeout_ms,
@@ -262,15 +262,17 @@ fn measure_run(
         Err(LaunchError::Harness(e)) => return Err(format!("measuring {}: {e}", cell.label())),
     };
     let stderr = String::from_utf8_lossy(&fs::read(capture.stderr).unwrap_or_default()).into_owned();
-    // Only a PolyBench/C kernel reports on stdout; ours leave it alone.
-    let stdout = match dump_checksum {
-        Some(_) => String::from_utf8_lossy(&fs::read(capture.stdout).unwrap_or_default()).into_owned(),
-        None => String::new(),
+    // Only a PolyBench/C kernel and a workload checked by its output report
+    // on stdout; our kernels leave it alone.
+    let stdout = match (dump_checksum, &cell.stdout_check) {
+        (None, None) => Vec::new(),
+        _ => fs::read(capture.stdout).unwrap_or_default(),
     };
-    let result = match dump_checksum {
+    let result = match (dump_checksum, &cell.stdout_check) {
+        (_, Some(check)) => ResultSource::Stdout(check),
         _ if !cell.reports => ResultSource::None,
-        Some(dump_checksum) => ResultSource::Polybench { dump_checksum },
-        None => ResultSource::ResultLine,
+        (Some(dump_checksum), None) => ResultSource::Polybench { dump_checksum },
+        (None, None) => ResultSource::ResultLine,
     };
     let report: Option<ExecutorReport> = if cell.invocation.executor_report {
         fs::read(report_path).ok().and_then(|b| serde_json::from_slice(&b).ok())
@@ -294,7 +296,7 @@ fn measure_run(
     record.max_rss_floor_kib = Some(measurement.rss_floor_kib);
     let outcome = count_instructions(&mut record, plan, cell, &measurement, &stderr, outcome);
     if let Some(result) = result {
-        record.kernel_ns = Some(result.kernel_ns);
+        record.kernel_ns = result.kernel_ns;
         record.checksum = Some(result.checksum);
     }
     if let Some(report) = report {

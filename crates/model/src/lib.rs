@@ -1,7 +1,7 @@
 //! Shared, pure data types of edgebench.
 //!
 //! Everything that crosses a process or machine boundary is defined here once:
-//! the kernel suite, the artifacts manifest, the plan the device executes, the
+//! the kernel suite and the user's workloads, the artifacts manifest, the plan the device executes, the
 //! records it writes, the run directory host and harness share (file names,
 //! progress lines, exit codes), the digests both compute, and the report an
 //! engine executor hands back to the harness. Every serialized top-level type
@@ -20,5 +20,6 @@ pub mod plan;
 pub mod record;
 pub mod rundir;
 pub mod suite;
+pub mod workload;
 
 pub use dataset::Dataset;

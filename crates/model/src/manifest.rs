@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
+use crate::workload::WorkloadBuild;
 
 pub const MANIFEST_SCHEMA: u32 = 1;
 
@@ -114,6 +115,9 @@ pub struct Artifact {
     /// Set for an artifact built from an external suite's sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite: Option<SuiteSource>,
+    /// Set for an artifact of a workload of the user's own: how it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadBuild>,
 }
 
 /// What an artifact of an external suite was built from.

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
+use crate::workload::StdoutCheck;
 
 /// 2: the plan carries the settings it was made with ([`Settings`]).
 pub const PLAN_SCHEMA: u32 = 2;
@@ -204,6 +205,10 @@ pub struct Cell {
     /// kernel-region time is the `POLYBENCH_TIME` line on stdout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub polybench_dump: Option<Invocation>,
+    /// Set for a workload checked by its stdout: the checksum of a run is
+    /// the hash of what it printed (see [`StdoutCheck`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_check: Option<StdoutCheck>,
     /// Set when the host found, before building anything, that this cell
     /// cannot run there (no Docker engine, a compiler only root can
     /// provision, …): the harness records its runs as unavailable with this

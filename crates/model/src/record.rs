@@ -115,6 +115,7 @@ impl RunRecord {
             probe: None,
             invocation: Invocation::default(),
             polybench_dump: None,
+            stdout_check: None,
             unavailable: None,
         };
         let run = PlannedRun { cell: 0, repetition: u32::try_from(index).unwrap_or(u32::MAX), warmup: false };
@@ -263,6 +264,13 @@ pub mod polybench {
             }
         }
     }
+}
+
+/// 64-bit FNV-1a of `bytes`, the hash behind every checksum.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = Fnv1a::new();
+    h.update(bytes);
+    h.0
 }
 
 /// 64-bit FNV-1a, the hash behind every checksum.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
+use crate::workload::Workload;
 
 /// Categories whose kernels are not benchmarks.
 pub const STARTUP_CATEGORY: &str = "startup";
@@ -51,6 +52,10 @@ pub struct Kernel {
     /// user's checkout instead of `kernels/`. Never read from `suite.yaml`.
     #[serde(skip)]
     pub polybench: Option<PolybenchSource>,
+    /// Set for a workload of the user's own, defined in a pipeline (its
+    /// program, arguments and output check). Never read from `suite.yaml`.
+    #[serde(skip)]
+    pub workload: Option<Box<Workload>>,
 }
 
 /// Where a PolyBench/C kernel's sources are: `<dir>/<name>.c` and
@@ -136,6 +141,24 @@ impl Suite {
 impl Kernel {
     pub fn is_benchmark(&self) -> bool {
         ![STARTUP_CATEGORY, FAULTS_CATEGORY, PLANTED_CATEGORY].contains(&self.category.as_str())
+    }
+
+    /// Whether the kernel runs at each of the pipeline's datasets (its
+    /// code or its arguments depend on the dataset) rather than once.
+    pub fn per_dataset(&self) -> bool {
+        self.sizes.is_some() || self.workload.as_ref().is_some_and(|w| w.args.per_dataset())
+    }
+
+    /// The dataset its artifacts are built for: `None` when one build
+    /// serves every dataset (start-up, a workload, whose dataset is only
+    /// its arguments).
+    pub fn build_dataset(&self, dataset: Dataset) -> Option<Dataset> {
+        self.sizes.as_ref().map(|_| dataset)
+    }
+
+    /// The program's arguments at `dataset` (a workload's; none for a kernel).
+    pub fn args(&self, dataset: Dataset) -> &[String] {
+        self.workload.as_ref().map_or(&[], |w| w.args.at(dataset))
     }
 
     /// Relative path of the source below `kernels/`.

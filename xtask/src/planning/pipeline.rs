@@ -12,6 +12,7 @@ use edgebench_model::manifest::{ArtifactKind, Manifest};
 pub use edgebench_model::plan::Order;
 use edgebench_model::plan::{Adaptive, Invocation};
 use edgebench_model::suite::{Kernel, Suite};
+use edgebench_model::workload::Arguments;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
@@ -23,6 +24,8 @@ use crate::project;
 use crate::toolchain::polybench;
 use crate::toolchain::programs::{self, Program};
 
+mod workloads;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PipelineFile {
@@ -30,7 +33,10 @@ struct PipelineFile {
     description: Option<String>,
     #[serde(default)]
     suite: Option<SuiteEntry>,
+    #[serde(default)]
     kernels: Vec<Spanned<String>>,
+    #[serde(default)]
+    workloads: Vec<workloads::WorkloadEntry>,
     datasets: Vec<Spanned<String>>,
     runtimes: Vec<RuntimeEntry>,
     repetitions: Spanned<u32>,
@@ -243,8 +249,18 @@ pub fn parse(path: &Path, text: &str, suite: &Suite) -> Result<Pipeline> {
     let file: PipelineFile = yaml::parse(path, text)?;
     let check = Check { path, text };
     let polybench = check.suite(file.suite.as_ref())?;
-    let kernels = check.kernels(&file.kernels, suite, polybench.as_ref())?;
+    let mut kernels = check.kernels(&file.kernels, suite, polybench.as_ref(), !file.workloads.is_empty())?;
+    let workloads = check.workloads(&file.workloads, suite)?;
+    if let Some(clash) = workloads.iter().find(|w| kernels.iter().any(|k| k.name == w.name)) {
+        bail!(
+            "{}: workload `{}` has the name of a kernel the pipeline runs; name it otherwise",
+            path.display(),
+            clash.name
+        );
+    }
+    kernels.extend(workloads);
     let datasets = check.datasets(&file.datasets)?;
+    check.workload_datasets(&kernels, &datasets, &file.datasets)?;
     let runtimes = check.runtimes(&file.runtimes)?;
     let repetitions = check.repetitions(&file.repetitions)?;
     let warmups = check.warmups(file.warmups.as_ref())?;
@@ -303,9 +319,19 @@ impl Check<'_> {
 
     /// Kernel names, categories or `all`, ours or the PolyBench/C suite's;
     /// each kernel once, in the order first named.
-    fn kernels(&self, names: &[Spanned<String>], suite: &Suite, polybench: Option<&Suite>) -> Result<Vec<Kernel>> {
-        if names.is_empty() {
-            bail!("{}: `kernels` is empty; name kernels, categories or `all`", self.path.display());
+    fn kernels(
+        &self,
+        names: &[Spanned<String>],
+        suite: &Suite,
+        polybench: Option<&Suite>,
+        has_workloads: bool,
+    ) -> Result<Vec<Kernel>> {
+        if names.is_empty() && !has_workloads {
+            bail!(
+                "{}: `kernels` is empty and there are no `workloads`; name kernels, categories or `all`, or define \
+                 workloads",
+                self.path.display()
+            );
         }
         let mut kernels: Vec<Kernel> = Vec::new();
         for k in names {
@@ -331,6 +357,29 @@ impl Check<'_> {
             }
         }
         Ok(kernels)
+    }
+
+    /// A workload with an argument set per dataset has one for every
+    /// dataset the pipeline runs.
+    fn workload_datasets(&self, kernels: &[Kernel], datasets: &[Dataset], at: &[Spanned<String>]) -> Result<()> {
+        for kernel in kernels {
+            let Some(Arguments::PerDataset(sets)) = kernel.workload.as_ref().map(|w| &w.args) else { continue };
+            if let Some(missing) = datasets.iter().find(|d| !sets.contains_key(d)) {
+                let given: Vec<String> = sets.keys().map(Dataset::to_string).collect();
+                let where_ = at.iter().find(|d| d.value.trim() == missing.as_str()).or(at.first());
+                let msg = format!(
+                    "workload `{}` has no arguments for dataset `{missing}` (its `args_by_dataset` has {}); add a set \
+                     or leave the dataset out",
+                    kernel.name,
+                    given.join(", ")
+                );
+                return Err(match where_ {
+                    Some(d) => self.err(d.referenced, msg),
+                    None => anyhow!("{}: {msg}", self.path.display()),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn datasets(&self, names: &[Spanned<String>]) -> Result<Vec<Dataset>> {
@@ -529,8 +578,7 @@ impl Check<'_> {
         per_cell: u32,
         at: &Spanned<u32>,
     ) -> Result<()> {
-        let cells: usize =
-            kernels.iter().map(|k| if k.sizes.is_some() { datasets } else { 1 }).sum::<usize>() * runtimes;
+        let cells: usize = kernels.iter().map(|k| if k.per_dataset() { datasets } else { 1 }).sum::<usize>() * runtimes;
         let runs = cells as u64 * u64::from(per_cell);
         if runs > MAX_RUNS {
             return Err(self.err(

@@ -8,10 +8,12 @@ use edgebench_model::digest::sha256_hex;
 use edgebench_model::manifest::Manifest;
 use edgebench_model::plan::{CALLGRIND, Cell, Invocation, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
 use edgebench_model::suite::Kernel;
+use edgebench_model::workload::Flavour;
 
 use crate::planning::pipeline::{Order, Pipeline, RuntimeUse};
 use crate::planning::runtime::CellContext;
-use crate::toolchain::polybench;
+use crate::toolchain::arch::Arch;
+use crate::toolchain::{polybench, workload};
 
 /// Runtime variants (`runtime/variant`) found unable to run on the target
 /// before anything was built, each with the reason.
@@ -23,7 +25,7 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
     let mut cells = Vec::new();
     let mut probes: BTreeMap<String, Probe> = BTreeMap::new();
     for kernel in &pipeline.kernels {
-        let datasets: Vec<_> = if kernel.sizes.is_some() {
+        let datasets: Vec<_> = if kernel.per_dataset() {
             pipeline.datasets.clone()
         } else {
             // Dataset-independent kernels (start-up) run once, not per dataset.
@@ -41,8 +43,9 @@ pub fn expand(pipeline: &Pipeline, manifest: &Manifest, seed: u64, unavailable: 
                     manifest,
                     memory_limit: pipeline.memory_limit,
                 };
-                if let Some(reason) = unavailable.get(&used.label()) {
-                    cells.push(unavailable_cell(used, &context, pipeline.timeout_ms, reason));
+                let reason = unavailable.get(&used.label()).cloned().or_else(|| missing_build(used, &context));
+                if let Some(reason) = reason {
+                    cells.push(unavailable_cell(used, &context, pipeline.timeout_ms, &reason));
                     continue;
                 }
                 let probe = used.probe(manifest).map(|invocation| {
@@ -128,6 +131,7 @@ fn cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u64, probe: Op
         probe,
         invocation,
         polybench_dump,
+        stdout_check: kernel.workload.as_ref().and_then(|w| w.check.clone()),
         unavailable: None,
     })
 }
@@ -162,6 +166,31 @@ fn under_callgrind(mut cell: Cell, probes: &mut BTreeMap<String, Probe>) -> Cell
     cell
 }
 
+/// Why a cell of a workload cannot run: its runtime needs a build the
+/// workload does not offer (a prebuilt Wasm module alone, under `native`).
+pub fn missing_build(used: &RuntimeUse, cell: &CellContext<'_>) -> Option<String> {
+    let workload = cell.kernel.workload.as_ref()?;
+    let arch = Arch::of_triple(&cell.manifest.triple)?;
+    let missing: Vec<&str> = used
+        .artifacts()
+        .into_iter()
+        .filter_map(|kind| workload::flavour(kind, arch))
+        .filter(|f| !workload::offers(workload, *f))
+        .map(Flavour::as_str)
+        .collect();
+    let offered: Vec<&str> =
+        Flavour::ALL.into_iter().filter(|f| workload::offers(workload, *f)).map(Flavour::as_str).collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "workload `{}` has no {} build (it offers {}); add one to its definition to run it under {}",
+            cell.kernel.name,
+            missing.join(" or "),
+            if offered.is_empty() { "none".to_string() } else { offered.join(", ") },
+            used.label()
+        )
+    })
+}
+
 /// A cell that cannot run on the target: nothing to invoke, and why.
 fn unavailable_cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u64, reason: &str) -> Cell {
     Cell {
@@ -175,6 +204,7 @@ fn unavailable_cell(used: &RuntimeUse, context: &CellContext<'_>, timeout_ms: u6
         probe: None,
         invocation: Invocation::default(),
         polybench_dump: None,
+        stdout_check: None,
         unavailable: Some(reason.to_string()),
     }
 }

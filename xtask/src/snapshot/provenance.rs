@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use edgebench_model::device::{DeviceInfo, HealthSample};
-use edgebench_model::manifest::{CompilerInfo, Manifest};
+use edgebench_model::manifest::{ArtifactKind, CompilerInfo, Manifest};
 use edgebench_model::plan::{Order, Plan, PlanFile, RevisionSide};
 use edgebench_model::record::RunRecord;
+use edgebench_model::workload::WorkloadBuild;
 use edgebench_stats::precision::Precision;
 use serde::{Deserialize, Serialize};
 use xshell::{Shell, cmd};
@@ -54,6 +55,41 @@ pub struct Provenance {
     /// by its own build (the head side's is the rest of this file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_build: Option<BaseBuild>,
+    /// How every artifact of a workload of the user's own that the plan
+    /// ran was made: its sources and flags, the build command, or the
+    /// prebuilt file it was copied from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workloads: Vec<WorkloadArtifact>,
+}
+
+/// One artifact of a workload, and how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadArtifact {
+    pub name: String,
+    pub kind: ArtifactKind,
+    pub path: String,
+    pub sha256: String,
+    pub build: WorkloadBuild,
+}
+
+impl WorkloadArtifact {
+    /// The workloads' artifacts of `manifest` that `plan` runs.
+    fn of(plan: &Plan, manifest: &Manifest) -> Vec<WorkloadArtifact> {
+        manifest
+            .artifacts
+            .iter()
+            .filter(|a| plan.files.iter().any(|f| f.path == a.path))
+            .filter_map(|a| {
+                Some(WorkloadArtifact {
+                    name: a.name.clone(),
+                    kind: a.kind,
+                    path: a.path.clone(),
+                    sha256: a.sha256.clone(),
+                    build: a.workload.clone()?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The engines and compilers of the base side's build.
@@ -267,6 +303,7 @@ pub fn collect(sh: &Shell, inputs: Inputs<'_>) -> Provenance {
         emulation: inputs.emulation,
         footprint: footprint::of(plan, inputs.manifest),
         base_build: inputs.base_build,
+        workloads: WorkloadArtifact::of(plan, inputs.manifest),
     }
 }
 

@@ -9,11 +9,12 @@ use edgebench_model::device::DeviceInfo;
 use edgebench_model::executor::{PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE};
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::record::RunRecord;
+use edgebench_model::workload::WorkloadBuild;
 use edgebench_stats::analysis::{KERNEL_MS, MAX_RSS_MIB, PEAK_MEMORY_MIB, WALL_MS, WORKLOAD_PEAK_MIB, phase_metric};
 use edgebench_stats::rounds::{DISTURBED_ERRORS, DISTURBED_SHIFT};
 use edgebench_stats::{Analysis, CellSummary, Summary};
 
-use crate::snapshot::provenance::Provenance;
+use crate::snapshot::provenance::{Provenance, WorkloadArtifact};
 use crate::snapshot::{footprint, glance};
 
 /// The report of a snapshot: one section after the other, in this order.
@@ -38,6 +39,7 @@ pub fn body(records: &[RunRecord], analysis: &Analysis, provenance: &Provenance,
     let mut md = String::new();
     device_and_software(&mut md, provenance);
     verification(&mut md, analysis);
+    workloads(&mut md, &provenance.workloads);
     rounds(&mut md, analysis);
     for dataset in datasets(analysis) {
         dataset_tables(&mut md, analysis, dataset);
@@ -312,6 +314,40 @@ fn verification(md: &mut String, analysis: &Analysis) {
         md,
         "{ok} of {measured} measured runs ended ok. {checked} cells were checked against a reference checksum of their kernel and dataset; every ok run reproduced it.\n"
     );
+}
+
+/// The user's own programs that ran: every artifact and how it was made.
+fn workloads(md: &mut String, built: &[WorkloadArtifact]) {
+    if built.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "## Workloads
+"
+    );
+    let _ = writeln!(
+        md,
+        "Programs of the pipeline's own, run like the kernels. A workload's runs are checked by the hash of what \
+         they print on stdout (only the lines with the prefix its pipeline names, if it names one), held to \
+         native's like a kernel's checksum, or by their exit status alone where its pipeline says `check: exit`; \
+         `plan.json` has the pipeline as it was read. A workload reports no kernel-region time: its figures are \
+         wall time, start-up included.\n"
+    );
+    let _ = writeln!(md, "| workload | artifact | sha256 | built from |");
+    let _ = writeln!(md, "|---|---|---|---|");
+    for w in built {
+        let from = match &w.build {
+            WorkloadBuild::Sources { sources, flags, .. } => {
+                let files: Vec<&str> = sources.keys().map(String::as_str).collect();
+                format!("`{}` by the pinned zig, flags `{}`", files.join("`, `"), flags.join(" "))
+            }
+            WorkloadBuild::Command { argv, .. } => format!("the command `{}`", argv.join(" ")),
+            WorkloadBuild::Prebuilt { path, .. } => format!("the prebuilt `{path}`, as pinned"),
+        };
+        let _ = writeln!(md, "| {} | `{}` | `{}` | {from} |", w.name, w.path, &w.sha256[..w.sha256.len().min(16)]);
+    }
+    md.push('\n');
 }
 
 fn metric_table(md: &mut String, analysis: &Analysis, dataset: Dataset, metric: &str, title: &str, with_ratio: bool) {

@@ -53,6 +53,15 @@ impl Arch {
         }
     }
 
+    /// The architecture of a Rust-style triple (a manifest's).
+    pub fn of_triple(triple: &str) -> Option<Arch> {
+        match triple.split('-').next()? {
+            "x86_64" => Some(Arch::X86_64),
+            "aarch64" => Some(Arch::Aarch64),
+            _ => None,
+        }
+    }
+
     /// The Rust triple of the device programs.
     pub fn rust_triple(self) -> &'static str {
         match self {

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::Dataset;
 use edgebench_model::manifest::{ArtifactKind, CompilerInfo, SuiteSource};
 use edgebench_model::suite::Kernel;
+use edgebench_model::workload::WorkloadBuild;
 use xshell::Shell;
 
 use crate::toolchain::arch::Arch;
@@ -73,6 +74,11 @@ pub struct Compile {
     /// For an external suite's kernel, its marker in the manifest; the
     /// source hashes are filled in by the build.
     pub suite: Option<SuiteSource>,
+    /// For a workload built from its sources, its marker in the manifest;
+    /// the source hashes are filled in by the build.
+    pub workload: Option<WorkloadBuild>,
+    /// Whether the sources are C++ (`zig c++`, which links libc++).
+    pub cxx: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +90,7 @@ pub struct Built {
     pub path: String,
     pub rebuilt: bool,
     pub suite: Option<SuiteSource>,
+    pub workload: Option<WorkloadBuild>,
 }
 
 /// The C target for `kind` on `arch`, and the flags it adds to `common`.
@@ -181,6 +188,8 @@ pub fn compile(job: &Job<'_>, arch: Arch, kernels_dir: &Path) -> Compile {
         files: SUPPORT_FILES.iter().map(|f| f.to_string()).chain([source]).collect(),
         output: output_path(&job.kernel.name, job.dataset, job.kind),
         suite: None,
+        workload: None,
+        cxx: false,
     }
 }
 
@@ -234,6 +243,12 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
             s.sources = file_hashes.iter().cloned().collect();
             s
         }),
+        workload: job.workload.clone().map(|mut w| {
+            if let WorkloadBuild::Sources { sources, .. } = &mut w {
+                *sources = file_hashes.iter().cloned().collect();
+            }
+            w
+        }),
     };
     if up_to_date::is_current(&out, &inputs) {
         return Ok(built(false));
@@ -243,8 +258,8 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
     up_to_date::clear(&out);
     let _dir = sh.push_dir(&job.dir);
     let partial = up_to_date::with_suffix(&out, ".partial");
-    let command =
-        zig.cc(sh).arg("-target").arg(job.target).args(&job.args).arg("-o").arg(&partial).quiet().ignore_status();
+    let driver = if job.cxx { zig.cxx(sh) } else { zig.cc(sh) };
+    let command = driver.arg("-target").arg(job.target).args(&job.args).arg("-o").arg(&partial).quiet().ignore_status();
     let shown = command.to_string();
     let output = command.output().with_context(|| format!("running {shown}"))?;
     if !output.status.success() {
@@ -278,7 +293,8 @@ fn hash_files(job: &Compile) -> Result<Vec<(String, String)>> {
 
 /// A hash of everything that determines an artifact's bytes.
 fn inputs_hash(zig: &Zig, job: &Compile, file_hashes: &[(String, String)]) -> String {
-    let mut text = format!("zig {}\ntarget {}\nargs {:?}\n", zig.wheel_sha256, job.target, job.args);
+    let driver = if job.cxx { "c++" } else { "cc" };
+    let mut text = format!("zig {} {driver}\ntarget {}\nargs {:?}\n", zig.wheel_sha256, job.target, job.args);
     for (file, sha256) in file_hashes {
         text.push_str(&format!("{file} {sha256}\n"));
     }
@@ -321,6 +337,7 @@ mod tests {
             reports: true,
             code: None,
             polybench: None,
+            workload: None,
         };
         (sources, kernel)
     }

@@ -25,4 +25,5 @@ pub mod revision;
 pub mod sid_root;
 pub mod up_to_date;
 pub mod wheels;
+pub mod workload;
 pub mod zig;

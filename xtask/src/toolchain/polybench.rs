@@ -103,6 +103,7 @@ pub fn open(root: &Path) -> Result<Suite> {
             reports: true,
             code: None,
             polybench: Some(PolybenchSource { root: root.clone(), dir: dir.to_string(), name: name.to_string() }),
+            workload: None,
         });
     }
     if kernels.is_empty() {
@@ -179,6 +180,8 @@ pub fn compiles(
                 sources: BTreeMap::new(),
                 defines,
             }),
+            workload: None,
+            cxx: false,
             name,
             dataset: Some(dataset),
             kind,

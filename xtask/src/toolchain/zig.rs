@@ -49,6 +49,12 @@ impl Zig {
         cmd!(sh, "{exe} cc").env("ZIG_GLOBAL_CACHE_DIR", &self.cache_dir).env("ZIG_LOCAL_CACHE_DIR", &self.cache_dir)
     }
 
+    /// `zig c++`, for C++ sources (it links libc++), with the same caches.
+    pub fn cxx<'a>(&self, sh: &'a Shell) -> xshell::Cmd<'a> {
+        let exe = &self.exe;
+        cmd!(sh, "{exe} c++").env("ZIG_GLOBAL_CACHE_DIR", &self.cache_dir).env("ZIG_LOCAL_CACHE_DIR", &self.cache_dir)
+    }
+
     pub fn version(&self, sh: &Shell) -> Result<String> {
         let exe = &self.exe;
         Ok(cmd!(sh, "{exe} version").read()?.trim().to_string())

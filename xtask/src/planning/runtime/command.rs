@@ -1,6 +1,7 @@
 //! `command`: any runtime installed on the device, given as a command
 //! template over the artifact paths, e.g. `wasmtime run {wasm}`,
 //! `iwasm {wasm}`, or the study's `/usr/bin/time -f %M docker run … {native}`.
+//! A workload's own arguments follow the template's words.
 //! The template is split on whitespace, never passed to a shell; braces
 //! are for placeholders only, so a misspelt one is refused. A runtime
 //! of your own has no `+simd` variants: name the SIMD build `{wasm_simd}`.
@@ -105,6 +106,8 @@ impl Runtime for Command {
             }
             argv.push(word);
         }
+        // A workload's own arguments follow the template's.
+        argv.extend(cell.args());
         // A container engine's client starts the workload elsewhere: what is
         // counted on its processes is the client's.
         let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or_default();

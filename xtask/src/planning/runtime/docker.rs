@@ -67,7 +67,7 @@ impl Runtime for Docker {
             max_memory: cell.memory_limit,
             image: Self::image(cell.variant, cell.manifest)?,
             module: kernel.path.clone(),
-            args: Vec::new(),
+            args: cell.args(),
         };
         let mut argv = vec![program_path(cell.manifest, &programs::DOCKER)];
         argv.extend(command.to_args());

@@ -98,7 +98,7 @@ impl CellContext<'_> {
     /// build for a SIMD cell).
     pub fn artifact(&self, kind: ArtifactKind) -> Result<&Artifact> {
         let kind = kind.with_simd(self.simd);
-        let dataset = self.kernel.sizes.as_ref().map(|_| self.dataset);
+        let dataset = self.kernel.build_dataset(self.dataset);
         self.manifest.find(&self.kernel.name, dataset, kind).ok_or_else(|| {
             anyhow!(
                 "no {} artifact of kernel `{}`{} in the manifest of target `{}`; run `cargo xtask build`",
@@ -108,6 +108,12 @@ impl CellContext<'_> {
                 self.manifest.target
             )
         })
+    }
+
+    /// The program's own arguments (a workload's at this dataset; none
+    /// for a kernel): every runtime passes them to the program it runs.
+    pub fn args(&self) -> Vec<String> {
+        self.kernel.args(self.dataset).to_vec()
     }
 }
 
@@ -147,7 +153,7 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
         max_memory: cell.memory_limit,
         image: None,
         module: module.path.clone(),
-        args: Vec::new(),
+        args: cell.args(),
     };
     let mut argv = vec![program_path(cell.manifest, program)];
     argv.extend(command.to_args());

@@ -27,6 +27,8 @@ impl Runtime for Native {
 
     fn invocation(&self, cell: &CellContext<'_>) -> Result<Invocation> {
         let exe = cell.artifact(ArtifactKind::Native)?;
-        Ok(Invocation { argv: vec![exe.path.clone()], address_space_limit: cell.memory_limit, ..Default::default() })
+        let mut argv = vec![exe.path.clone()];
+        argv.extend(cell.args());
+        Ok(Invocation { argv, address_space_limit: cell.memory_limit, ..Default::default() })
     }
 }

@@ -1,0 +1,211 @@
+//! Workloads of the user's own, end to end on this machine: the three
+//! examples in `pipelines/examples/` (from C sources, by a build command,
+//! prebuilt) run under every runtime they name with one checksum across
+//! runtimes, a runtime that lacks a build is recorded unavailable with the
+//! reason, and bad definitions end in a clear error or a recorded failure —
+//! never a silent pass.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use common::*;
+use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::record::{Outcome, RunRecord};
+
+/// A copy of the examples (their files are relative to the pipeline) with
+/// fewer rounds; returns the copied pipeline.
+fn example(dir: &Path, name: &str) -> std::path::PathBuf {
+    let examples = root().join("pipelines/examples");
+    for entry in std::fs::read_dir(&examples).unwrap().flatten() {
+        let from = entry.path();
+        if from.is_dir() {
+            let to = dir.join(entry.file_name());
+            std::fs::create_dir_all(&to).unwrap();
+            for file in std::fs::read_dir(&from).unwrap().flatten() {
+                std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
+            }
+        }
+    }
+    let text = std::fs::read_to_string(examples.join(format!("{name}.yaml"))).unwrap();
+    let text = text.replace("repetitions: 10\nwarmups: 1", "repetitions: 2\nwarmups: 0");
+    assert!(text.contains("repetitions: 2"), "the example {name} keeps its rounds where the test expects them");
+    pipeline(dir, name, &text)
+}
+
+/// Every record of `workload` that ran ok has the one checksum, and every
+/// variant in `ran` ran it.
+fn one_checksum(records: &[RunRecord], workload: &str, ran: &[&str]) -> String {
+    let runs: Vec<&RunRecord> =
+        records.iter().filter(|r| r.kernel == workload && !matches!(r.outcome, Outcome::Unavailable { .. })).collect();
+    let failed: Vec<String> = runs
+        .iter()
+        .filter(|r| !r.outcome.is_ok())
+        .map(|r| format!("{}/{}: {:?}", r.runtime, r.variant, r.outcome))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    let variants: BTreeSet<String> = runs.iter().map(|r| format!("{}/{}", r.runtime, r.variant)).collect();
+    assert_eq!(variants, ran.iter().map(|v| v.to_string()).collect(), "the variants that ran {workload}");
+    let sums: BTreeSet<&str> = runs.iter().map(|r| r.checksum.as_deref().expect("a checksum of stdout")).collect();
+    assert_eq!(sums.len(), 1, "{workload}: one checksum across runtimes, not {sums:?}");
+    assert!(runs.iter().all(|r| r.kernel_ns.is_none()), "a workload reports no kernel-region time");
+    sums.into_iter().next().unwrap().to_string()
+}
+
+#[test]
+fn the_example_from_sources_runs_under_every_runtime_with_one_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, snapshot, records) = bench_with_snapshot(&example(dir.path(), "wordfreq"), &[]);
+    let ran = ["native/default", "docker/scratch", "wasmtime/aot", "wasmi/eager", "wasm3/eager"];
+    let checksum = one_checksum(&records, "wordfreq", &ran);
+
+    // The checksum is the hash of what the program prints, run by hand with
+    // the small dataset's arguments.
+    let native = manifest("local").find("wordfreq", None, ArtifactKind::Native).unwrap().clone();
+    let out = std::process::Command::new(target_dir("local").join(&native.path)).arg("200000").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("words: 200000\n"));
+    assert_eq!(checksum, format!("{:016x}", edgebench_model::record::fnv1a(&out.stdout)));
+
+    // Provenance says how each artifact that ran was made: from which
+    // sources, with which flags.
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+    let workloads = provenance["workloads"].as_array().expect("the workloads' builds");
+    let kinds: BTreeSet<&str> = workloads.iter().map(|w| w["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, BTreeSet::from(["native", "wasm", "wasmtime-precompiled"]));
+    for w in workloads {
+        assert_eq!(w["build"]["from"], "sources", "{w}");
+        assert_eq!(w["build"]["flags"], serde_json::json!(["-O2"]), "{w}");
+        assert!(w["build"]["sources"]["wordfreq/wordfreq.c"].as_str().is_some_and(|h| h.len() == 64), "{w}");
+    }
+    let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
+    assert!(report.contains("wordfreq"), "the report shows the workload");
+}
+
+#[test]
+fn the_example_built_by_a_command_and_the_prebuilt_one_run_with_one_checksum_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, snapshot, records) = bench_with_snapshot(&example(dir.path(), "crc"), &[]);
+    one_checksum(&records, "crc", &["native/default", "wasmtime/aot", "wasmi/eager", "wasm3/eager"]);
+    let provenance = std::fs::read_to_string(snapshot.join("provenance.json")).unwrap();
+    assert!(provenance.contains("\"from\": \"command\""), "{provenance}");
+    assert!(provenance.contains("CC={zig} cc"), "the command as given, without this machine's paths: {provenance}");
+
+    // Only a Wasm module is prebuilt: native is unavailable, and says why.
+    let (_, records) = bench(&example(dir.path(), "collatz"), &[]);
+    one_checksum(&records, "collatz", &["wasmtime/jit", "wasmtime/aot", "wasmi/eager", "wasm3/eager"]);
+    let native: Vec<&RunRecord> = records.iter().filter(|r| r.runtime == "native").collect();
+    assert!(!native.is_empty());
+    for r in native {
+        let Outcome::Unavailable { reason } = &r.outcome else { panic!("native ran a Wasm-only workload: {r:?}") };
+        assert!(reason.contains("workload `collatz` has no native-x86_64 build (it offers wasm)"), "{reason}");
+    }
+}
+
+#[test]
+fn an_output_that_differs_between_runtimes_is_recorded_as_a_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("where.c"),
+        "#include <stdio.h>\nint main(void) {\n#ifdef __wasm__\n  puts(\"wasm\");\n#else\n  puts(\"native\");\n#endif\n  return 0;\n}\n",
+    )
+    .unwrap();
+    let yaml = "workloads:\n  - name: where\n    sources: [where.c]\ndatasets: [mini]\nruntimes:\n  - runtime: native\n  \
+                - runtime: wasmtime\n    variants: [aot]\nrepetitions: 2\ntimeout_s: 30\n";
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "where", yaml), &[]);
+    let sums: BTreeMap<String, BTreeSet<String>> = records.iter().fold(BTreeMap::new(), |mut m, r| {
+        m.entry(r.runtime.clone()).or_default().insert(r.checksum.clone().unwrap_or_default());
+        m
+    });
+    assert_ne!(sums["native"], sums["wasmtime"], "{sums:?}");
+    // The analysis holds every runtime to native's output: the Wasm runs
+    // count as failed, by name.
+    let summary = std::fs::read_to_string(snapshot.join("summary.json")).unwrap();
+    assert!(summary.contains("checksum_mismatch"), "{summary}");
+    let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
+    assert!(report.contains("checksum"), "the report names the mismatch:\n{report}");
+}
+
+#[test]
+fn bad_definitions_are_refused_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.c"), "int main(void) { return 0; }\n").unwrap();
+    std::fs::write(dir.path().join("ok.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let tail = "datasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 1\ntimeout_s: 10\n";
+    let cases = [
+        ("missing", "workloads:\n  - name: w\n    sources: [gone.c]\n", "missing.yaml:3:15:", "gone.c does not exist"),
+        (
+            "two-origins",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    prebuilt: { wasm: { path: ok.wasm, sha256: x } }\n",
+            "two-origins.yaml:2:11:",
+            "exactly one of `sources`",
+        ),
+        (
+            "sha256",
+            &format!(
+                "workloads:\n  - name: w\n    prebuilt:\n      wasm: {{ path: ok.wasm, sha256: {} }}\n",
+                "ab".repeat(32)
+            ),
+            "sha256.yaml:4:38:",
+            "ok.wasm has sha256 ",
+        ),
+        (
+            "placeholder",
+            "workloads:\n  - name: w\n    build: { command: [make, \"OUT={output}\"] }\n",
+            "placeholder.yaml:3:30:",
+            "unknown placeholder `{output}`; valid: {out},",
+        ),
+        (
+            "no-out",
+            "workloads:\n  - name: w\n    build: { command: [make] }\n",
+            "no-out.yaml:3:24:",
+            "never names `{out}`",
+        ),
+        (
+            "dataset",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    args_by_dataset: { small: [\"1\"] }\n",
+            "dataset.yaml:",
+            "workload `w` has no arguments for dataset `mini`",
+        ),
+        (
+            "clash",
+            "workloads:\n  - name: gemm\n    sources: [ok.c]\n",
+            "clash.yaml:2:11:",
+            "`gemm` is already the name of a kernel",
+        ),
+        ("outside", "workloads:\n  - name: w\n    sources: [../ok.c]\n", "outside.yaml:3:15:", "without `..`"),
+        (
+            "check",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    check: stdot\n",
+            "check.yaml:4:12:",
+            "did you mean `stdout`?",
+        ),
+    ];
+    for (name, workloads, place, message) in cases {
+        let path = pipeline(dir.path(), name, &format!("{workloads}{tail}"));
+        let err = xtask_err(&["bench", "--quiet", "--dry-run", "--pipeline", path.to_str().unwrap()]);
+        assert!(err.contains(place) && err.contains(message), "{name}: want `{place}` and `{message}` in:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+
+    // A build command that fails, and one that writes nothing, are shown
+    // with what they printed.
+    let commands = [
+        ("fails", "[sh, -c, 'echo it broke >&2; exit 3', sh, '{out}']", "failed (exit status: 3)", "it broke"),
+        ("silent", "[sh, -c, 'echo done', sh, '{out}']", "succeeded but wrote no file", "done"),
+    ];
+    for (name, command, what, said) in commands {
+        let yaml = format!("workloads:\n  - name: w\n    build: {{ command: {command}, flavours: [native] }}\n{tail}");
+        let err = xtask_err(&[
+            "bench",
+            "--quiet",
+            "--dry-run",
+            "--pipeline",
+            pipeline(dir.path(), name, &yaml).to_str().unwrap(),
+        ]);
+        assert!(err.contains("the build command of workload `w` (native)") && err.contains(what), "{name}:\n{err}");
+        assert!(err.contains(said), "{name}: the command's own output is shown:\n{err}");
+    }
+}
