@@ -2,10 +2,11 @@
 //! target runs the aarch64 harness, the engine executors and the kernels
 //! under qemu-user through the whole bench, and every kernel gives the
 //! checksum the x86-64 build gives. Its timings are emulated and mean
-//! nothing. The default proof covers Wasmtime (Cranelift at start and
-//! precompiled, each on the scalar and the SIMD build), Wasmi and wasm3;
-//! the extended one the other variants, among them
-//! Wasmer, whose aarch64 build alone takes about 15 minutes from cold.
+//! nothing. The default proof covers native code and wasm3 (an engine in
+//! C, cross-compiled by the aarch64 C compiler); the extended one the
+//! engines whose aarch64 builds take long from cold — Wasmtime (Cranelift
+//! at start and precompiled, scalar and SIMD, Winch, Pulley) about 9
+//! minutes, Wasmi, and Wasmer (Cranelift, single-pass) about 18.
 
 mod common;
 
@@ -19,21 +20,25 @@ const TARGET: &str = "emulated-aarch64";
 
 #[test]
 fn every_kernel_on_emulated_aarch64_checksums_like_x86_64() {
+    checksums_like_x86_64("  - runtime: native\n  - runtime: wasm3\n    variants: [eager, lazy]\n", 3);
+}
+
+#[test]
+#[ignore = "extended: builds Wasmtime and Wasmi for aarch64 (about 12 minutes from cold); run with `cargo xtask test --extended`"]
+fn every_kernel_on_emulated_aarch64_checksums_like_x86_64_under_wasmtime_and_wasmi() {
     checksums_like_x86_64(
-        "  - runtime: native\n  - runtime: wasmtime\n    variants: [jit, aot, jit+simd, aot+simd]\n  \
-         - runtime: wasmi\n    variants: [eager]\n  - runtime: wasm3\n    variants: [eager]\n",
-        7,
+        "  - runtime: native\n  - runtime: wasmtime\n    variants: [jit, aot, jit+simd, aot+simd, winch, pulley]\n  \
+         - runtime: wasmi\n    variants: [eager, lazy, eager+simd]\n",
+        10,
     );
 }
 
 #[test]
-#[ignore = "extended: builds Wasmer for aarch64 (about 15 minutes from cold); run with `cargo xtask test --extended`"]
-fn every_kernel_on_emulated_aarch64_checksums_like_x86_64_under_the_other_variants() {
+#[ignore = "extended: builds Wasmer for aarch64 (about 18 minutes from cold); run with `cargo xtask test --extended`"]
+fn every_kernel_on_emulated_aarch64_checksums_like_x86_64_under_wasmer() {
     checksums_like_x86_64(
-        "  - runtime: native\n  - runtime: wasmtime\n    variants: [winch, pulley]\n  \
-         - runtime: wasmer\n    variants: [cranelift, singlepass, cranelift+simd]\n  \
-         - runtime: wasmi\n    variants: [lazy, eager+simd]\n  - runtime: wasm3\n    variants: [lazy]\n",
-        9,
+        "  - runtime: native\n  - runtime: wasmer\n    variants: [cranelift, singlepass, cranelift+simd]\n",
+        4,
     );
 }
 
@@ -79,7 +84,7 @@ fn checksums_like_x86_64(runtimes: &str, variants: usize) {
     let emulated = manifest(TARGET);
     let programs: Vec<_> = emulated.artifacts.iter().filter(|a| a.kind == ArtifactKind::Program).collect();
     // The harness and the engines' executors.
-    assert!(programs.len() >= 3, "{programs:?}");
+    assert!(programs.len() >= 2, "{programs:?}");
     for p in programs {
         let elf = Elf::read(&target_dir(TARGET).join(&p.path));
         assert_eq!(elf.machine, EM_AARCH64, "{} is not aarch64", p.path);
