@@ -5,6 +5,7 @@
 //! manifest how it was made.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -121,6 +122,11 @@ pub fn build_other(
                 up_to_date::clear(&out);
                 fs::copy(&source, &out)
                     .with_context(|| format!("copying {} to {}", source.display(), out.display()))?;
+                // A native build runs as a program, whatever mode the file had
+                // (a checkout or an unpacked archive may have lost its `x`).
+                if matches!(flavour, Flavour::NativeX86_64 | Flavour::NativeAarch64) {
+                    fs::set_permissions(&out, fs::Permissions::from_mode(0o755))?;
+                }
                 up_to_date::record(&out, &actual)?;
             }
             (!current, WorkloadBuild::Prebuilt { root: workload.dir.display().to_string(), path: file.path.clone() })
