@@ -91,13 +91,15 @@ impl Flavour {
         }
     }
 
+    /// Whether it is an executable for the device (not a Wasm module).
+    pub fn is_native(self) -> bool {
+        matches!(self, Flavour::NativeX86_64 | Flavour::NativeAarch64)
+    }
+
     /// `native`, `wasm` or `wasm-simd`: what a build command is asked for
     /// (the architecture is in `{triple}`).
     pub fn kind_name(self) -> &'static str {
-        match self {
-            Flavour::NativeX86_64 | Flavour::NativeAarch64 => "native",
-            other => other.as_str(),
-        }
+        if self.is_native() { "native" } else { self.as_str() }
     }
 }
 

@@ -178,17 +178,18 @@ pub fn missing_build(used: &RuntimeUse, cell: &CellContext<'_>) -> Option<String
         .filter(|f| !workload::offers(workload, *f))
         .map(Flavour::as_str)
         .collect();
+    if missing.is_empty() {
+        return None;
+    }
     let offered: Vec<&str> =
         Flavour::ALL.into_iter().filter(|f| workload::offers(workload, *f)).map(Flavour::as_str).collect();
-    (!missing.is_empty()).then(|| {
-        format!(
-            "workload `{}` has no {} build (it offers {}); add one to its definition to run it under {}",
-            cell.kernel.name,
-            missing.join(" or "),
-            if offered.is_empty() { "none".to_string() } else { offered.join(", ") },
-            used.label()
-        )
-    })
+    Some(format!(
+        "workload `{}` has no {} build (it offers {}); add one to its definition to run it under {}",
+        cell.kernel.name,
+        missing.join(" or "),
+        if offered.is_empty() { "none".to_string() } else { offered.join(", ") },
+        used.label()
+    ))
 }
 
 /// A cell that cannot run on the target: nothing to invoke, and why.

@@ -81,6 +81,13 @@ pub struct Compile {
     pub cxx: bool,
 }
 
+impl Compile {
+    /// The zig subcommand that compiles it.
+    fn driver(&self) -> &'static str {
+        if self.cxx { "c++" } else { "cc" }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Built {
     pub name: String,
@@ -258,8 +265,15 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
     up_to_date::clear(&out);
     let _dir = sh.push_dir(&job.dir);
     let partial = up_to_date::with_suffix(&out, ".partial");
-    let driver = if job.cxx { zig.cxx(sh) } else { zig.cc(sh) };
-    let command = driver.arg("-target").arg(job.target).args(&job.args).arg("-o").arg(&partial).quiet().ignore_status();
+    let command = zig
+        .compiler(sh, job.driver())
+        .arg("-target")
+        .arg(job.target)
+        .args(&job.args)
+        .arg("-o")
+        .arg(&partial)
+        .quiet()
+        .ignore_status();
     let shown = command.to_string();
     let output = command.output().with_context(|| format!("running {shown}"))?;
     if !output.status.success() {
@@ -293,8 +307,7 @@ fn hash_files(job: &Compile) -> Result<Vec<(String, String)>> {
 
 /// A hash of everything that determines an artifact's bytes.
 fn inputs_hash(zig: &Zig, job: &Compile, file_hashes: &[(String, String)]) -> String {
-    let driver = if job.cxx { "c++" } else { "cc" };
-    let mut text = format!("zig {} {driver}\ntarget {}\nargs {:?}\n", zig.wheel_sha256, job.target, job.args);
+    let mut text = format!("zig {} {}\ntarget {}\nargs {:?}\n", zig.wheel_sha256, job.driver(), job.target, job.args);
     for (file, sha256) in file_hashes {
         text.push_str(&format!("{file} {sha256}\n"));
     }

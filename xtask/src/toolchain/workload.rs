@@ -93,12 +93,15 @@ pub fn build_other(
     kind: ArtifactKind,
     arch: Arch,
 ) -> Result<Option<Built>> {
+    if matches!(workload.origin, Origin::Sources { .. }) {
+        return Ok(None);
+    }
     let Some(flavour) = flavour(kind, arch).filter(|f| offers(workload, *f)) else { return Ok(None) };
     let output = kernels::output_path(&kernel.name, None, kind);
     let out = target_dir.join(&output);
     crate::project::make_dir(out.parent().expect("an artifact path has a directory"))?;
     let (rebuilt, how) = match &workload.origin {
-        Origin::Sources { .. } => return Ok(None),
+        Origin::Sources { .. } => unreachable!("sources are compiled by `compile`"),
         Origin::Command { argv, .. } => (
             true,
             run_command(sh, zig, &kernel.name, workload, argv, flavour, arch, &out)
@@ -124,7 +127,7 @@ pub fn build_other(
                     .with_context(|| format!("copying {} to {}", source.display(), out.display()))?;
                 // A native build runs as a program, whatever mode the file had
                 // (a checkout or an unpacked archive may have lost its `x`).
-                if matches!(flavour, Flavour::NativeX86_64 | Flavour::NativeAarch64) {
+                if flavour.is_native() {
                     fs::set_permissions(&out, fs::Permissions::from_mode(0o755))?;
                 }
                 up_to_date::record(&out, &actual)?;
@@ -159,11 +162,9 @@ fn run_command(
     let partial = up_to_date::with_suffix(out, ".partial");
     let _ = fs::remove_file(&partial);
     up_to_date::clear(out);
-    let (triple, zig_target) = match flavour {
-        Flavour::Wasm | Flavour::WasmSimd => ("wasm32-wasip1".to_string(), "wasm32-wasi"),
-        Flavour::NativeX86_64 | Flavour::NativeAarch64 => {
-            (format!("{}-unknown-linux-musl", arch.as_str()), arch.zig_native_target())
-        }
+    let (triple, zig_target) = match flavour.is_native() {
+        true => (format!("{}-unknown-linux-musl", arch.as_str()), arch.zig_native_target()),
+        false => ("wasm32-wasip1".to_string(), "wasm32-wasi"),
     };
     let filled: Vec<String> = argv
         .iter()
@@ -177,11 +178,7 @@ fn run_command(
         .collect();
     let _dir = sh.push_dir(&workload.dir);
     let (program, rest) = filled.split_first().expect("a build command is never empty");
-    let command = xshell::cmd!(sh, "{program} {rest...}")
-        .env("ZIG_GLOBAL_CACHE_DIR", &zig.cache_dir)
-        .env("ZIG_LOCAL_CACHE_DIR", &zig.cache_dir)
-        .quiet()
-        .ignore_status();
+    let command = zig.with_caches(xshell::cmd!(sh, "{program} {rest...}")).quiet().ignore_status();
     let shown = command.to_string();
     let output = command.output().with_context(|| format!("running workload `{name}`'s build command: {shown}"))?;
     let said = || format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

@@ -43,16 +43,17 @@ pub struct Zig {
 }
 
 impl Zig {
-    /// The `zig cc` command with our hermetic cache directories.
-    pub fn cc<'a>(&self, sh: &'a Shell) -> xshell::Cmd<'a> {
+    /// `zig <driver>` (`cc`, or `c++`, which links libc++) with our
+    /// hermetic cache directories.
+    pub fn compiler<'a>(&self, sh: &'a Shell, driver: &str) -> xshell::Cmd<'a> {
         let exe = &self.exe;
-        cmd!(sh, "{exe} cc").env("ZIG_GLOBAL_CACHE_DIR", &self.cache_dir).env("ZIG_LOCAL_CACHE_DIR", &self.cache_dir)
+        self.with_caches(cmd!(sh, "{exe} {driver}"))
     }
 
-    /// `zig c++`, for C++ sources (it links libc++), with the same caches.
-    pub fn cxx<'a>(&self, sh: &'a Shell) -> xshell::Cmd<'a> {
-        let exe = &self.exe;
-        cmd!(sh, "{exe} c++").env("ZIG_GLOBAL_CACHE_DIR", &self.cache_dir).env("ZIG_LOCAL_CACHE_DIR", &self.cache_dir)
+    /// `command` with zig's caches set to ours: for any command that may
+    /// run this zig (a workload's own build command).
+    pub fn with_caches<'a>(&self, command: xshell::Cmd<'a>) -> xshell::Cmd<'a> {
+        command.env("ZIG_GLOBAL_CACHE_DIR", &self.cache_dir).env("ZIG_LOCAL_CACHE_DIR", &self.cache_dir)
     }
 
     pub fn version(&self, sh: &Shell) -> Result<String> {
