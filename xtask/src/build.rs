@@ -113,6 +113,7 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
     lock.lock().context("locking the target directory")?;
 
     let zig = zig::ensure(&sh, req.quiet)?;
+    workload::fetch_sources(&sh, &req.kernels, req.quiet)?;
     let mut built = kernels::build_all(&zig, &target_dir, &compiles(req))?;
     built.extend(workloads_built_otherwise(&sh, &zig, req, &target_dir)?);
     let rebuilt = built.iter().filter(|b| b.rebuilt).count();

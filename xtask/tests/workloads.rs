@@ -104,6 +104,56 @@ fn the_example_built_by_a_command_and_the_prebuilt_one_run_with_one_checksum_eac
     }
 }
 
+/// SQLite's speedtest1 from Debian's source package (fetched, checked
+/// against the pinned `.dsc`, unpacked, its amalgamation generated), built
+/// by the pinned zig, run at its smallest size: one verification hash under
+/// native, Wasmtime, Wasmer, Wasmi and wasm3 — the hash speedtest1 itself
+/// prints when run by hand.
+#[test]
+fn sqlite_speedtest1_from_debians_source_package_verifies_under_every_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("sqlite");
+    std::fs::create_dir(&sqlite).unwrap();
+    std::fs::copy(root().join("pipelines/sqlite/memvfs.c"), sqlite.join("memvfs.c")).unwrap();
+    let yaml = std::fs::read_to_string(root().join("pipelines/speedtest1.yaml")).unwrap();
+    let (head, _) = yaml.split_once("datasets:").expect("the pipeline's workload comes before its datasets");
+    let yaml = format!(
+        "{head}datasets: [mini]\nruntimes:\n  - runtime: native\n  - runtime: wasmtime\n    variants: [aot]\n  \
+         - runtime: wasmer\n    variants: [cranelift]\n  - runtime: wasmi\n    variants: [eager]\n  \
+         - runtime: wasm3\n    variants: [eager]\nrepetitions: 2\nwarmups: 0\ntimeout_s: 300\n"
+    );
+    let (_, snapshot, records) = bench_with_snapshot(&pipeline(dir.path(), "speedtest1", &yaml), &[]);
+    let ran = ["native/default", "wasmtime/aot", "wasmer/cranelift", "wasmi/eager", "wasm3/eager"];
+    let checksum = one_checksum(&records, "speedtest1", &ran);
+
+    let native = manifest("local").find("speedtest1", None, ArtifactKind::Native).unwrap().clone();
+    let out = std::process::Command::new(target_dir("local").join(&native.path))
+        .args(["--memdb", "--verify", "--size", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("SQLite 3.40.1"), "speedtest1 names the SQLite it tests:\n{stdout}");
+    let hash_line: String =
+        stdout.lines().filter(|l| l.starts_with("Verification Hash:")).map(|l| format!("{l}\n")).collect();
+    assert!(!hash_line.is_empty(), "{stdout}");
+    assert_eq!(checksum, format!("{:016x}", edgebench_model::record::fnv1a(hash_line.as_bytes())));
+
+    // Provenance names the package, its pinned `.dsc` and the commands that
+    // prepared it; the fetched files are named as `{fetched}/…`, with no
+    // path of this machine.
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+    let built = &provenance["workloads"][0]["build"];
+    assert_eq!(built["fetched"]["package"], "sqlite3", "{built}");
+    assert_eq!(built["fetched"]["version"], "3.40.1-2+deb12u2", "{built}");
+    assert_eq!(built["fetched"]["prepare"][1], serde_json::json!(["make", "sqlite3.c"]), "{built}");
+    assert!(built["sources"]["{fetched}/sqlite3.c"].as_str().is_some_and(|h| h.len() == 64), "{built}");
+    assert!(built["sources"]["sqlite/memvfs.c"].as_str().is_some_and(|h| h.len() == 64), "{built}");
+    let report = std::fs::read_to_string(snapshot.join("report.md")).unwrap();
+    assert!(report.contains("Debian's source package sqlite3 3.40.1-2+deb12u2"), "{report}");
+}
+
 #[test]
 fn an_output_that_differs_between_runtimes_is_recorded_as_a_mismatch() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,6 +232,36 @@ fn bad_definitions_are_refused_where_they_are_written() {
             "check.yaml:4:12:",
             "did you mean `stdout`?",
         ),
+        (
+            "fetched-without-fetch",
+            "workloads:\n  - name: w\n    sources: [ok.c, \"{fetched}/x.c\"]\n",
+            "fetched-without-fetch.yaml:3:21:",
+            "this workload has no `fetch:`",
+        ),
+        (
+            "fetch-package",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    fetch: { debian_source: SQLite, version: \"1\", \
+             dsc_sha256: x }\n",
+            "fetch-package.yaml:4:29:",
+            "is not a Debian source package name",
+        ),
+        (
+            "fetch-sha256",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    fetch: { debian_source: zlib, version: \"1.2\", \
+             dsc_sha256: abc }\n",
+            "fetch-sha256.yaml:4:",
+            "a sha256 must be 64 hex digits",
+        ),
+        (
+            "fetched-outside",
+            &format!(
+                "workloads:\n  - name: w\n    sources: [\"{{fetched}}/../x.c\"]\n    fetch: {{ debian_source: zlib, \
+                 version: \"1.2\", dsc_sha256: {} }}\n",
+                "ab".repeat(32)
+            ),
+            "fetched-outside.yaml:3:15:",
+            "must be a path below the fetched tree, without `..`",
+        ),
     ];
     for (name, workloads, place, message) in cases {
         let path = pipeline(dir.path(), name, &format!("{workloads}{tail}"));
@@ -208,4 +288,20 @@ fn bad_definitions_are_refused_where_they_are_written() {
         assert!(err.contains("the build command of workload `w` (native)") && err.contains(what), "{name}:\n{err}");
         assert!(err.contains(said), "{name}: the command's own output is shown:\n{err}");
     }
+
+    // A source package whose `.dsc` is not the one pinned is refused, and
+    // nothing of it is kept.
+    let yaml = format!(
+        "workloads:\n  - name: w\n    sources: [\"{{fetched}}/x.c\"]\n    fetch: {{ debian_source: sqlite3, \
+         version: \"3.40.1-2+deb12u2\", dsc_sha256: {} }}\n{tail}",
+        "0".repeat(64)
+    );
+    let path = pipeline(dir.path(), "wrong-dsc", &yaml);
+    let err = xtask_err(&["bench", "--quiet", "--dry-run", "--pipeline", path.to_str().unwrap()]);
+    assert!(
+        err.contains(
+            "sqlite3_3.40.1-2+deb12u2.dsc has sha256 ee3459ae9d00939741c7708fc1b8ce1bde12d8c3fb1dfa005bbbc8651d884e23"
+        ) && err.contains("the download was removed"),
+        "{err}"
+    );
 }

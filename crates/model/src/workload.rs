@@ -37,6 +37,9 @@ pub enum Origin {
         headers: Vec<String>,
         /// Compiler flags, after the project's own.
         flags: Vec<String>,
+        /// A source package fetched and prepared before the build; sources,
+        /// headers and flags name its tree as [`FETCHED`].
+        fetch: Option<DebianSource>,
     },
     /// The user's own build command, run once per flavour on the host.
     Command {
@@ -47,6 +50,46 @@ pub enum Origin {
     },
     /// Files built elsewhere, pinned by their sha256.
     Prebuilt { files: BTreeMap<Flavour, Prebuilt> },
+}
+
+/// How sources, headers and flags of a workload name the tree of its
+/// [`DebianSource`]: `{fetched}/sqlite3.c`, `-I{fetched}`.
+pub const FETCHED: &str = "{fetched}";
+
+/// A Debian source package, pinned by the sha256 of its `.dsc` (which pins
+/// every file of the package by its own sha256), unpacked and prepared by
+/// commands run in its tree: generated sources (SQLite's amalgamation, say)
+/// built from a distribution's own released code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebianSource {
+    /// The source package's name (`sqlite3`).
+    pub package: String,
+    /// Its version, as the archive names it (`3.40.1-2+deb12u2`).
+    pub version: String,
+    pub dsc_sha256: String,
+    /// Commands (program and arguments, no shell) run in order in the
+    /// unpacked tree.
+    pub prepare: Vec<Vec<String>>,
+}
+
+impl DebianSource {
+    /// The `.dsc`'s file name: the version without its epoch.
+    pub fn dsc_name(&self) -> String {
+        let version = self.version.split_once(':').map_or(self.version.as_str(), |(_, v)| v);
+        format!("{}_{version}.dsc", self.package)
+    }
+
+    /// The package's folder below an archive's root: `pool/main/s/sqlite3`
+    /// (`lib*` packages sit under four letters, `pool/main/libx/libxml2`).
+    pub fn pool_dir(&self) -> String {
+        let prefix = if self.package.starts_with("lib") && self.package.len() > 3 {
+            &self.package[..4]
+        } else {
+            &self.package[..1]
+        };
+        format!("pool/main/{prefix}/{}", self.package)
+    }
 }
 
 /// What a build command is told: `{out}` the file to write, `{flavour}`
@@ -166,8 +209,16 @@ impl StdoutCheck {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "from")]
 pub enum WorkloadBuild {
-    /// Compiled by the pinned zig from these files (path → sha256, below `root`).
-    Sources { root: String, sources: BTreeMap<String, String>, flags: Vec<String> },
+    /// Compiled by the pinned zig from these files (path → sha256, below
+    /// `root`, or below the fetched package's tree where they start with
+    /// [`FETCHED`]).
+    Sources {
+        root: String,
+        sources: BTreeMap<String, String>,
+        flags: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fetched: Option<DebianSource>,
+    },
     /// Written by the user's command, run in `root`.
     Command { root: String, argv: Vec<String> },
     /// Copied from `path` below `root`, its sha256 as pinned.
@@ -189,6 +240,21 @@ mod tests {
         assert_ne!(whole.checksum(out), whole.checksum(other_timings));
         assert_ne!(lines.checksum(out), lines.checksum(b"Verification Hash: 43\n"));
         assert!(lines.checksum(b"nothing\n").unwrap_err().contains("no line starting with `Verification Hash:`"));
+    }
+
+    #[test]
+    fn a_source_package_is_found_in_the_pool_by_its_name_and_version() {
+        let sqlite = DebianSource {
+            package: "sqlite3".into(),
+            version: "3.40.1-2+deb12u2".into(),
+            dsc_sha256: String::new(),
+            prepare: Vec::new(),
+        };
+        assert_eq!(sqlite.pool_dir(), "pool/main/s/sqlite3");
+        assert_eq!(sqlite.dsc_name(), "sqlite3_3.40.1-2+deb12u2.dsc");
+        let xml = DebianSource { package: "libxml2".into(), version: "2:2.9.14+dfsg-1.3".into(), ..sqlite };
+        assert_eq!(xml.pool_dir(), "pool/main/libx/libxml2");
+        assert_eq!(xml.dsc_name(), "libxml2_2.9.14+dfsg-1.3.dsc");
     }
 
     #[test]

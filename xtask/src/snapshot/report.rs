@@ -338,9 +338,21 @@ fn workloads(md: &mut String, built: &[WorkloadArtifact]) {
     let _ = writeln!(md, "|---|---|---|---|");
     for w in built {
         let from = match &w.build {
-            WorkloadBuild::Sources { sources, flags, .. } => {
+            WorkloadBuild::Sources { sources, flags, fetched, .. } => {
                 let files: Vec<&str> = sources.keys().map(String::as_str).collect();
-                format!("`{}` by the pinned zig, flags `{}`", files.join("`, `"), flags.join(" "))
+                let mut from = format!("`{}` by the pinned zig, flags `{}`", files.join("`, `"), flags.join(" "));
+                if let Some(package) = fetched {
+                    let prepare: Vec<String> = package.prepare.iter().map(|argv| argv.join(" ")).collect();
+                    let _ = write!(
+                        from,
+                        "; `{{fetched}}` is Debian's source package {} {} (`.dsc` sha256 `{}…`), prepared by `{}`",
+                        package.package,
+                        package.version,
+                        &package.dsc_sha256[..16],
+                        prepare.join("`, then `")
+                    );
+                }
+                from
             }
             WorkloadBuild::Command { argv, .. } => format!("the command `{}`", argv.join(" ")),
             WorkloadBuild::Prebuilt { path, .. } => format!("the prebuilt `{path}`, as pinned"),

@@ -79,12 +79,23 @@ pub struct Compile {
     pub workload: Option<WorkloadBuild>,
     /// Whether the sources are C++ (`zig c++`, which links libc++).
     pub cxx: bool,
+    /// A workload's fetched source tree, which its `files` name as
+    /// `{fetched}/…` (so the manifest holds no path of this machine).
+    pub fetched: Option<PathBuf>,
 }
 
 impl Compile {
     /// The zig subcommand that compiles it.
     fn driver(&self) -> &'static str {
         if self.cxx { "c++" } else { "cc" }
+    }
+
+    /// Where one of its `files` is.
+    fn path(&self, file: &str) -> PathBuf {
+        match (&self.fetched, file.strip_prefix(edgebench_model::workload::FETCHED)) {
+            (Some(tree), Some(rest)) => tree.join(rest.trim_start_matches('/')),
+            _ => self.dir.join(file),
+        }
     }
 }
 
@@ -197,6 +208,7 @@ pub fn compile(job: &Job<'_>, arch: Arch, kernels_dir: &Path) -> Compile {
         suite: None,
         workload: None,
         cxx: false,
+        fetched: None,
     }
 }
 
@@ -297,7 +309,7 @@ fn hash_files(job: &Compile) -> Result<Vec<(String, String)>> {
     job.files
         .iter()
         .map(|file| {
-            let path = job.dir.join(file);
+            let path = job.path(file);
             let bytes =
                 fs::read(&path).with_context(|| format!("reading {}, a source of {}", path.display(), job.what))?;
             Ok((file.clone(), sha256_hex(&bytes)))

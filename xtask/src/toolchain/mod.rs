@@ -15,6 +15,7 @@ pub mod apt;
 pub mod arch;
 pub mod binfmt;
 pub mod cross;
+pub mod debian_source;
 pub mod deny;
 pub mod guest;
 pub mod images;

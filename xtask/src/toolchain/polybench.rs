@@ -182,6 +182,7 @@ pub fn compiles(
             }),
             workload: None,
             cxx: false,
+            fetched: None,
             name,
             dataset: Some(dataset),
             kind,

@@ -12,10 +12,11 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::digest::sha256_file;
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::suite::Kernel;
-use edgebench_model::workload::{Flavour, Origin, Workload, WorkloadBuild};
+use edgebench_model::workload::{FETCHED, Flavour, Origin, Workload, WorkloadBuild};
 use xshell::Shell;
 
 use crate::toolchain::arch::Arch;
+use crate::toolchain::debian_source;
 use crate::toolchain::kernels::{self, Built, Compile};
 use crate::toolchain::up_to_date;
 use crate::toolchain::zig::Zig;
@@ -52,12 +53,30 @@ pub fn offers(workload: &Workload, flavour: Flavour) -> bool {
     }
 }
 
+/// Fetches and prepares the source package of every workload that names
+/// one (once per package), before any is compiled.
+pub fn fetch_sources(sh: &Shell, kernels: &[&Kernel], quiet: bool) -> Result<()> {
+    for kernel in kernels {
+        if let Some(Origin::Sources { fetch: Some(source), .. }) = kernel.workload.as_ref().map(|w| &w.origin) {
+            debian_source::ensure(sh, source, quiet).with_context(|| format!("workload `{}`", kernel.name))?;
+        }
+    }
+    Ok(())
+}
+
 /// The compile job of a workload built from its sources, for `kind` on `arch`.
 pub fn compile(kernel: &Kernel, workload: &Workload, kind: ArtifactKind, arch: Arch) -> Option<Compile> {
-    let Origin::Sources { sources, headers, flags } = &workload.origin else { return None };
+    let Origin::Sources { sources, headers, flags, fetch } = &workload.origin else { return None };
     let (target, mut args) = kernels::c_target(kind, arch, COMMON_FLAGS);
-    args.extend(flags.iter().cloned());
-    args.extend(sources.iter().cloned());
+    // The compiler is given the fetched tree's real path; the manifest keeps
+    // `{fetched}` (see `Compile::fetched`).
+    let fetched = fetch.as_ref().map(debian_source::tree);
+    let resolve = |arg: &String| match &fetched {
+        Some(tree) => arg.replace(FETCHED, &tree.display().to_string()),
+        None => arg.clone(),
+    };
+    args.extend(flags.iter().map(resolve));
+    args.extend(sources.iter().map(resolve));
     let cxx = sources.iter().any(|s| CXX_SUFFIXES.iter().any(|x| s.ends_with(x)));
     if !cxx {
         args.push("-lm".into());
@@ -77,8 +96,10 @@ pub fn compile(kernel: &Kernel, workload: &Workload, kind: ArtifactKind, arch: A
             root: workload.dir.display().to_string(),
             sources: Default::default(),
             flags: flags.clone(),
+            fetched: fetch.clone(),
         }),
         cxx,
+        fetched,
     })
 }
 

@@ -9,6 +9,8 @@
 //!   - name: wordfreq
 //!     sources: [wordfreq.c]          # or build: / prebuilt:
 //!     flags: [-O2]
+//!     # fetch: { debian_source: sqlite3, version: "3.40.1-2+deb12u2", dsc_sha256: …,
+//!     #          prepare: [[./configure], [make, sqlite3.c]] }  — then `{fetched}/sqlite3.c`
 //!     args_by_dataset: { small: [--n, "1000"], medium: [--n, "100000"] }
 //!     check_prefix: "total:"         # hash only stdout's lines starting with it
 //! ```
@@ -21,7 +23,8 @@ use edgebench_model::Dataset;
 use edgebench_model::digest::sha256_file;
 use edgebench_model::suite::{Element, Kernel, Suite};
 use edgebench_model::workload::{
-    Arguments, COMMAND_PLACEHOLDERS, DEFAULT_CATEGORY, Flavour, Origin, Prebuilt, StdoutCheck, Workload,
+    Arguments, COMMAND_PLACEHOLDERS, DEFAULT_CATEGORY, DebianSource, FETCHED, Flavour, Origin, Prebuilt, StdoutCheck,
+    Workload,
 };
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
@@ -43,6 +46,8 @@ pub(super) struct WorkloadEntry {
     #[serde(default)]
     flags: Option<Vec<Spanned<String>>>,
     #[serde(default)]
+    fetch: Option<FetchEntry>,
+    #[serde(default)]
     build: Option<BuildEntry>,
     #[serde(default)]
     prebuilt: Option<BTreeMap<String, PrebuiltEntry>>,
@@ -63,6 +68,17 @@ struct BuildEntry {
     command: Vec<Spanned<String>>,
     #[serde(default)]
     flavours: Option<Vec<Spanned<String>>>,
+}
+
+/// `fetch: { debian_source: sqlite3, version: …, dsc_sha256: …, prepare: [[make, sqlite3.c]] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchEntry {
+    debian_source: Spanned<String>,
+    version: Spanned<String>,
+    dsc_sha256: Spanned<String>,
+    #[serde(default)]
+    prepare: Vec<Vec<Spanned<String>>>,
 }
 
 /// `prebuilt: { wasm: { path: x.wasm, sha256: … } }`.
@@ -139,27 +155,45 @@ impl Check<'_> {
                 ),
             ));
         }
-        if (entry.flags.is_some() || entry.headers.is_some()) && entry.sources.is_none() {
-            return Err(
-                self.err(at, "`flags` and `headers` go with `sources`; a build command or a prebuilt file has its own")
-            );
+        if (entry.flags.is_some() || entry.headers.is_some() || entry.fetch.is_some()) && entry.sources.is_none() {
+            return Err(self.err(
+                at,
+                "`flags`, `headers` and `fetch` go with `sources`; a build command or a prebuilt file has its own",
+            ));
         }
         if let Some(sources) = &entry.sources {
             if sources.is_empty() {
                 return Err(self.err(at, format!("`sources` of workload `{}` is empty", entry.name.value)));
             }
+            let fetch = entry.fetch.as_ref().map(|f| self.debian_source(f)).transpose()?;
             let headers = entry.headers.as_deref().unwrap_or_default();
             for file in sources.iter().chain(headers) {
-                self.relative_file(dir, file)?;
+                match file.value.strip_prefix(FETCHED) {
+                    // Made by `fetch`, so it cannot be looked for yet.
+                    Some(rest) if fetch.is_some() => {
+                        let rest = rest.strip_prefix('/').filter(|r| !r.is_empty()).ok_or_else(|| {
+                            self.err(file.referenced, format!("name a file in the fetched tree: `{FETCHED}/path`"))
+                        })?;
+                        self.relative_path(dir, file, rest)?;
+                    }
+                    _ => {
+                        self.check_fetched(file, false, fetch.is_some())?;
+                        self.relative_file(dir, file)?;
+                    }
+                }
             }
             let flags = match &entry.flags {
-                Some(flags) => flags.iter().map(|f| self.argument(f)).collect::<Result<_>>()?,
+                Some(flags) => flags
+                    .iter()
+                    .map(|f| self.check_fetched(f, fetch.is_some(), false).and_then(|_| self.argument(f)))
+                    .collect::<Result<_>>()?,
                 None => DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
             };
             return Ok(Origin::Sources {
                 sources: sources.iter().map(|s| s.value.clone()).collect(),
                 headers: headers.iter().map(|s| s.value.clone()).collect(),
                 flags,
+                fetch,
             });
         }
         if let Some(build) = &entry.build {
@@ -176,10 +210,7 @@ impl Check<'_> {
                 return Err(self.err(file.path.referenced, suggestions::unknown("prebuilt flavour", key, known)));
             };
             let path = self.relative_file(dir, &file.path)?;
-            let pinned = file.sha256.value.to_ascii_lowercase();
-            if pinned.len() != 64 || !pinned.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(self.err(file.sha256.referenced, "`sha256` must be 64 hex digits"));
-            }
+            let pinned = self.sha256(&file.sha256)?;
             let actual =
                 sha256_file(&path).map_err(|e| self.err(file.path.referenced, format!("{}: {e}", path.display())))?;
             if actual != pinned {
@@ -194,6 +225,76 @@ impl Check<'_> {
             files.insert(flavour, Prebuilt { path: file.path.value.clone(), sha256: pinned });
         }
         Ok(Origin::Prebuilt { files })
+    }
+
+    /// A Debian source package as `fetch:` pins it.
+    fn debian_source(&self, fetch: &FetchEntry) -> Result<DebianSource> {
+        let package = &fetch.debian_source;
+        let first_ok = package.value.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let rest_ok =
+            package.value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+        if package.value.len() < 2 || !first_ok || !rest_ok {
+            return Err(self.err(
+                package.referenced,
+                format!(
+                    "`{}` is not a Debian source package name (lower-case letters, digits, `+`, `-`, `.`; two or \
+                     more, starting with a letter or digit)",
+                    package.value
+                ),
+            ));
+        }
+        let version = &fetch.version;
+        let version_ok = version.value.bytes().next().is_some_and(|b| b.is_ascii_digit())
+            && version.value.bytes().all(|b| b.is_ascii_alphanumeric() || b".+~:-".contains(&b));
+        if !version_ok {
+            return Err(self.err(
+                version.referenced,
+                format!(
+                    "`{}` is not a Debian version (digits first, then letters, digits and `.+~:-`); quote it, as \
+                     YAML reads 1.10 as a number",
+                    version.value
+                ),
+            ));
+        }
+        let dsc_sha256 = self.sha256(&fetch.dsc_sha256)?;
+        let mut prepare = Vec::new();
+        for argv in &fetch.prepare {
+            let Some(program) = argv.first() else {
+                return Err(self.err(
+                    fetch.debian_source.referenced,
+                    "a `prepare` command is empty; give each as a list: [program, arguments…]",
+                ));
+            };
+            if program.value.trim().is_empty() {
+                return Err(self.err(program.referenced, "a prepare command's program is empty"));
+            }
+            prepare.push(argv.iter().map(|a| self.argument(a)).collect::<Result<_>>()?);
+        }
+        Ok(DebianSource { package: package.value.clone(), version: version.value.clone(), dsc_sha256, prepare })
+    }
+
+    /// Refuses `{fetched}` in `text` unless `allowed`: it names the tree of
+    /// a fetched source package, in a flag or at the start of a source.
+    fn check_fetched(&self, text: &Spanned<String>, allowed: bool, fetching: bool) -> Result<()> {
+        if allowed || !text.value.contains(FETCHED) {
+            return Ok(());
+        }
+        let why = match fetching {
+            true => format!("`{FETCHED}` can only start a source or header (`{FETCHED}/file.c`)"),
+            false => {
+                format!("`{FETCHED}` names the tree of a fetched source package, and this workload has no `fetch:`")
+            }
+        };
+        Err(self.err(text.referenced, why))
+    }
+
+    /// 64 hex digits, as written lower-case.
+    fn sha256(&self, given: &Spanned<String>) -> Result<String> {
+        let pinned = given.value.to_ascii_lowercase();
+        if pinned.len() != 64 || !pinned.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.err(given.referenced, "a sha256 must be 64 hex digits"));
+        }
+        Ok(pinned)
     }
 
     /// A build command: a program and its arguments, never a shell line,
@@ -297,24 +398,29 @@ impl Check<'_> {
         Ok(arg.value.clone())
     }
 
-    /// A file below the pipeline's directory that exists: a relative path
-    /// without `..`, so a workload carries nothing from elsewhere.
-    fn relative_file(&self, dir: &Path, file: &Spanned<String>) -> Result<std::path::PathBuf> {
-        let given = Path::new(&file.value);
-        if file.value.is_empty()
+    /// `path` (of `file`) is relative and has no `..`.
+    fn relative_path(&self, dir: &Path, file: &Spanned<String>, path: &str) -> Result<()> {
+        let given = Path::new(path);
+        if path.is_empty()
             || given.is_absolute()
             || given.components().any(|c| matches!(c, std::path::Component::ParentDir))
         {
-            return Err(self.err(
-                file.referenced,
-                format!(
-                    "`{}` must be a path below the pipeline's directory ({}), without `..`",
-                    file.value,
-                    dir.display()
-                ),
-            ));
+            let below = match path.len() == file.value.len() {
+                true => format!("the pipeline's directory ({})", dir.display()),
+                false => "the fetched tree".to_string(),
+            };
+            return Err(
+                self.err(file.referenced, format!("`{}` must be a path below {below}, without `..`", file.value))
+            );
         }
-        let path = dir.join(given);
+        Ok(())
+    }
+
+    /// A file below the pipeline's directory that exists: a relative path
+    /// without `..`, so a workload carries nothing from elsewhere.
+    fn relative_file(&self, dir: &Path, file: &Spanned<String>) -> Result<std::path::PathBuf> {
+        self.relative_path(dir, file, &file.value)?;
+        let path = dir.join(&file.value);
         if !path.is_file() {
             return Err(self.err(file.referenced, format!("{} does not exist or is not a file", path.display())));
         }
