@@ -140,6 +140,12 @@ pub fn build(req: &Request<'_>) -> Result<Manifest> {
         artifacts.push(artifact(&target_dir, images::DEBIAN_ROOTFS, None, ArtifactKind::Rootfs, &rel)?);
     }
     keep_earlier_artifacts(&target_dir, &manifest_path(&req.target.name), &mut artifacts);
+    // A workload built now reads exactly the inputs copied now.
+    artifacts.retain(|a| {
+        a.kind != ArtifactKind::Input
+            || built.iter().any(|b| b.path == a.path)
+            || !req.kernels.iter().any(|k| k.name == a.name && k.workload.is_some())
+    });
     artifacts.sort_by(|a, b| (a.kind, &a.name, a.dataset).cmp(&(b.kind, &b.name, b.dataset)));
 
     let version = kernels::compiler_version(&sh, &zig)?;
@@ -206,8 +212,9 @@ fn compiles<'a>(req: &Request<'a>) -> Vec<kernels::Compile> {
     compiles
 }
 
-/// The artifacts of workloads built by their own command or prebuilt:
-/// every build each offers of the kinds the request compiles.
+/// The artifacts of workloads built by their own command or prebuilt
+/// (every build each offers of the kinds the request compiles), and every
+/// workload's input files.
 fn workloads_built_otherwise(
     sh: &Shell,
     zig: &zig::Zig,
@@ -217,6 +224,7 @@ fn workloads_built_otherwise(
     let mut built = Vec::new();
     for kernel in &req.kernels {
         let Some(w) = &kernel.workload else { continue };
+        built.extend(workload::copy_inputs(target_dir, kernel, w)?);
         for kind in ArtifactKind::compiled(req.simd) {
             built.extend(workload::build_other(sh, zig, target_dir, kernel, w, kind, req.target.arch)?);
         }

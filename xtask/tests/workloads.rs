@@ -104,6 +104,99 @@ fn the_example_built_by_a_command_and_the_prebuilt_one_run_with_one_checksum_eac
     }
 }
 
+#[test]
+fn the_example_with_input_files_reads_them_under_every_runtime_that_can_give_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, snapshot, records) = bench_with_snapshot(&example(dir.path(), "lines"), &[]);
+    let ran = ["native/default", "docker/scratch", "wasmtime/aot", "wasmer/cranelift", "wasmi/eager"];
+    let checksum = one_checksum(&records, "lines", &ran);
+
+    // What the program prints when run by hand on the files, with the
+    // pipeline's environment: every runtime found the same files, and the
+    // same variable.
+    let native = manifest("local").find("lines", None, ArtifactKind::Native).unwrap().clone();
+    let data = root().join("pipelines/examples/lines/data");
+    let out = std::process::Command::new(target_dir("local").join(&native.path))
+        .args([data.join("a.txt"), data.join("b.txt")])
+        .env("LINES_LABEL", "edge words")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("edge words\na.txt: 120 lines"), "{}", text(&out));
+    assert_eq!(checksum, format!("{:016x}", edgebench_model::record::fnv1a(&out.stdout)));
+
+    // wasm3 cannot give a guest files: unavailable, with the reason.
+    let wasm3: Vec<&RunRecord> = records.iter().filter(|r| r.runtime == "wasm3").collect();
+    assert!(!wasm3.is_empty());
+    for r in wasm3 {
+        let Outcome::Unavailable { reason } = &r.outcome else { panic!("wasm3 ran a workload with inputs: {r:?}") };
+        assert!(reason.contains("reads input files") && reason.contains("no file system"), "{reason}");
+    }
+
+    // The input files went with the plan, and provenance lists them.
+    let plan = std::fs::read_to_string(snapshot.join("plan.json")).unwrap();
+    assert!(plan.contains("inputs/lines/lines/data/b.txt"), "{plan}");
+    let provenance: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(snapshot.join("provenance.json")).unwrap()).unwrap();
+    let inputs: Vec<&str> = provenance["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["build"]["from"] == "input")
+        .map(|w| w["build"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["lines/data/a.txt", "lines/data/b.txt"]);
+}
+
+/// Input files are read-only inside every engine and container: a program
+/// that tries to change them succeeds (exit 0) only if every attempt is
+/// refused.
+#[test]
+fn input_files_cannot_be_changed_from_wasm_or_a_container() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/keep.txt"), "keep me\n").unwrap();
+    std::fs::write(
+        dir.path().join("change.c"),
+        r#"#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    char path[512];
+    FILE *f = fopen(argv[1], "r");
+    char line[16] = {0};
+    if (!f || !fgets(line, sizeof line, f) || strcmp(line, "keep me
+") != 0) { puts("cannot read"); return 2; }
+    fclose(f);
+    int changed = 0;
+    if ((f = fopen(argv[1], "a"))) { changed = 1; fclose(f); }
+    snprintf(path, sizeof path, "%s/new.txt", argv[2]);
+    if ((f = fopen(path, "w"))) { changed = 1; fclose(f); }
+    if (unlink(argv[1]) == 0) changed = 1;
+    if (changed) { puts("changed"); return 1; }
+    puts("refused");
+    return 0;
+}
+"#,
+    )
+    .unwrap();
+    let yaml = "workloads:\n  - name: change\n    sources: [change.c]\n    inputs: [data]\n    \
+                args: [\"{inputs}/data/keep.txt\", \"{inputs}/data\"]\n    check: exit\ndatasets: [mini]\n\
+                runtimes:\n  - runtime: docker\n    variants: [scratch]\n  - runtime: wasmtime\n    variants: [jit]\n  \
+                - runtime: wasmer\n    variants: [cranelift]\n  - runtime: wasmi\n    variants: [eager]\n\
+                repetitions: 1\ntimeout_s: 60\n";
+    let (_, records) = bench(&pipeline(dir.path(), "change", yaml), &[]);
+    let ran: BTreeSet<String> = records
+        .iter()
+        .map(|r| {
+            assert!(r.outcome.is_ok(), "{}/{}: the files could be changed or not read: {:?}", r.runtime, r.variant, r.outcome);
+            format!("{}/{}", r.runtime, r.variant)
+        })
+        .collect();
+    assert_eq!(ran.len(), 4, "{ran:?}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("data/keep.txt")).unwrap(), "keep me\n");
+}
+
 /// SQLite's speedtest1 from Debian's source package (fetched, checked
 /// against the pinned `.dsc`, unpacked, its amalgamation generated), built
 /// by the pinned zig, run at its smallest size: one verification hash under
@@ -231,6 +324,24 @@ fn bad_definitions_are_refused_where_they_are_written() {
             "workloads:\n  - name: w\n    sources: [ok.c]\n    check: stdot\n",
             "check.yaml:4:12:",
             "did you mean `stdout`?",
+        ),
+        (
+            "inputs-missing",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    inputs: [nothing-here]\n",
+            "inputs-missing.yaml:4:14:",
+            "nothing-here",
+        ),
+        (
+            "inputs-unnamed",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    args: [\"{inputs}/x\"]\n",
+            "inputs-unnamed.yaml:4:12:",
+            "it has no `inputs:`",
+        ),
+        (
+            "env-name",
+            "workloads:\n  - name: w\n    sources: [ok.c]\n    env: { 1X: y }\n",
+            "env-name.yaml:4:16:",
+            "`1X` is not an environment variable's name",
         ),
         (
             "fetched-without-fetch",

@@ -26,7 +26,9 @@ use bollard::query_parameters::{
     CreateImageOptionsBuilder, ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     StatsOptionsBuilder, TagImageOptionsBuilder, WaitContainerOptionsBuilder,
 };
-use edgebench_model::executor::{ExecutorCommand, ExecutorReport, LOAD_FAILURE_EXIT_CODE, PeakMemory, elapsed_ns};
+use edgebench_model::executor::{
+    ExecutorCommand, ExecutorReport, Guest, INPUTS_GUEST_DIR, LOAD_FAILURE_EXIT_CODE, PeakMemory, elapsed_ns,
+};
 use futures_util::StreamExt;
 use tokio::signal::unix::{Signal, SignalKind};
 
@@ -54,8 +56,8 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        ExecutorCommand::Run { variant, max_memory, image, module, args } => {
-            runtime.block_on(run(&variant, max_memory, image, &module, &args))
+        ExecutorCommand::Run { variant, max_memory, image, module, guest } => {
+            runtime.block_on(run(&variant, max_memory, image, &module, &guest))
         }
         ExecutorCommand::Probe { variant, image, rootfs, .. } => match runtime.block_on(probe(&variant, image, rootfs))
         {
@@ -157,9 +159,9 @@ async fn remove_orphans(docker: &Docker) {
     }
 }
 
-async fn run(variant: &str, max_memory: Option<u64>, image: Option<String>, module: &str, args: &[String]) -> ExitCode {
+async fn run(variant: &str, max_memory: Option<u64>, image: Option<String>, module: &str, guest: &Guest) -> ExitCode {
     let mut report = ExecutorReport { engine: ENGINE.into(), variant: variant.into(), ..Default::default() };
-    let code = match execute(variant, max_memory, image, module, args, &mut report).await {
+    let code = match execute(variant, max_memory, image, module, guest, &mut report).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("edgebench-docker: {e}");
@@ -175,16 +177,21 @@ async fn execute(
     max_memory: Option<u64>,
     image: Option<String>,
     module: &str,
-    args: &[String],
+    guest: &Guest,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     check_variant(variant)?;
     let image = image_name(variant, image)?;
     let kernel = kernel_path(module)?;
+    let inputs = match &guest.inputs {
+        Some(dir) => Some(std::path::absolute(dir).map_err(|e| format!("the input files {dir}: {e}"))?),
+        None => None,
+    };
     let mut terminate = termination_signal()?;
     let docker = connect().await?;
     let memory_cgroup = memory_cgroup(&docker).await;
-    let config = container_config(&image, &kernel, args, max_memory, memory_cgroup.as_ref());
+    let mounts = Mounts { kernel: &kernel, inputs: inputs.as_deref() };
+    let config = container_config(&image, &mounts, guest, max_memory, memory_cgroup.as_ref());
     let id = match create(&docker, config, &image, max_memory, report).await {
         Ok(id) => id,
         Err(e) => {
@@ -235,17 +242,30 @@ async fn memory_cgroup(docker: &Docker) -> Option<cgroup::RunCgroup> {
     if sampled_only { None } else { cgroup::RunCgroup::create(docker).await }
 }
 
-/// The container of a run: the kernel bind-mounted read-only, no network, a
-/// read-only root filesystem, the optional memory limit, and our labels.
+/// What a run's container is given from the device: the program, and the
+/// workload's input files if it reads any.
+struct Mounts<'a> {
+    kernel: &'a Path,
+    inputs: Option<&'a Path>,
+}
+
+/// The container of a run: the program (and the input files) bind-mounted
+/// read-only, the workload's environment, no network, a read-only root
+/// filesystem, the optional memory limit, and our labels.
 fn container_config(
     image: &str,
-    kernel: &Path,
-    args: &[String],
+    mounts: &Mounts<'_>,
+    guest: &Guest,
     max_memory: Option<u64>,
     memory_cgroup: Option<&cgroup::RunCgroup>,
 ) -> ContainerCreateBody {
     let mut cmd = vec![KERNEL_PATH.to_string()];
-    cmd.extend(args.iter().cloned());
+    cmd.extend(guest.args.iter().cloned());
+    let mut binds = vec![format!("{}:{KERNEL_PATH}:ro", mounts.kernel.display())];
+    if let Some(inputs) = mounts.inputs {
+        binds.push(format!("{}:{INPUTS_GUEST_DIR}:ro", inputs.display()));
+    }
+    let env: Vec<String> = guest.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let labels = HashMap::from([
         (LABEL.to_string(), "1".to_string()),
         (OWNER_LABEL.to_string(), std::process::id().to_string()),
@@ -253,10 +273,13 @@ fn container_config(
     ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(cmd),
+        // Only the workload's: an image's own environment is empty (scratch)
+        // or Debian's minimal one, and the executor's never reaches it.
+        env: (!env.is_empty()).then_some(env),
         network_disabled: Some(true),
         labels: Some(labels),
         host_config: Some(HostConfig {
-            binds: Some(vec![format!("{}:{KERNEL_PATH}:ro", kernel.display())]),
+            binds: Some(binds),
             network_mode: Some("none".into()),
             readonly_rootfs: Some(true),
             memory: max_memory.map(|m| i64::try_from(m).unwrap_or(i64::MAX)),

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, TRAP_EXIT_CODE,
-    duration_ns, elapsed_ns, probe_answer, program_name, run_reported,
+    ExecutorCommand, ExecutorReport, Guest, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE,
+    TRAP_EXIT_CODE, duration_ns, elapsed_ns, probe_answer, program_name, run_reported,
 };
 
 const NAME: &str = "edgebench-wasm3";
@@ -36,7 +36,7 @@ pub fn main() -> ExitCode {
         Err(code) => return code,
     };
     match command {
-        ExecutorCommand::Run { variant, max_memory, module, args, .. } => run(&variant, max_memory, &module, &args),
+        ExecutorCommand::Run { variant, max_memory, module, guest, .. } => run(&variant, max_memory, &module, &guest),
         ExecutorCommand::Precompile { .. } => {
             eprintln!("{NAME}: wasm3 interprets modules; it has nothing to precompile");
             ExitCode::from(2)
@@ -57,9 +57,14 @@ fn eager(variant: &str) -> Result<bool, String> {
     }
 }
 
-fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+fn run(variant: &str, max_memory: Option<u64>, module_path: &str, guest: &Guest) -> ExitCode {
     run_reported(NAME, ENGINE, variant, |report| {
-        eager(variant).and_then(|eager| execute(eager, max_memory, module_path, args, report))
+        if let Some(dir) = &guest.inputs {
+            // The host plans such runs as unavailable; a hand-written
+            // command line gets the same answer.
+            return Err(format!("{NAME} cannot give a guest files ({dir}): its WASI has no file system"));
+        }
+        eager(variant).and_then(|eager| execute(eager, max_memory, module_path, guest, report))
     })
 }
 
@@ -90,7 +95,7 @@ fn execute(
     eager: bool,
     max_memory: Option<u64>,
     module_path: &str,
-    args: &[String],
+    guest: &Guest,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
@@ -117,7 +122,8 @@ fn execute(
     check(runtime, parsed, &format!("parsing {module_path}"))?;
 
     let mut guest_args = vec![program_name(module_path).into_bytes()];
-    guest_args.extend(args.iter().map(|a| a.clone().into_bytes()));
+    guest_args.extend(guest.args.iter().map(|a| a.clone().into_bytes()));
+    let guest_env = guest.env.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect();
     timed(&mut instantiate, || -> Result<(), String> {
         // SAFETY: a parsed module, loaded into its runtime once.
         check(runtime, unsafe { ffi::m3_LoadModule(runtime, module) }, &format!("loading {module_path}"))?;
@@ -126,7 +132,7 @@ fn execute(
             // SAFETY: a live runtime with the module's memory set up.
             unsafe { ffi::edgebench_wasm3_cap_memory(runtime, pages) };
         }
-        wasi::link(module, guest_args)
+        wasi::link(module, guest_args, guest_env)
     })?;
     if eager {
         // SAFETY: a loaded module whose imports are linked.

@@ -1,6 +1,6 @@
-//! WASI preview 1 for wasm3, as host functions: stdio, arguments and
-//! clocks — what the kernels may use, and no more (no files, no
-//! environment, no network), as in the other executors.
+//! WASI preview 1 for wasm3, as host functions: stdio, arguments, the
+//! environment the host gives and clocks — what the kernels and workloads
+//! may use, and no more (no files, no network).
 //!
 //! wasm3's C core ships without WASI here (its own WASI is a separate,
 //! larger file), so the executor brings these. Each function reads its
@@ -29,6 +29,8 @@ const STDIO_RIGHTS: u64 = (1 << 1) | (1 << 6) | (1 << 3) | (1 << 27);
 #[derive(Default)]
 struct Process {
     args: Vec<Vec<u8>>,
+    /// `NAME=VALUE` each.
+    env: Vec<Vec<u8>>,
     exit_code: Option<i32>,
 }
 
@@ -56,9 +58,10 @@ const FUNCTIONS: &[(&CStr, &CStr, RawCall)] = &[
 ];
 
 /// Links every function the module imports from `wasi_snapshot_preview1`;
-/// `args` become the guest's `argv`.
-pub fn link(module: Module, args: Vec<Vec<u8>>) -> Result<(), String> {
-    PROCESS.with_borrow_mut(|p| *p = Process { args, exit_code: None });
+/// `args` become the guest's `argv`, `env` (`NAME=VALUE` each) its whole
+/// environment.
+pub fn link(module: Module, args: Vec<Vec<u8>>, env: Vec<Vec<u8>>) -> Result<(), String> {
+    PROCESS.with_borrow_mut(|p| *p = Process { args, env, exit_code: None });
     for (name, signature, function) in FUNCTIONS {
         // SAFETY: the module is loaded, the strings are NUL-terminated and
         // static, and each function matches its signature.
@@ -197,6 +200,30 @@ unsafe fn host(
     }
 }
 
+/// `args_sizes_get` and `environ_sizes_get`: how many strings, and their
+/// bytes with a NUL each.
+fn write_sizes(call: &mut Call, strings: &[Vec<u8>]) -> Result<i32, OutOfBounds> {
+    let bytes: usize = strings.iter().map(|s| s.len() + 1).sum();
+    call.write(call.u32(1), &(strings.len() as u32).to_le_bytes())?;
+    call.write(call.u32(2), &(bytes as u32).to_le_bytes())?;
+    Ok(ERRNO_SUCCESS)
+}
+
+/// `args_get` and `environ_get`: a pointer to each string, and the strings,
+/// NUL-terminated, one after another.
+fn write_strings(call: &mut Call, strings: &[Vec<u8>]) -> Result<i32, OutOfBounds> {
+    let (mut pointers, mut buffer) = (call.u32(1), call.u32(2));
+    for string in strings {
+        let len = u32::try_from(string.len()).map_err(|_| OutOfBounds)?;
+        call.write(pointers, &buffer.to_le_bytes())?;
+        call.write(buffer, string)?;
+        call.write(offset(buffer, len)?, &[0])?;
+        pointers = offset(pointers, 4)?;
+        buffer = offset(buffer, len + 1)?;
+    }
+    Ok(ERRNO_SUCCESS)
+}
+
 /// Declares host functions: each gets its call, from argument slot 1 on.
 macro_rules! host_functions {
     ($($name:ident($call:ident) $body:block)*) => {$(
@@ -210,31 +237,16 @@ macro_rules! host_functions {
 
 host_functions! {
     args_sizes_get(call) {
-        let (count, bytes) = PROCESS.with_borrow(|p| (p.args.len(), p.args.iter().map(|a| a.len() + 1).sum::<usize>()));
-        call.write(call.u32(1), &(count as u32).to_le_bytes())?;
-        call.write(call.u32(2), &(bytes as u32).to_le_bytes())?;
-        Ok(ERRNO_SUCCESS)
+        PROCESS.with_borrow(|p| write_sizes(call, &p.args))
     }
     args_get(call) {
-        let (mut pointers, mut buffer) = (call.u32(1), call.u32(2));
-        let args = PROCESS.with_borrow(|p| p.args.clone());
-        for arg in args {
-            let len = u32::try_from(arg.len()).map_err(|_| OutOfBounds)?;
-            call.write(pointers, &buffer.to_le_bytes())?;
-            call.write(buffer, &arg)?;
-            call.write(offset(buffer, len)?, &[0])?;
-            pointers = offset(pointers, 4)?;
-            buffer = offset(buffer, len + 1)?;
-        }
-        Ok(ERRNO_SUCCESS)
+        PROCESS.with_borrow(|p| write_strings(call, &p.args))
     }
     environ_sizes_get(call) {
-        call.write(call.u32(1), &0u32.to_le_bytes())?;
-        call.write(call.u32(2), &0u32.to_le_bytes())?;
-        Ok(ERRNO_SUCCESS)
+        PROCESS.with_borrow(|p| write_sizes(call, &p.env))
     }
-    environ_get(_call) {
-        Ok(ERRNO_SUCCESS)
+    environ_get(call) {
+        PROCESS.with_borrow(|p| write_strings(call, &p.env))
     }
     clock_res_get(call) {
         let Some(clock) = clock(call.u32(1)) else { return Ok(ERRNO_INVAL) };

@@ -9,15 +9,16 @@
 mod limits;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, SIMD_PROBE_MODULE,
-    TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
+    ExecutorCommand, ExecutorReport, Guest, INPUTS_GUEST_DIR, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
 };
 use wasmer::sys::NativeEngineExt;
 use wasmer::{Engine, Module, Store};
-use wasmer_wasix::{WasiEnv, WasiError};
+use wasmer_wasix::{WasiEnv, WasiError, virtual_fs};
 
 use crate::limits::LimitingTunables;
 
@@ -43,8 +44,8 @@ impl Executor {
             Err(code) => return code,
         };
         match command {
-            ExecutorCommand::Run { variant, max_memory, module, args, .. } => {
-                self.run(&variant, max_memory, &module, &args)
+            ExecutorCommand::Run { variant, max_memory, module, guest, .. } => {
+                self.run(&variant, max_memory, &module, &guest)
             }
             ExecutorCommand::Precompile { .. } => {
                 eprintln!("{}: precompiled modules are not supported by this executor", self.name);
@@ -63,9 +64,9 @@ impl Executor {
         compiler(variant)
     }
 
-    fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+    fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, guest: &Guest) -> ExitCode {
         run_reported(self.name, ENGINE, variant, |report| {
-            self.engine(variant).and_then(|engine| execute(engine, max_memory, module_path, args, report))
+            self.engine(variant).and_then(|engine| execute(engine, max_memory, module_path, guest, report))
         })
     }
 }
@@ -98,7 +99,7 @@ fn execute(
     mut engine: Engine,
     max_memory: Option<u64>,
     module_path: &str,
-    args: &[String],
+    guest: &Guest,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
@@ -122,9 +123,20 @@ fn execute(
 
     let start = Instant::now();
     let program = program_name(module_path);
-    // Only stdio and arguments: no preopened directories, no environment, no network.
-    let (instance, wasi_env) = WasiEnv::builder(program)
-        .args(args)
+    // Stdio, arguments, the workload's environment and its input files
+    // (read-only); nothing of the executor's own environment, no network.
+    let mut builder = WasiEnv::builder(program).args(&guest.args).envs(guest.env.iter().cloned());
+    if let Some(dir) = &guest.inputs {
+        // The guest's file system is the inputs directory, and nothing
+        // else of the host's; it sees it at INPUTS_GUEST_DIR.
+        let host = virtual_fs::host_fs::FileSystem::new(runtime.handle().clone(), dir)
+            .map_err(|e| format!("opening the input files {dir}: {e}"))?;
+        builder = builder
+            .fs(Arc::new(host) as Arc<dyn virtual_fs::FileSystem + Send + Sync>)
+            .preopen_build(|p| p.directory("/").alias(INPUTS_GUEST_DIR).read(true).write(false).create(false))
+            .map_err(|e| format!("giving the guest {dir}: {e}"))?;
+    }
+    let (instance, wasi_env) = builder
         .engine(store.engine().clone())
         .instantiate(module, &mut store)
         .map_err(|e| format!("instantiating {module_path}: {e}"))?;

@@ -13,9 +13,11 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod read_only;
+
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, SIMD_PROBE_MODULE,
-    TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
+    ExecutorCommand, ExecutorReport, Guest, INPUTS_GUEST_DIR, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
 };
 use wasmi::{CompilationMode, Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmi_wasi::{WasiCtx, WasiCtxBuilder};
@@ -36,7 +38,7 @@ pub fn main() -> ExitCode {
         Err(code) => return code,
     };
     match command {
-        ExecutorCommand::Run { variant, max_memory, module, args, .. } => run(&variant, max_memory, &module, &args),
+        ExecutorCommand::Run { variant, max_memory, module, guest, .. } => run(&variant, max_memory, &module, &guest),
         ExecutorCommand::Precompile { .. } => {
             eprintln!("{NAME}: Wasmi interprets modules; it has nothing to precompile");
             ExitCode::from(2)
@@ -71,9 +73,9 @@ fn engine(mode: CompilationMode) -> Engine {
     Engine::new(&config)
 }
 
-fn run(variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+fn run(variant: &str, max_memory: Option<u64>, module_path: &str, guest: &Guest) -> ExitCode {
     run_reported(NAME, ENGINE, variant, |report| {
-        mode(variant).and_then(|mode| execute(mode, max_memory, module_path, args, report))
+        mode(variant).and_then(|mode| execute(mode, max_memory, module_path, guest, report))
     })
 }
 
@@ -82,7 +84,7 @@ fn execute(
     mode: CompilationMode,
     max_memory: Option<u64>,
     module_path: &str,
-    args: &[String],
+    guest: &Guest,
     report: &mut ExecutorReport,
 ) -> Result<i32, String> {
     let start = Instant::now();
@@ -96,10 +98,19 @@ fn execute(
 
     let start = Instant::now();
     let program = program_name(module_path);
-    // Only stdio and arguments: no preopened directories, no environment, no network.
+    // Stdio, arguments, the workload's environment and its input files
+    // (read-only); nothing of the executor's own environment, no network.
     let mut wasi = WasiCtxBuilder::new();
-    wasi.arg(&program).and_then(|b| b.args(args)).map_err(|e| format!("guest arguments: {e}"))?;
+    wasi.arg(&program).and_then(|b| b.args(&guest.args)).map_err(|e| format!("guest arguments: {e}"))?;
+    wasi.envs(&guest.env).map_err(|e| format!("guest environment: {e}"))?;
     let wasi = wasi.inherit_stdout().inherit_stderr().build();
+    if let Some(dir) = &guest.inputs {
+        let opened = wasmi_wasi::Dir::open_ambient_dir(dir, wasmi_wasi::ambient_authority())
+            .map_err(|e| format!("opening the input files {dir}: {e}"))?;
+        let opened = wasmi_wasi::wasi_common::sync::dir::Dir::from_cap_std(opened);
+        wasi.push_preopened_dir(Box::new(read_only::ReadOnlyDir(Box::new(opened))), INPUTS_GUEST_DIR)
+            .map_err(|e| format!("giving the guest {dir}: {e}"))?;
+    }
     let mut limits = StoreLimitsBuilder::new();
     if let Some(bytes) = max_memory {
         limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));

@@ -15,12 +15,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use edgebench_model::executor::{
-    ExecutorCommand, ExecutorReport, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE, PHASE_INSTANTIATE, SIMD_PROBE_MODULE,
-    TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
+    ExecutorCommand, ExecutorReport, Guest, INPUTS_GUEST_DIR, PHASE_COMPILE, PHASE_ENGINE, PHASE_EXECUTE,
+    PHASE_INSTANTIATE, SIMD_PROBE_MODULE, TRAP_EXIT_CODE, elapsed_ns, probe_answer, program_name, run_reported,
 };
 use wasmtime::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 const ENGINE: &str = "wasmtime";
 
@@ -48,8 +48,8 @@ impl Executor {
             Err(code) => return code,
         };
         let outcome = match command {
-            ExecutorCommand::Run { variant, max_memory, module, args, .. } => {
-                return self.run(&variant, max_memory, &module, &args);
+            ExecutorCommand::Run { variant, max_memory, module, guest, .. } => {
+                return self.run(&variant, max_memory, &module, &guest);
             }
             ExecutorCommand::Precompile { target, module, output, .. } => self
                 .precompile(target.as_deref(), &module, &output)
@@ -82,10 +82,10 @@ impl Executor {
         wasmtime::bail!("{} has no compiler; edgebench-wasmtime precompiles", self.name)
     }
 
-    fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, args: &[String]) -> ExitCode {
+    fn run(&self, variant: &str, max_memory: Option<u64>, module_path: &str, guest: &Guest) -> ExitCode {
         run_reported(self.name, ENGINE, variant, |report| {
             self.check(variant)
-                .and_then(|()| execute(variant, max_memory, module_path, args, report))
+                .and_then(|()| execute(variant, max_memory, module_path, guest, report))
                 .map_err(|e| format!("{e:#}"))
         })
     }
@@ -142,7 +142,7 @@ fn execute(
     variant: &str,
     max_memory: Option<u64>,
     module_path: &str,
-    args: &[String],
+    guest: &Guest,
     report: &mut ExecutorReport,
 ) -> wasmtime::Result<i32> {
     let start = Instant::now();
@@ -164,8 +164,15 @@ fn execute(
     let mut linker: Linker<State> = Linker::new(&engine);
     p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi)?;
     let program = program_name(module_path);
-    // Only stdio and arguments: no preopened directories, no environment, no network.
-    let wasi = WasiCtxBuilder::new().arg(&program).args(args).inherit_stdout().inherit_stderr().build_p1();
+    // Stdio, arguments, the workload's environment and its input files
+    // (read-only); nothing of the executor's own environment, no network.
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.arg(&program).args(&guest.args).envs(&guest.env).inherit_stdout().inherit_stderr();
+    if let Some(dir) = &guest.inputs {
+        wasi.preopened_dir(dir, INPUTS_GUEST_DIR, FsPerms::ReadOnly)
+            .map_err(|e| wasmtime::format_err!("opening the input files {dir}: {e}"))?;
+    }
+    let wasi = wasi.build_p1();
     let mut limits = StoreLimitsBuilder::new();
     if let Some(bytes) = max_memory {
         limits = limits.memory_size(usize::try_from(bytes).unwrap_or(usize::MAX));

@@ -155,7 +155,7 @@ pub enum ExecutorCommand {
         /// The container image to run in (container executors).
         image: Option<String>,
         module: String,
-        args: Vec<String>,
+        guest: Guest,
     },
     Precompile {
         variant: String,
@@ -172,6 +172,23 @@ pub enum ExecutorCommand {
         image: Option<String>,
         rootfs: Option<String>,
     },
+}
+
+/// Where a guest (a Wasm module, a container) finds its workload's input
+/// files.
+pub const INPUTS_GUEST_DIR: &str = "/inputs";
+
+/// What the program run inside an engine or a container is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guest {
+    /// Its arguments (after `--`).
+    pub args: Vec<String>,
+    /// Its whole environment (`--env NAME=VALUE`): nothing of the
+    /// executor's own reaches it.
+    pub env: Vec<(String, String)>,
+    /// A directory it reads at [`INPUTS_GUEST_DIR`], read-only
+    /// (`--inputs DIR`).
+    pub inputs: Option<String>,
 }
 
 impl ExecutorCommand {
@@ -195,6 +212,8 @@ impl ExecutorCommand {
         let mut image = None;
         let mut rootfs = None;
         let mut simd = false;
+        let mut env = Vec::new();
+        let mut inputs = None;
         let mut positional = Vec::new();
         let mut guest_args = Vec::new();
         let mut it = rest.iter();
@@ -205,6 +224,13 @@ impl ExecutorCommand {
                 "--image" => image = Some(value(&mut it, "--image")?),
                 "--rootfs" => rootfs = Some(value(&mut it, "--rootfs")?),
                 "--simd" => simd = true,
+                "--inputs" => inputs = Some(value(&mut it, "--inputs")?),
+                "--env" => {
+                    let v = value(&mut it, "--env")?;
+                    let (name, value) =
+                        v.split_once('=').ok_or_else(|| format!("--env takes NAME=VALUE, not `{v}`"))?;
+                    env.push((name.to_string(), value.to_string()));
+                }
                 "--max-memory" => {
                     let v = value(&mut it, "--max-memory")?;
                     let bytes = v.parse().map_err(|_| format!("--max-memory takes a number of bytes, not `{v}`"))?;
@@ -219,9 +245,13 @@ impl ExecutorCommand {
         }
         let variant = variant.ok_or_else(|| format!("--variant is required\n{}", usage()))?;
         match (verb.as_str(), positional.as_slice()) {
-            ("run", [module]) => {
-                Ok(ExecutorCommand::Run { variant, max_memory, image, module: module.clone(), args: guest_args })
-            }
+            ("run", [module]) => Ok(ExecutorCommand::Run {
+                variant,
+                max_memory,
+                image,
+                module: module.clone(),
+                guest: Guest { args: guest_args, env, inputs },
+            }),
             ("precompile", [module, output]) => {
                 Ok(ExecutorCommand::Precompile { variant, target, module: module.clone(), output: output.clone() })
             }
@@ -234,13 +264,20 @@ impl ExecutorCommand {
     pub fn to_args(&self) -> Vec<String> {
         let mut out = Vec::new();
         match self {
-            ExecutorCommand::Run { variant, max_memory, image, module, args } => {
+            ExecutorCommand::Run { variant, max_memory, image, module, guest } => {
+                let Guest { args, env, inputs } = guest;
                 out.extend(["run".into(), "--variant".into(), variant.clone()]);
                 if let Some(bytes) = max_memory {
                     out.extend(["--max-memory".into(), bytes.to_string()]);
                 }
                 if let Some(image) = image {
                     out.extend(["--image".into(), image.clone()]);
+                }
+                for (name, value) in env {
+                    out.extend(["--env".into(), format!("{name}={value}")]);
+                }
+                if let Some(inputs) = inputs {
+                    out.extend(["--inputs".into(), inputs.clone()]);
                 }
                 out.push(module.clone());
                 if !args.is_empty() {
@@ -277,7 +314,8 @@ fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<St
 }
 
 fn usage() -> String {
-    "usage:\n  <executor> run --variant <v> [--max-memory <bytes>] [--image <image>] <module> [-- <args>...]\n  \
+    "usage:\n  <executor> run --variant <v> [--max-memory <bytes>] [--image <image>] [--env NAME=VALUE]... \
+     [--inputs <dir>] <module> [-- <args>...]\n  \
      <executor> precompile --variant <v> [--target <triple>] <module.wasm> <output>\n  \
      <executor> probe --variant <v> [--simd] [--image <image>] [--rootfs <tarball>]"
         .to_string()
@@ -298,7 +336,11 @@ mod tests {
             max_memory: Some(1 << 20),
             image: Some("edgebench/scratch:1".into()),
             module: "k.wasm".into(),
-            args: strings(&["a", "--b"]),
+            guest: Guest {
+                args: strings(&["a", "--b"]),
+                env: vec![("LANG".into(), "C".into()), ("EMPTY".into(), String::new()), ("EQ".into(), "a=b".into())],
+                inputs: Some("inputs/w".into()),
+            },
         };
         assert_eq!(ExecutorCommand::parse(&cmd.to_args()), Ok(cmd));
     }
@@ -337,5 +379,6 @@ mod tests {
         assert!(ExecutorCommand::parse(&strings(&["run", "--variant", "jit", "--max-memory", "x", "k"])).is_err());
         assert!(ExecutorCommand::parse(&strings(&["fly", "--variant", "jit", "k"])).is_err());
         assert!(ExecutorCommand::parse(&strings(&["run", "--bogus", "--variant", "jit", "k"])).is_err());
+        assert!(ExecutorCommand::parse(&strings(&["run", "--env", "NOVALUE", "--variant", "jit", "k"])).is_err());
     }
 }

@@ -52,6 +52,9 @@ pub enum ArtifactKind {
     Program,
     /// A root filesystem tarball for a container image (Debian minbase).
     Rootfs,
+    /// A file a workload reads, shipped read-only beside it (named by the
+    /// workload; its path is below the workload's inputs directory).
+    Input,
 }
 
 impl ArtifactKind {
@@ -98,6 +101,7 @@ impl ArtifactKind {
             ArtifactKind::WasmtimePrecompiledSimd => "wasmtime-precompiled-simd",
             ArtifactKind::Program => "program",
             ArtifactKind::Rootfs => "rootfs",
+            ArtifactKind::Input => "input",
         }
     }
 }

@@ -23,6 +23,23 @@ pub struct Workload {
     /// How its runs are checked beyond their exit status; `None`, by the
     /// exit status alone.
     pub check: Option<StdoutCheck>,
+    /// Files and directories it reads (below [`Workload::dir`]), shipped
+    /// with it and given to every runtime read-only; its arguments name
+    /// them as [`INPUTS`]`/…`.
+    pub inputs: Vec<String>,
+    /// Its environment under every runtime.
+    pub env: BTreeMap<String, String>,
+}
+
+/// How a workload's arguments name the directory of its input files: each
+/// runtime puts its own path there (the work directory's copy for native
+/// code, [`crate::executor::INPUTS_GUEST_DIR`] inside Wasm and containers).
+pub const INPUTS: &str = "{inputs}";
+
+/// The directory of a workload's input files, relative to the work
+/// directory (and to the target's build directory).
+pub fn inputs_dir(workload: &str) -> String {
+    format!("inputs/{workload}")
 }
 
 /// Where a workload's programs come from.
@@ -223,6 +240,8 @@ pub enum WorkloadBuild {
     Command { root: String, argv: Vec<String> },
     /// Copied from `path` below `root`, its sha256 as pinned.
     Prebuilt { root: String, path: String },
+    /// An input file, copied from `path` below `root`.
+    Input { root: String, path: String },
 }
 
 #[cfg(test)]

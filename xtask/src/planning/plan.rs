@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use edgebench_model::digest::sha256_hex;
-use edgebench_model::manifest::Manifest;
+use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
 use edgebench_model::plan::{CALLGRIND, Cell, Invocation, PLAN_SCHEMA, Plan, PlanFile, PlannedRun, Probe, Settings};
 use edgebench_model::suite::Kernel;
 use edgebench_model::workload::Flavour;
@@ -167,9 +167,17 @@ fn under_callgrind(mut cell: Cell, probes: &mut BTreeMap<String, Probe>) -> Cell
 }
 
 /// Why a cell of a workload cannot run: its runtime needs a build the
-/// workload does not offer (a prebuilt Wasm module alone, under `native`).
+/// workload does not offer (a prebuilt Wasm module alone, under `native`),
+/// or cannot give it the input files it reads.
 pub fn missing_build(used: &RuntimeUse, cell: &CellContext<'_>) -> Option<String> {
     let workload = cell.kernel.workload.as_ref()?;
+    if let (Some(_), Err(why)) = (cell.inputs(), used.runtime.reads_inputs()) {
+        return Some(format!(
+            "workload `{}` reads input files, and {} cannot give them: {why}",
+            cell.kernel.name,
+            used.label()
+        ));
+    }
     let arch = Arch::of_triple(&cell.manifest.triple)?;
     let missing: Vec<&str> = used
         .artifacts()
@@ -219,10 +227,15 @@ fn files_used<'a>(cells: &[Cell], probes: impl Iterator<Item = &'a Probe>, manif
         .flat_map(|c| std::iter::once(&c.invocation).chain(&c.polybench_dump))
         .chain(probes.map(|p| &p.invocation))
         .collect();
+    // A workload's input files are named by their directory: they go
+    // wherever one of its cells runs.
+    let reads = |a: &Artifact| {
+        a.kind == ArtifactKind::Input && cells.iter().any(|c| c.kernel == a.name && c.unavailable.is_none())
+    };
     let files: BTreeMap<&str, &str> = manifest
         .artifacts
         .iter()
-        .filter(|a| invocations.iter().any(|i| i.names(&a.path)))
+        .filter(|a| invocations.iter().any(|i| i.names(&a.path)) || reads(a))
         .map(|a| (a.path.as_str(), a.sha256.as_str()))
         .collect();
     files.into_iter().map(|(path, sha256)| PlanFile { path: path.into(), sha256: sha256.into() }).collect()

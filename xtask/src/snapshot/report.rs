@@ -356,6 +356,7 @@ fn workloads(md: &mut String, built: &[WorkloadArtifact]) {
             }
             WorkloadBuild::Command { argv, .. } => format!("the command `{}`", argv.join(" ")),
             WorkloadBuild::Prebuilt { path, .. } => format!("the prebuilt `{path}`, as pinned"),
+            WorkloadBuild::Input { path, .. } => format!("the input file `{path}`, read-only"),
         };
         let _ = writeln!(md, "| {} | `{}` | `{}` | {from} |", w.name, w.path, &w.sha256[..w.sha256.len().min(16)]);
     }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use edgebench_model::digest::sha256_file;
 use edgebench_model::manifest::ArtifactKind;
 use edgebench_model::suite::Kernel;
-use edgebench_model::workload::{FETCHED, Flavour, Origin, Workload, WorkloadBuild};
+use edgebench_model::workload::{FETCHED, Flavour, Origin, Workload, WorkloadBuild, inputs_dir};
 use xshell::Shell;
 
 use crate::toolchain::arch::Arch;
@@ -40,7 +40,7 @@ pub fn flavour(kind: ArtifactKind, arch: Arch) -> Option<Flavour> {
         }),
         ArtifactKind::Wasm | ArtifactKind::WasmtimePrecompiled => Some(Flavour::Wasm),
         ArtifactKind::WasmSimd | ArtifactKind::WasmtimePrecompiledSimd => Some(Flavour::WasmSimd),
-        ArtifactKind::Program | ArtifactKind::Rootfs => None,
+        ArtifactKind::Program | ArtifactKind::Rootfs | ArtifactKind::Input => None,
     }
 }
 
@@ -165,6 +165,76 @@ pub fn build_other(
         suite: None,
         workload: Some(how),
     }))
+}
+
+/// Copies a workload's input files into `inputs/<workload>/` of the
+/// target's build directory (what was there before is removed), read-only,
+/// each an artifact of its own; a directory is copied whole.
+pub fn copy_inputs(target_dir: &Path, kernel: &Kernel, workload: &Workload) -> Result<Vec<Built>> {
+    let rel_dir = inputs_dir(&kernel.name);
+    let dir = target_dir.join(&rel_dir);
+    if dir.exists() {
+        // Read-only copies: their directories must be writable to go.
+        make_writable(&dir)?;
+        fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    if workload.inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for input in &workload.inputs {
+        files_below(&workload.dir, Path::new(input), &mut files)
+            .with_context(|| format!("workload `{}`'s input `{input}`", kernel.name))?;
+    }
+    let mut built = Vec::new();
+    for rel in files {
+        let to = dir.join(&rel);
+        crate::project::make_dir(to.parent().expect("an input below the inputs directory"))?;
+        let from = workload.dir.join(&rel);
+        fs::copy(&from, &to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o444))?;
+        let rel = rel.to_string_lossy().into_owned();
+        built.push(Built {
+            name: kernel.name.clone(),
+            dataset: None,
+            kind: ArtifactKind::Input,
+            path: format!("{rel_dir}/{rel}"),
+            rebuilt: true,
+            suite: None,
+            workload: Some(WorkloadBuild::Input { root: workload.dir.display().to_string(), path: rel }),
+        });
+    }
+    Ok(built)
+}
+
+/// Every regular file at `rel` below `root` (itself, or below it if a
+/// directory), as paths relative to `root`; a link or a device is refused.
+fn files_below(root: &Path, rel: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    let path = root.join(rel);
+    let meta = fs::symlink_metadata(&path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.is_file() {
+        out.push(rel.to_path_buf());
+    } else if meta.is_dir() {
+        let mut entries: Vec<_> = fs::read_dir(&path)?.collect::<std::io::Result<_>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            files_below(root, &rel.join(entry.file_name()), out)?;
+        }
+    } else {
+        bail!("{} is neither a file nor a directory (a link? name what it points to)", path.display());
+    }
+    Ok(())
+}
+
+fn make_writable(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            make_writable(&path)?;
+        }
+    }
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755))?;
+    Ok(())
 }
 
 /// Runs the user's build command for one flavour in the workload's

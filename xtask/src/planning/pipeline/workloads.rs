@@ -23,8 +23,8 @@ use edgebench_model::Dataset;
 use edgebench_model::digest::sha256_file;
 use edgebench_model::suite::{Element, Kernel, Suite};
 use edgebench_model::workload::{
-    Arguments, COMMAND_PLACEHOLDERS, DEFAULT_CATEGORY, DebianSource, FETCHED, Flavour, Origin, Prebuilt, StdoutCheck,
-    Workload,
+    Arguments, COMMAND_PLACEHOLDERS, DEFAULT_CATEGORY, DebianSource, FETCHED, Flavour, INPUTS, Origin, Prebuilt,
+    StdoutCheck, Workload,
 };
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
@@ -59,6 +59,10 @@ pub(super) struct WorkloadEntry {
     check: Option<Spanned<String>>,
     #[serde(default)]
     check_prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    inputs: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    env: Option<BTreeMap<String, Spanned<String>>>,
 }
 
 /// `build: { command: [make, "OUT={out}"], flavours: [native, wasm] }`.
@@ -120,12 +124,16 @@ impl Check<'_> {
                 }
                 None => DEFAULT_CATEGORY.to_string(),
             };
+            let inputs = self.inputs(entry, &dir)?;
             let workload = Workload {
                 origin: self.origin(entry, &dir)?,
                 args: self.arguments(entry)?,
                 check: self.output_check(entry)?,
+                env: self.environment(entry)?,
+                inputs,
                 dir: dir.clone(),
             };
+            self.inputs_named(entry, !workload.inputs.is_empty())?;
             kernels.push(Kernel {
                 name: name.value.clone(),
                 category,
@@ -368,6 +376,65 @@ impl Check<'_> {
                 Ok(Arguments::PerDataset(out))
             }
         }
+    }
+
+    /// `inputs`: files and directories below the pipeline's directory.
+    fn inputs(&self, entry: &WorkloadEntry, dir: &Path) -> Result<Vec<String>> {
+        let mut inputs = Vec::new();
+        for input in entry.inputs.iter().flatten() {
+            self.relative_path(dir, input, &input.value)?;
+            let path = dir.join(&input.value);
+            let meta = std::fs::symlink_metadata(&path)
+                .map_err(|e| self.err(input.referenced, format!("{}: {e}", path.display())))?;
+            if !meta.is_file() && !meta.is_dir() {
+                return Err(self.err(
+                    input.referenced,
+                    format!("{} is neither a file nor a directory (a link? name what it points to)", path.display()),
+                ));
+            }
+            let name = input.value.trim_end_matches('/').to_string();
+            if inputs.contains(&name) {
+                return Err(self.err(input.referenced, format!("`{name}` is named twice in `inputs`")));
+            }
+            inputs.push(name);
+        }
+        Ok(inputs)
+    }
+
+    /// `{inputs}` in arguments and the environment only where there are inputs.
+    fn inputs_named(&self, entry: &WorkloadEntry, has_inputs: bool) -> Result<()> {
+        if has_inputs {
+            return Ok(());
+        }
+        let args = entry.args.iter().flatten().chain(entry.args_by_dataset.iter().flat_map(|m| m.values().flatten()));
+        let env = entry.env.iter().flat_map(|m| m.values());
+        match args.chain(env).find(|a| a.value.contains(INPUTS)) {
+            Some(at) => Err(self.err(
+                at.referenced,
+                format!("`{INPUTS}` names the directory of the workload's input files, and it has no `inputs:`"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `env`: names as a shell would take them, values on one line of text.
+    fn environment(&self, entry: &WorkloadEntry) -> Result<BTreeMap<String, String>> {
+        let mut env = BTreeMap::new();
+        for (name, value) in entry.env.iter().flatten() {
+            let first_ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+            if !first_ok || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(self.err(
+                    value.referenced,
+                    format!(
+                        "`{}` is not an environment variable's name (letters, digits and `_`, not starting with a \
+                         digit)",
+                        name
+                    ),
+                ));
+            }
+            env.insert(name.clone(), self.argument(value)?);
+        }
+        Ok(env)
     }
 
     /// `check: stdout` (the default) or `exit`, and `check_prefix`.

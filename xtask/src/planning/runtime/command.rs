@@ -112,7 +112,7 @@ impl Runtime for Command {
         // counted on its processes is the client's.
         let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or_default();
         let workload_elsewhere = CONTAINER_CLIENTS.contains(&program);
-        Ok(Invocation { argv, workload_elsewhere, ..Default::default() })
+        Ok(Invocation { argv, env: cell.env(), workload_elsewhere, ..Default::default() })
     }
 
     fn probe(&self, _variant: &str, _simd: bool, options: &Options, _manifest: &Manifest) -> Option<Invocation> {

@@ -7,7 +7,7 @@
 //! workload's.
 
 use anyhow::{Result, anyhow};
-use edgebench_model::executor::ExecutorCommand;
+use edgebench_model::executor::{ExecutorCommand, Guest};
 use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
 use edgebench_model::plan::Invocation;
 
@@ -67,7 +67,7 @@ impl Runtime for Docker {
             max_memory: cell.memory_limit,
             image: Self::image(cell.variant, cell.manifest)?,
             module: kernel.path.clone(),
-            args: cell.args(),
+            guest: Guest { args: cell.guest_args(), env: cell.guest_env(), inputs: cell.inputs() },
         };
         let mut argv = vec![program_path(cell.manifest, &programs::DOCKER)];
         argv.extend(command.to_args());

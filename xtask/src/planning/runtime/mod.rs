@@ -19,9 +19,11 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow};
 use edgebench_model::Dataset;
+use edgebench_model::executor::{Guest, INPUTS_GUEST_DIR};
 use edgebench_model::manifest::{Artifact, ArtifactKind, Manifest};
-use edgebench_model::plan::Invocation;
+use edgebench_model::plan::{Invocation, WORKDIR};
 use edgebench_model::suite::Kernel;
+use edgebench_model::workload::{INPUTS, inputs_dir};
 
 use crate::toolchain::programs::Program;
 
@@ -56,6 +58,10 @@ pub trait Runtime: Sync {
     /// the machine.
     fn simd(&self, _variant: &str) -> Result<(), String> {
         Err(format!("runtime `{}` runs no Wasm modules, so it has no `{SIMD_SUFFIX}` variants", self.name()))
+    }
+    /// Whether it can give a workload its input files (read-only), or why not.
+    fn reads_inputs(&self) -> Result<(), String> {
+        Ok(())
     }
     /// The kernel artifacts a variant runs.
     fn artifacts(&self, variant: &str) -> &'static [ArtifactKind];
@@ -112,8 +118,47 @@ impl CellContext<'_> {
 
     /// The program's own arguments (a workload's at this dataset; none
     /// for a kernel): every runtime passes them to the program it runs.
+    /// The workload's arguments for a program that runs on the device
+    /// itself (native code, a command): `{inputs}` is the work directory's
+    /// copy of its input files.
     pub fn args(&self) -> Vec<String> {
-        self.kernel.args(self.dataset).to_vec()
+        self.with_inputs_at(self.kernel.args(self.dataset), &self.inputs_on_device())
+    }
+
+    /// The workload's arguments inside a Wasm engine or a container, where
+    /// its input files are at [`INPUTS_GUEST_DIR`].
+    pub fn guest_args(&self) -> Vec<String> {
+        self.with_inputs_at(self.kernel.args(self.dataset), INPUTS_GUEST_DIR)
+    }
+
+    /// The workload's environment, `{inputs}` as in [`Self::args`].
+    pub fn env(&self) -> BTreeMap<String, String> {
+        self.env_with_inputs_at(&self.inputs_on_device())
+    }
+
+    /// The workload's environment, `{inputs}` as in [`Self::guest_args`].
+    pub fn guest_env(&self) -> Vec<(String, String)> {
+        self.env_with_inputs_at(INPUTS_GUEST_DIR).into_iter().collect()
+    }
+
+    /// The directory of the workload's input files in the work directory,
+    /// if it reads any.
+    pub fn inputs(&self) -> Option<String> {
+        let workload = self.kernel.workload.as_ref()?;
+        (!workload.inputs.is_empty()).then(|| inputs_dir(&self.kernel.name))
+    }
+
+    fn inputs_on_device(&self) -> String {
+        format!("{WORKDIR}/{}", inputs_dir(&self.kernel.name))
+    }
+
+    fn with_inputs_at<'s>(&self, texts: impl IntoIterator<Item = &'s String>, at: &str) -> Vec<String> {
+        texts.into_iter().map(|t| t.replace(INPUTS, at)).collect()
+    }
+
+    fn env_with_inputs_at(&self, at: &str) -> BTreeMap<String, String> {
+        let Some(workload) = &self.kernel.workload else { return BTreeMap::new() };
+        workload.env.iter().map(|(k, v)| (k.clone(), v.replace(INPUTS, at))).collect()
     }
 }
 
@@ -153,7 +198,7 @@ pub fn executor_invocation(program: &Program, cell: &CellContext<'_>, module: &A
         max_memory: cell.memory_limit,
         image: None,
         module: module.path.clone(),
-        args: cell.args(),
+        guest: Guest { args: cell.guest_args(), env: cell.guest_env(), inputs: cell.inputs() },
     };
     let mut argv = vec![program_path(cell.manifest, program)];
     argv.extend(command.to_args());

@@ -29,6 +29,6 @@ impl Runtime for Native {
         let exe = cell.artifact(ArtifactKind::Native)?;
         let mut argv = vec![exe.path.clone()];
         argv.extend(cell.args());
-        Ok(Invocation { argv, address_space_limit: cell.memory_limit, ..Default::default() })
+        Ok(Invocation { argv, env: cell.env(), address_space_limit: cell.memory_limit, ..Default::default() })
     }
 }

@@ -29,6 +29,10 @@ impl Runtime for Wasm3 {
         Err("wasm3 does not implement Wasm SIMD".into())
     }
 
+    fn reads_inputs(&self) -> Result<(), String> {
+        Err("wasm3's WASI in edgebench has stdio, arguments, the environment and clocks, but no file system".into())
+    }
+
     fn artifacts(&self, _variant: &str) -> &'static [ArtifactKind] {
         &[ArtifactKind::Wasm]
     }
