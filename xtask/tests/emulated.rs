@@ -101,3 +101,35 @@ fn checksums_like_x86_64(runtimes: &str, variants: usize) {
         "{compilers:#?}"
     );
 }
+
+/// A workload of your own, built from its C sources for aarch64 by the
+/// pinned zig, prints under qemu-user what the x86-64 build prints here:
+/// the `wordfreq` example under native code and wasm3.
+#[test]
+fn a_workload_of_your_own_on_emulated_aarch64_prints_what_it_prints_on_x86_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("wordfreq");
+    std::fs::create_dir(&sources).unwrap();
+    std::fs::copy(root().join("pipelines/examples/wordfreq/wordfreq.c"), sources.join("wordfreq.c")).unwrap();
+    let yaml = "workloads:\n  - name: wordfreq\n    sources: [wordfreq/wordfreq.c]\n    \
+                args_by_dataset: { small: [\"200000\"] }\ndatasets: [small]\nruntimes:\n  - runtime: native\n  \
+                - runtime: wasm3\n    variants: [eager]\nrepetitions: 2\nwarmups: 0\ntimeout_s: 600\n";
+    let path = pipeline(dir.path(), "wordfreq", yaml);
+    let (_, records) = bench(&path, &["--target", TARGET]);
+    assert_eq!(records.len(), 4, "{records:#?}");
+    let failed: Vec<_> = records.iter().filter(|r| !r.outcome.is_ok()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(records.iter().all(|r| r.kernel_ns.is_none()), "a workload reports no kernel-region time");
+
+    // The x86-64 build of the same sources, run here by hand.
+    xtask_ok(&["build", "--quiet", "--pipeline", path.to_str().unwrap()]);
+    let native = manifest("local").find("wordfreq", None, ArtifactKind::Native).unwrap().clone();
+    let out = std::process::Command::new(target_dir("local").join(&native.path)).arg("200000").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let want = format!("{:016x}", edgebench_model::record::fnv1a(&out.stdout));
+    for r in &records {
+        assert_eq!(r.checksum.as_deref(), Some(want.as_str()), "{}/{}", r.runtime, r.variant);
+    }
+    let aarch64 = manifest(TARGET).find("wordfreq", None, ArtifactKind::Native).unwrap().clone();
+    assert_eq!(Elf::read(&target_dir(TARGET).join(&aarch64.path)).machine, EM_AARCH64);
+}
