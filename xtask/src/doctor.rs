@@ -28,6 +28,12 @@ fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<
     }
     let unavailable = availability::check(&Shell::new()?, &pipeline, target, facts, &project::target_dir(&target.name));
     let mut checks: Vec<Check> = pipeline.cpus.iter().map(|cpus| facts.cpus_check(cpus)).collect();
+    let sh = Shell::new()?;
+    for kernel in &pipeline.kernels {
+        if let Some(workload) = &kernel.workload {
+            checks.push(crate::toolchain::workload::doctor(&sh, kernel, workload, target.arch));
+        }
+    }
     checks.extend(pipeline.runtimes.iter().map(|used| {
         let label = used.label();
         match unavailable.get(&label) {

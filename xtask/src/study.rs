@@ -117,12 +117,18 @@ fn table(spec: &str, cache: &mut Snapshots) -> Result<String> {
             let loaded = cache.all(&dirs)?;
             noise_table(loaded[0], loaded[1])
         }
+        "workload" => {
+            need(1)?;
+            Ok(workload_table(cache.get(dirs[0])?))
+        }
         "claims" => {
             need(3)?;
             let loaded = cache.all(&dirs)?;
             Ok(claims_table(loaded[0], loaded[1], loaded[2]))
         }
-        other => bail!("unknown kind `{other}`; one of snapshots, startup, geomeans, long, rounds, noise, claims"),
+        other => {
+            bail!("unknown kind `{other}`; one of snapshots, startup, geomeans, long, rounds, noise, workload, claims")
+        }
     }
 }
 
@@ -349,6 +355,50 @@ fn geomeans_table(s: &Loaded) -> String {
                 .unwrap_or_else(|| "—".into())
         };
         let _ = writeln!(md, "| {rt} | {} | {} | {} |", cell(WALL_MS), cell(KERNEL_MS), cell(WORKLOAD_PEAK_MIB));
+    }
+    md
+}
+
+/// One program at each of its datasets: every runtime's wall time (start-up
+/// included: a workload has no kernel region) and its ratio to the
+/// baseline, paired by round, and its peak memory.
+fn workload_table(s: &Loaded) -> String {
+    let baseline = s.analysis.baseline.clone().unwrap_or_default();
+    let mut datasets: Vec<Dataset> = s.analysis.cells.iter().map(|c| c.key.dataset).collect();
+    datasets.sort();
+    datasets.dedup();
+    let mut md = format!(
+        "Medians of {} (95 % bootstrap intervals); ratios of medians to `{baseline}`, paired by round; wall time \
+         includes start-up. Only runs whose output matched native's are counted.\n\n",
+        s.link()
+    );
+    let mut header = String::from("| workload | runtime |");
+    for d in &datasets {
+        let _ = write!(header, " {d}: wall (ms) | {d}: × {baseline} | {d}: peak (MiB) |");
+    }
+    let _ = writeln!(md, "{header}\n|---|---|{}", "---:|".repeat(3 * datasets.len()));
+    for kernel in s.kernels() {
+        for rt in s.runtimes() {
+            let mut row = format!("| {kernel} | {rt} |");
+            for &d in &datasets {
+                let cell = s
+                    .analysis
+                    .cells
+                    .iter()
+                    .find(|c| c.key.kernel == kernel && c.key.dataset == d && c.key.runtime_label() == rt);
+                let metric = |m: &str| cell.and_then(|c| c.metric(m));
+                let wall = metric(WALL_MS).map_or("—".into(), |m| with_interval(m.median, m.median_ci95));
+                let ratio = s
+                    .analysis
+                    .ratios
+                    .iter()
+                    .find(|r| r.kernel == kernel && r.dataset == d && r.runtime == rt && r.metric == WALL_MS);
+                let ratio = if rt == baseline { "1".into() } else { ratio_text(ratio.map(|r| &r.ratio)) };
+                let peak = metric(WORKLOAD_PEAK_MIB).map_or("—".into(), |m| with_interval(m.median, m.median_ci95));
+                let _ = write!(row, " {wall} | {ratio} | {peak} |");
+            }
+            let _ = writeln!(md, "{row}");
+        }
     }
     md
 }

@@ -93,8 +93,16 @@ fn the_example_built_by_a_command_and_the_prebuilt_one_run_with_one_checksum_eac
     assert!(provenance.contains("\"from\": \"command\""), "{provenance}");
     assert!(provenance.contains("CC={zig} cc"), "the command as given, without this machine's paths: {provenance}");
 
-    // Only a Wasm module is prebuilt: native is unavailable, and says why.
-    let (_, records) = bench(&example(dir.path(), "collatz"), &[]);
+    // Only a Wasm module is prebuilt: native is unavailable, and says why —
+    // `doctor` first, then the bench.
+    let collatz = example(dir.path(), "collatz");
+    let doctor = xtask_ok(&["doctor", "--pipeline", collatz.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        said.contains("[warn] workload collatz") && said.contains("no native-x86_64 build, so native and docker cells"),
+        "{said}"
+    );
+    let (_, records) = bench(&collatz, &[]);
     one_checksum(&records, "collatz", &["wasmtime/jit", "wasmtime/aot", "wasmi/eager", "wasm3/eager"]);
     let native: Vec<&RunRecord> = records.iter().filter(|r| r.runtime == "native").collect();
     assert!(!native.is_empty());
@@ -189,7 +197,13 @@ int main(int argc, char **argv) {
     let ran: BTreeSet<String> = records
         .iter()
         .map(|r| {
-            assert!(r.outcome.is_ok(), "{}/{}: the files could be changed or not read: {:?}", r.runtime, r.variant, r.outcome);
+            assert!(
+                r.outcome.is_ok(),
+                "{}/{}: the files could be changed or not read: {:?}",
+                r.runtime,
+                r.variant,
+                r.outcome
+            );
             format!("{}/{}", r.runtime, r.variant)
         })
         .collect();

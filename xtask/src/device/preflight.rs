@@ -215,7 +215,7 @@ impl Check {
         Check { name: name.into(), level: Level::Warning, detail: detail.into(), fix: fix.map(String::from) }
     }
 
-    fn failure(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub fn failure(name: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Check {
         Check { name: name.into(), level: Level::Failure, detail: detail.into(), fix: Some(fix.into()) }
     }
 }

@@ -16,7 +16,7 @@ use edgebench_model::workload::DebianSource;
 use xshell::{Shell, cmd};
 
 use crate::project;
-use crate::toolchain::up_to_date;
+use crate::toolchain::{apt, up_to_date};
 
 /// The archive the pool is read from, unless `EDGEBENCH_DEBIAN_MIRROR`
 /// names another (a mirror or a snapshot.debian.org archive).
@@ -78,10 +78,12 @@ pub fn ensure(sh: &Shell, source: &DebianSource, quiet: bool) -> Result<PathBuf>
             fs::remove_dir_all(old).with_context(|| format!("removing {}", old.display()))?;
         }
     }
-    let dpkg_source = which(sh, "dpkg-source").context(
-        "dpkg-source unpacks Debian source packages; install it (`apt-get install dpkg-dev` on Debian and Ubuntu)",
-    )?;
-    let unpacked = cmd!(sh, "{dpkg_source} --no-copy -x {dsc} {staging}").quiet().ignore_status().output()?;
+    if !apt::has(sh, "dpkg-source") {
+        bail!(
+            "dpkg-source unpacks Debian source packages; install it (`apt-get install dpkg-dev` on Debian and Ubuntu)"
+        );
+    }
+    let unpacked = cmd!(sh, "dpkg-source --no-copy -x {dsc} {staging}").quiet().ignore_status().output()?;
     if !unpacked.status.success() {
         bail!("dpkg-source could not unpack {dsc_name} ({}):\n{}", unpacked.status, said(&unpacked));
     }
@@ -116,8 +118,10 @@ fn fetch(sh: &Shell, pool: &str, downloads: &Path, name: &str, sha256: &str, pin
     }
     let partial = up_to_date::with_suffix(&path, ".partial");
     let url = format!("{pool}/{name}");
-    let curl = which(sh, "curl").context("curl downloads Debian source packages; install it")?;
-    let got = cmd!(sh, "{curl} --fail --silent --show-error --location --retry 3 --output {partial} {url}")
+    if !apt::has(sh, "curl") {
+        bail!("curl downloads Debian source packages; install it");
+    }
+    let got = cmd!(sh, "curl --fail --silent --show-error --location --retry 3 --output {partial} {url}")
         .quiet()
         .ignore_status()
         .output()?;
@@ -168,14 +172,6 @@ fn listed_files(dsc: &str) -> Result<Vec<(String, String)>> {
         bail!("it has no Checksums-Sha256 field");
     }
     Ok(files)
-}
-
-fn which(sh: &Shell, program: &str) -> Result<String> {
-    let found = cmd!(sh, "sh -c 'command -v \"$0\"' {program}").quiet().ignore_status().read()?;
-    if found.trim().is_empty() {
-        bail!("`{program}` is not on PATH");
-    }
-    Ok(found.trim().to_string())
 }
 
 fn said(output: &std::process::Output) -> String {
