@@ -85,8 +85,9 @@ pub fn doctor(sh: &Shell, kernel: &Kernel, workload: &Workload, arch: Arch) -> C
     let missing: Vec<&str> = tools
         .into_iter()
         .filter(|tool| {
-            let local = workload.dir.join(tool);
-            !(tool.contains('/') && local.is_file()) && !crate::toolchain::apt::has(sh, tool)
+            // A program of the pipeline's own directory, or one on PATH.
+            let here = tool.contains('/') && workload.dir.join(tool).is_file();
+            !here && !crate::toolchain::apt::has(sh, tool)
         })
         .collect();
     if !missing.is_empty() {
