@@ -375,7 +375,7 @@ fn bad_definitions_are_refused_where_they_are_written() {
             "workloads:\n  - name: w\n    sources: [ok.c]\n    fetch: { debian_source: zlib, version: \"1.2\", \
              dsc_sha256: abc }\n",
             "fetch-sha256.yaml:4:",
-            "a sha256 must be 64 hex digits",
+            "`dsc_sha256` must be 64 hex digits",
         ),
         (
             "fetched-outside",

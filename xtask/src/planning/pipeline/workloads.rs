@@ -218,7 +218,7 @@ impl Check<'_> {
                 return Err(self.err(file.path.referenced, suggestions::unknown("prebuilt flavour", key, known)));
             };
             let path = self.relative_file(dir, &file.path)?;
-            let pinned = self.sha256(&file.sha256)?;
+            let pinned = self.sha256(&file.sha256, "sha256")?;
             let actual =
                 sha256_file(&path).map_err(|e| self.err(file.path.referenced, format!("{}: {e}", path.display())))?;
             if actual != pinned {
@@ -264,7 +264,7 @@ impl Check<'_> {
                 ),
             ));
         }
-        let dsc_sha256 = self.sha256(&fetch.dsc_sha256)?;
+        let dsc_sha256 = self.sha256(&fetch.dsc_sha256, "dsc_sha256")?;
         let mut prepare = Vec::new();
         for argv in &fetch.prepare {
             let Some(program) = argv.first() else {
@@ -296,11 +296,11 @@ impl Check<'_> {
         Err(self.err(text.referenced, why))
     }
 
-    /// 64 hex digits, as written lower-case.
-    fn sha256(&self, given: &Spanned<String>) -> Result<String> {
+    /// 64 hex digits (`key`'s value), as written lower-case.
+    fn sha256(&self, given: &Spanned<String>, key: &str) -> Result<String> {
         let pinned = given.value.to_ascii_lowercase();
         if pinned.len() != 64 || !pinned.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(self.err(given.referenced, "a sha256 must be 64 hex digits"));
+            return Err(self.err(given.referenced, format!("`{key}` must be 64 hex digits")));
         }
         Ok(pinned)
     }
