@@ -18,20 +18,26 @@ use edgebench_model::record::{Outcome, RunRecord};
 /// fewer rounds; returns the copied pipeline.
 fn example(dir: &Path, name: &str) -> std::path::PathBuf {
     let examples = root().join("pipelines/examples");
-    for entry in std::fs::read_dir(&examples).unwrap().flatten() {
-        let from = entry.path();
-        if from.is_dir() {
-            let to = dir.join(entry.file_name());
-            std::fs::create_dir_all(&to).unwrap();
-            for file in std::fs::read_dir(&from).unwrap().flatten() {
-                std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
-            }
-        }
-    }
+    copy_tree(&examples, dir);
     let text = std::fs::read_to_string(examples.join(format!("{name}.yaml"))).unwrap();
     let text = text.replace("repetitions: 10\nwarmups: 1", "repetitions: 2\nwarmups: 0");
     assert!(text.contains("repetitions: 2"), "the example {name} keeps its rounds where the test expects them");
     pipeline(dir, name, &text)
+}
+
+/// Copies every directory below `from` (not the pipelines beside them).
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&path, &target);
+            for file in std::fs::read_dir(&path).unwrap().flatten().filter(|f| f.path().is_file()) {
+                std::fs::copy(file.path(), target.join(file.file_name())).unwrap();
+            }
+        }
+    }
 }
 
 /// Every record of `workload` that ran ok has the one checksum, and every
@@ -173,8 +179,7 @@ int main(int argc, char **argv) {
     char path[512];
     FILE *f = fopen(argv[1], "r");
     char line[16] = {0};
-    if (!f || !fgets(line, sizeof line, f) || strcmp(line, "keep me
-") != 0) { puts("cannot read"); return 2; }
+    if (!f || !fgets(line, sizeof line, f) || strcmp(line, "keep me\n") != 0) { puts("cannot read"); return 2; }
     fclose(f);
     int changed = 0;
     if ((f = fopen(argv[1], "a"))) { changed = 1; fclose(f); }

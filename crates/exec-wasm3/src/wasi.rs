@@ -17,6 +17,7 @@ const ERRNO_SUCCESS: i32 = 0;
 const ERRNO_BADF: i32 = 8;
 const ERRNO_INVAL: i32 = 28;
 const ERRNO_IO: i32 = 29;
+const ERRNO_NOTSUP: i32 = 58;
 const ERRNO_SPIPE: i32 = 70;
 
 /// `filetype::character_device`, which stdio is to the guest.
@@ -48,11 +49,14 @@ const FUNCTIONS: &[(&CStr, &CStr, RawCall)] = &[
     (c"clock_time_get", c"i(iIi)", clock_time_get),
     (c"fd_close", c"i(i)", fd_close),
     (c"fd_fdstat_get", c"i(ii)", fd_fdstat_get),
+    (c"fd_fdstat_set_flags", c"i(ii)", fd_fdstat_set_flags),
     (c"fd_prestat_get", c"i(ii)", fd_prestat_get),
     (c"fd_prestat_dir_name", c"i(iii)", fd_prestat_dir_name),
     (c"fd_read", c"i(iiii)", fd_read),
     (c"fd_seek", c"i(iIii)", fd_seek),
     (c"fd_write", c"i(iiii)", fd_write),
+    (c"path_open", c"i(iiiiiIIii)", path_open),
+    (c"path_unlink_file", c"i(iii)", path_unlink_file),
     (c"proc_exit", c"v(i)", proc_exit),
     (c"sched_yield", c"i()", sched_yield),
 ];
@@ -289,6 +293,19 @@ host_functions! {
         Ok(ERRNO_BADF)
     }
     fd_prestat_dir_name(_call) {
+        Ok(ERRNO_BADF)
+    }
+    fd_fdstat_set_flags(call) {
+        // Stdio stays blocking and unbuffered; no other descriptor exists.
+        Ok(if is_stdio(call.u32(1)) { ERRNO_NOTSUP } else { ERRNO_BADF })
+    }
+    path_open(_call) {
+        // Paths are relative to a preopened directory, and there is none: a
+        // C library that links `fopen` (SQLite does) links this, and a call
+        // fails as a missing file would.
+        Ok(ERRNO_BADF)
+    }
+    path_unlink_file(_call) {
         Ok(ERRNO_BADF)
     }
     fd_seek(call) {

@@ -7,6 +7,7 @@
 //! a cache.
 
 mod limits;
+mod read_only;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -132,7 +133,7 @@ fn execute(
         let host = virtual_fs::host_fs::FileSystem::new(runtime.handle().clone(), dir)
             .map_err(|e| format!("opening the input files {dir}: {e}"))?;
         builder = builder
-            .fs(Arc::new(host) as Arc<dyn virtual_fs::FileSystem + Send + Sync>)
+            .fs(Arc::new(read_only::ReadOnlyFs(host)) as Arc<dyn virtual_fs::FileSystem + Send + Sync>)
             .preopen_build(|p| p.directory("/").alias(INPUTS_GUEST_DIR).read(true).write(false).create(false))
             .map_err(|e| format!("giving the guest {dir}: {e}"))?;
     }
