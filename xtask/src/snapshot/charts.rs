@@ -192,7 +192,10 @@ fn geomean_chart(analysis: &Analysis, dataset: Dataset, metric: &str, emulated: 
     Some(
         BarChart {
             id: format!("geomean-{dataset}"),
-            title: format!("Compute ÷ {baseline} ({dataset}), geometric mean over {kernels} kernels"),
+            title: format!(
+                "Compute ÷ {baseline} ({dataset}), geometric mean over {}",
+                glance::programs(kernels, metric)
+            ),
             axis: format!("{metric} ÷ {baseline}'s, with the 95 % measurement interval"),
             unit: "×".into(),
             bars,

@@ -58,6 +58,13 @@ pub fn compute_metric(analysis: &Analysis, dataset: Dataset) -> &'static str {
     if analysis.geomeans.iter().any(|g| g.dataset == dataset && g.metric == KERNEL_MS) { KERNEL_MS } else { WALL_MS }
 }
 
+/// `n` of what a geometric mean of `metric` is over: kernels (timed in
+/// their kernel region), else whole programs (workloads, timed end to end).
+pub fn programs(n: usize, metric: &str) -> String {
+    let noun = if metric == KERNEL_MS { "kernel" } else { "program" };
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The dataset compute is judged at: the largest with geometric means.
 pub fn compute_dataset(analysis: &Analysis) -> Option<Dataset> {
     analysis.geomeans.iter().map(|g| g.dataset).max()
@@ -207,8 +214,9 @@ pub fn findings(analysis: &Analysis, footprint: &[Footprint]) -> Vec<Finding> {
             out.push(Finding {
                 question: "Nearest-native compute",
                 answer: format!(
-                    "{answer} — geometric mean of `{metric}` ratios over {kernels} kernels at {dataset}, with the \
-                     95 % measurement interval.{general}{left_out}"
+                    "{answer} — geometric mean of `{metric}` ratios over {} at {dataset}, with the 95 % \
+                     measurement interval.{general}{left_out}",
+                    programs(kernels, metric)
                 ),
                 evidence,
             });
