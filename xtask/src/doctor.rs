@@ -3,6 +3,9 @@
 //! Docker engine, clock, CPU governor, throttling.
 
 use anyhow::{Result, bail};
+use edgebench_model::manifest::ArtifactKind;
+use edgebench_model::suite::Kernel;
+use edgebench_model::workload::{Flavour, Origin, Workload};
 use xshell::Shell;
 
 use crate::device::availability;
@@ -14,8 +17,8 @@ use crate::flags::DoctorArgs;
 use crate::planning::{pipeline, suite};
 use crate::project;
 use crate::snapshot;
-use crate::toolchain::apt;
-use crate::toolchain::{binfmt, guest};
+use crate::toolchain::arch::Arch;
+use crate::toolchain::{apt, binfmt, guest, workload};
 
 /// The pipeline, validated, and one check per runtime variant: whether it
 /// can run on the target (a variant that cannot is a warning: its runs
@@ -31,7 +34,7 @@ fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<
     let sh = Shell::new()?;
     for kernel in &pipeline.kernels {
         if let Some(workload) = &kernel.workload {
-            checks.push(crate::toolchain::workload::doctor(&sh, kernel, workload, target.arch));
+            checks.push(workload_check(&sh, kernel, workload, target.arch));
         }
     }
     checks.extend(pipeline.runtimes.iter().map(|used| {
@@ -42,6 +45,63 @@ fn runtime_checks(pipeline: &str, target: &Target, facts: &Facts) -> Result<Vec<
         }
     }));
     Ok(checks)
+}
+
+/// What building a workload needs on this machine, checked before a bench:
+/// the host tools of its origin (curl and dpkg-source for a source
+/// package, the build command's program), and which of its builds the
+/// target gets. A missing tool is a failure; a flavour the workload does
+/// not offer, a warning (its cells would be unavailable).
+fn workload_check(sh: &Shell, kernel: &Kernel, workload: &Workload, arch: Arch) -> Check {
+    let name = format!("workload {}", kernel.name);
+    let native = workload::flavour(ArtifactKind::Native, arch).expect("native code has a flavour");
+    // The builds this target would get: its own native one, and Wasm.
+    let offered: Vec<&str> = Flavour::ALL
+        .into_iter()
+        .filter(|f| workload::offers(workload, *f) && (!f.is_native() || *f == native))
+        .map(Flavour::as_str)
+        .collect();
+    let (origin, tools): (String, Vec<&str>) = match &workload.origin {
+        Origin::Sources { sources, fetch: None, .. } => {
+            (format!("{} source file(s), the pinned zig", sources.len()), vec![])
+        }
+        Origin::Sources { sources, fetch: Some(package), .. } => (
+            format!(
+                "{} source file(s) with Debian's {} {}, the pinned zig",
+                sources.len(),
+                package.package,
+                package.version
+            ),
+            vec!["curl", "dpkg-source"],
+        ),
+        Origin::Command { argv, .. } => (format!("the command `{}`", argv.join(" ")), vec![argv[0].as_str()]),
+        Origin::Prebuilt { files } => (format!("{} prebuilt file(s), pinned", files.len()), vec![]),
+    };
+    let missing: Vec<&str> = tools
+        .into_iter()
+        .filter(|tool| {
+            // A program of the pipeline's own directory, or one on PATH.
+            let here = tool.contains('/') && workload.dir.join(tool).is_file();
+            !here && !apt::has(sh, tool)
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Check::failure(
+            name,
+            format!("built from {origin}: `{}` not found", missing.join("`, `")),
+            "install it (curl; dpkg-source is in Debian's and Ubuntu's dpkg-dev) or put it on PATH",
+        );
+    }
+    let detail = format!("built from {origin}; builds for this target: {}", offered.join(", "));
+    if workload::offers(workload, native) {
+        Check::ok(name, detail)
+    } else {
+        Check::warning(
+            name,
+            format!("{detail}; no {} build, so native and docker cells will be unavailable", native.as_str()),
+            Some("add that build to its definition, or leave those runtimes out"),
+        )
+    }
 }
 
 fn boot_machine(name: &str, spec: &machine::MachineSpec) -> Result<machine::Running> {

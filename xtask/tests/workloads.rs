@@ -290,12 +290,22 @@ fn an_output_that_differs_between_runtimes_is_recorded_as_a_mismatch() {
     assert!(report.contains("checksum"), "the report names the mismatch:\n{report}");
 }
 
+/// What follows a bad workload definition: a pipeline that would run it.
+const TAIL: &str = "datasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 1\ntimeout_s: 10\n";
+
+/// `cargo xtask bench --dry-run` of `workloads` (with [`TAIL`]) in `dir`: its error.
+fn refused(dir: &Path, name: &str, workloads: &str) -> String {
+    let path = pipeline(dir, name, &format!("{workloads}{TAIL}"));
+    let err = xtask_err(&["bench", "--quiet", "--dry-run", "--pipeline", path.to_str().unwrap()]);
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
 #[test]
 fn bad_definitions_are_refused_where_they_are_written() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ok.c"), "int main(void) { return 0; }\n").unwrap();
     std::fs::write(dir.path().join("ok.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    let tail = "datasets: [mini]\nruntimes:\n  - runtime: native\nrepetitions: 1\ntimeout_s: 10\n";
     let cases = [
         ("missing", "workloads:\n  - name: w\n    sources: [gone.c]\n", "missing.yaml:3:15:", "gone.c does not exist"),
         (
@@ -344,6 +354,15 @@ fn bad_definitions_are_refused_where_they_are_written() {
             "check.yaml:4:12:",
             "did you mean `stdout`?",
         ),
+    ];
+    refused_at(dir.path(), &cases);
+}
+
+#[test]
+fn bad_fetches_inputs_and_environments_are_refused_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.c"), "int main(void) { return 0; }\n").unwrap();
+    let cases = [
         (
             "inputs-missing",
             "workloads:\n  - name: w\n    sources: [ok.c]\n    inputs: [nothing-here]\n",
@@ -393,41 +412,41 @@ fn bad_definitions_are_refused_where_they_are_written() {
             "must be a path below the fetched tree, without `..`",
         ),
     ];
-    for (name, workloads, place, message) in cases {
-        let path = pipeline(dir.path(), name, &format!("{workloads}{tail}"));
-        let err = xtask_err(&["bench", "--quiet", "--dry-run", "--pipeline", path.to_str().unwrap()]);
-        assert!(err.contains(place) && err.contains(message), "{name}: want `{place}` and `{message}` in:\n{err}");
-        assert!(!err.contains("panicked"), "{err}");
-    }
+    refused_at(dir.path(), &cases);
+}
 
-    // A build command that fails, and one that writes nothing, are shown
-    // with what they printed.
+/// Each case — name, workloads, where the error is, what it says — is
+/// refused there with that.
+fn refused_at(dir: &Path, cases: &[(&str, &str, &str, &str)]) {
+    for (name, workloads, place, message) in cases {
+        let err = refused(dir, name, workloads);
+        assert!(err.contains(place) && err.contains(message), "{name}: want `{place}` and `{message}` in:\n{err}");
+    }
+}
+
+/// A build command that fails, and one that writes nothing, are shown with
+/// what they printed; a source package whose `.dsc` is not the one pinned
+/// is refused, and nothing of it is kept.
+#[test]
+fn failing_builds_and_wrong_sources_say_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
     let commands = [
         ("fails", "[sh, -c, 'echo it broke >&2; exit 3', sh, '{out}']", "failed (exit status: 3)", "it broke"),
         ("silent", "[sh, -c, 'echo done', sh, '{out}']", "succeeded but wrote no file", "done"),
     ];
     for (name, command, what, said) in commands {
-        let yaml = format!("workloads:\n  - name: w\n    build: {{ command: {command}, flavours: [native] }}\n{tail}");
-        let err = xtask_err(&[
-            "bench",
-            "--quiet",
-            "--dry-run",
-            "--pipeline",
-            pipeline(dir.path(), name, &yaml).to_str().unwrap(),
-        ]);
+        let yaml = format!("workloads:\n  - name: w\n    build: {{ command: {command}, flavours: [native] }}\n");
+        let err = refused(dir.path(), name, &yaml);
         assert!(err.contains("the build command of workload `w` (native)") && err.contains(what), "{name}:\n{err}");
         assert!(err.contains(said), "{name}: the command's own output is shown:\n{err}");
     }
 
-    // A source package whose `.dsc` is not the one pinned is refused, and
-    // nothing of it is kept.
     let yaml = format!(
         "workloads:\n  - name: w\n    sources: [\"{{fetched}}/x.c\"]\n    fetch: {{ debian_source: sqlite3, \
-         version: \"3.40.1-2+deb12u2\", dsc_sha256: {} }}\n{tail}",
+         version: \"3.40.1-2+deb12u2\", dsc_sha256: {} }}\n",
         "0".repeat(64)
     );
-    let path = pipeline(dir.path(), "wrong-dsc", &yaml);
-    let err = xtask_err(&["bench", "--quiet", "--dry-run", "--pipeline", path.to_str().unwrap()]);
+    let err = refused(dir.path(), "wrong-dsc", &yaml);
     assert!(
         err.contains(
             "sqlite3_3.40.1-2+deb12u2.dsc has sha256 ee3459ae9d00939741c7708fc1b8ce1bde12d8c3fb1dfa005bbbc8651d884e23"

@@ -15,7 +15,6 @@ use edgebench_model::suite::Kernel;
 use edgebench_model::workload::{FETCHED, Flavour, Origin, Workload, WorkloadBuild, inputs_dir};
 use xshell::Shell;
 
-use crate::device::preflight::Check;
 use crate::toolchain::arch::Arch;
 use crate::toolchain::debian_source;
 use crate::toolchain::kernels::{self, Built, Compile};
@@ -51,62 +50,6 @@ pub fn offers(workload: &Workload, flavour: Flavour) -> bool {
         Origin::Sources { .. } => true,
         Origin::Command { flavours, .. } => flavours.contains(&flavour),
         Origin::Prebuilt { files } => files.contains_key(&flavour),
-    }
-}
-
-/// What building a workload needs on this machine, checked before a bench:
-/// the host tools of its origin (curl and dpkg-source for a source
-/// package, the build command's program), and which of its builds the
-/// target gets. A missing tool is a failure; a flavour the workload does
-/// not offer, a warning (its cells would be unavailable).
-pub fn doctor(sh: &Shell, kernel: &Kernel, workload: &Workload, arch: Arch) -> Check {
-    let name = format!("workload {}", kernel.name);
-    let offered: Vec<&str> = Flavour::ALL
-        .into_iter()
-        .filter(|f| offers(workload, *f) && (!f.is_native() || *f == flavour(ArtifactKind::Native, arch).unwrap()))
-        .map(Flavour::as_str)
-        .collect();
-    let (origin, tools): (String, Vec<&str>) = match &workload.origin {
-        Origin::Sources { sources, fetch: None, .. } => {
-            (format!("{} source file(s), the pinned zig", sources.len()), vec![])
-        }
-        Origin::Sources { sources, fetch: Some(package), .. } => (
-            format!(
-                "{} source file(s) with Debian's {} {}, the pinned zig",
-                sources.len(),
-                package.package,
-                package.version
-            ),
-            vec!["curl", "dpkg-source"],
-        ),
-        Origin::Command { argv, .. } => (format!("the command `{}`", argv.join(" ")), vec![argv[0].as_str()]),
-        Origin::Prebuilt { files } => (format!("{} prebuilt file(s), pinned", files.len()), vec![]),
-    };
-    let missing: Vec<&str> = tools
-        .into_iter()
-        .filter(|tool| {
-            // A program of the pipeline's own directory, or one on PATH.
-            let here = tool.contains('/') && workload.dir.join(tool).is_file();
-            !here && !crate::toolchain::apt::has(sh, tool)
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Check::failure(
-            name,
-            format!("built from {origin}: `{}` not found", missing.join("`, `")),
-            "install it (curl; dpkg-source is in Debian's and Ubuntu's dpkg-dev) or put it on PATH",
-        );
-    }
-    let native = flavour(ArtifactKind::Native, arch).expect("native code has a flavour");
-    let detail = format!("built from {origin}; builds for this target: {}", offered.join(", "));
-    if offers(workload, native) {
-        Check::ok(name, detail)
-    } else {
-        Check::warning(
-            name,
-            format!("{detail}; no {} build, so native and docker cells will be unavailable", native.as_str()),
-            Some("add that build to its definition, or leave those runtimes out"),
-        )
     }
 }
 

@@ -170,39 +170,7 @@ impl Check<'_> {
             ));
         }
         if let Some(sources) = &entry.sources {
-            if sources.is_empty() {
-                return Err(self.err(at, format!("`sources` of workload `{}` is empty", entry.name.value)));
-            }
-            let fetch = entry.fetch.as_ref().map(|f| self.debian_source(f)).transpose()?;
-            let headers = entry.headers.as_deref().unwrap_or_default();
-            for file in sources.iter().chain(headers) {
-                match file.value.strip_prefix(FETCHED) {
-                    // Made by `fetch`, so it cannot be looked for yet.
-                    Some(rest) if fetch.is_some() => {
-                        let rest = rest.strip_prefix('/').filter(|r| !r.is_empty()).ok_or_else(|| {
-                            self.err(file.referenced, format!("name a file in the fetched tree: `{FETCHED}/path`"))
-                        })?;
-                        self.relative_path(dir, file, rest)?;
-                    }
-                    _ => {
-                        self.check_fetched(file, false, fetch.is_some())?;
-                        self.relative_file(dir, file)?;
-                    }
-                }
-            }
-            let flags = match &entry.flags {
-                Some(flags) => flags
-                    .iter()
-                    .map(|f| self.check_fetched(f, fetch.is_some(), false).and_then(|_| self.argument(f)))
-                    .collect::<Result<_>>()?,
-                None => DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
-            };
-            return Ok(Origin::Sources {
-                sources: sources.iter().map(|s| s.value.clone()).collect(),
-                headers: headers.iter().map(|s| s.value.clone()).collect(),
-                flags,
-                fetch,
-            });
+            return self.sources(entry, sources, dir);
         }
         if let Some(build) = &entry.build {
             return self.command(build, at);
@@ -233,6 +201,45 @@ impl Check<'_> {
             files.insert(flavour, Prebuilt { path: file.path.value.clone(), sha256: pinned });
         }
         Ok(Origin::Prebuilt { files })
+    }
+
+    /// `sources` (with `headers`, `flags` and perhaps `fetch`): files below
+    /// the pipeline's directory or, as `{fetched}/…`, in the fetched tree.
+    fn sources(&self, entry: &WorkloadEntry, sources: &[Spanned<String>], dir: &Path) -> Result<Origin> {
+        let at = entry.name.referenced;
+        if sources.is_empty() {
+            return Err(self.err(at, format!("`sources` of workload `{}` is empty", entry.name.value)));
+        }
+        let fetch = entry.fetch.as_ref().map(|f| self.debian_source(f)).transpose()?;
+        let headers = entry.headers.as_deref().unwrap_or_default();
+        for file in sources.iter().chain(headers) {
+            match file.value.strip_prefix(FETCHED) {
+                // Made by `fetch`, so it cannot be looked for yet.
+                Some(rest) if fetch.is_some() => {
+                    let rest = rest.strip_prefix('/').filter(|r| !r.is_empty()).ok_or_else(|| {
+                        self.err(file.referenced, format!("name a file in the fetched tree: `{FETCHED}/path`"))
+                    })?;
+                    self.relative_path(dir, file, rest)?;
+                }
+                _ => {
+                    self.check_fetched(file, false, fetch.is_some())?;
+                    self.relative_file(dir, file)?;
+                }
+            }
+        }
+        let flags = match &entry.flags {
+            Some(flags) => flags
+                .iter()
+                .map(|f| self.check_fetched(f, fetch.is_some(), false).and_then(|_| self.argument(f)))
+                .collect::<Result<_>>()?,
+            None => DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
+        };
+        Ok(Origin::Sources {
+            sources: sources.iter().map(|s| s.value.clone()).collect(),
+            headers: headers.iter().map(|s| s.value.clone()).collect(),
+            flags,
+            fetch,
+        })
     }
 
     /// A Debian source package as `fetch:` pins it.
