@@ -26,6 +26,7 @@ pub mod precision;
 pub mod ratio;
 pub mod resample;
 pub mod rounds;
+pub mod sessions;
 pub mod signrank;
 pub mod summary;
 mod tdist;
