@@ -18,7 +18,7 @@ use crate::planning::{pipeline, suite};
 use crate::project;
 use crate::snapshot;
 use crate::toolchain::arch::Arch;
-use crate::toolchain::{apt, binfmt, guest, workload};
+use crate::toolchain::{apt, binfmt, debian_source, guest, workload};
 
 /// The pipeline, validated, and one check per runtime variant: whether it
 /// can run on the target (a variant that cannot is a warning: its runs
@@ -72,7 +72,7 @@ fn workload_check(sh: &Shell, kernel: &Kernel, workload: &Workload, arch: Arch) 
                 package.package,
                 package.version
             ),
-            vec!["curl", "dpkg-source"],
+            debian_source::TOOLS.iter().map(|(tool, _)| *tool).collect(),
         ),
         Origin::Command { argv, .. } => (format!("the command `{}`", argv.join(" ")), vec![argv[0].as_str()]),
         Origin::Prebuilt { files } => (format!("{} prebuilt file(s), pinned", files.len()), vec![]),

@@ -16,11 +16,20 @@ use edgebench_model::workload::DebianSource;
 use xshell::{Shell, cmd};
 
 use crate::project;
-use crate::toolchain::{apt, up_to_date};
+use crate::toolchain::{apt, printed, up_to_date};
 
 /// The archive the pool is read from, unless `EDGEBENCH_DEBIAN_MIRROR`
 /// names another (a mirror or a snapshot.debian.org archive).
 const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
+
+/// What fetching and unpacking need on the host, and why.
+pub const TOOLS: [(&str, &str); 2] = [
+    ("curl", "curl downloads Debian source packages; install it"),
+    (
+        "dpkg-source",
+        "dpkg-source unpacks Debian source packages; install it (`apt-get install dpkg-dev` on Debian and Ubuntu)",
+    ),
+];
 
 /// Marks a tree whose `prepare` finished; holds the key of what made it.
 const PREPARED_STAMP: &str = ".edgebench-prepared";
@@ -58,6 +67,11 @@ pub fn ensure(sh: &Shell, source: &DebianSource, quiet: bool) -> Result<PathBuf>
     if !quiet {
         eprintln!("fetching and preparing {what}");
     }
+    for (tool, why) in TOOLS {
+        if !apt::has(sh, tool) {
+            bail!("{why}");
+        }
+    }
     let downloads = sources.join("downloads");
     project::make_dir(&downloads)?;
     let mirror = std::env::var("EDGEBENCH_DEBIAN_MIRROR").ok().filter(|m| !m.is_empty());
@@ -78,14 +92,9 @@ pub fn ensure(sh: &Shell, source: &DebianSource, quiet: bool) -> Result<PathBuf>
             fs::remove_dir_all(old).with_context(|| format!("removing {}", old.display()))?;
         }
     }
-    if !apt::has(sh, "dpkg-source") {
-        bail!(
-            "dpkg-source unpacks Debian source packages; install it (`apt-get install dpkg-dev` on Debian and Ubuntu)"
-        );
-    }
     let unpacked = cmd!(sh, "dpkg-source --no-copy -x {dsc} {staging}").quiet().ignore_status().output()?;
     if !unpacked.status.success() {
-        bail!("dpkg-source could not unpack {dsc_name} ({}):\n{}", unpacked.status, said(&unpacked));
+        bail!("dpkg-source could not unpack {dsc_name} ({}):\n{}", unpacked.status, printed(&unpacked));
     }
     for (i, argv) in source.prepare.iter().enumerate() {
         let (program, args) = argv.split_first().context("a prepare command is empty")?;
@@ -100,7 +109,7 @@ pub fn ensure(sh: &Shell, source: &DebianSource, quiet: bool) -> Result<PathBuf>
                 i + 1,
                 output.status,
                 staging.display(),
-                said(&output)
+                printed(&output)
             );
         }
     }
@@ -118,9 +127,6 @@ fn fetch(sh: &Shell, pool: &str, downloads: &Path, name: &str, sha256: &str, pin
     }
     let partial = up_to_date::with_suffix(&path, ".partial");
     let url = format!("{pool}/{name}");
-    if !apt::has(sh, "curl") {
-        bail!("curl downloads Debian source packages; install it");
-    }
     let got = cmd!(sh, "curl --fail --silent --show-error --location --retry 3 --output {partial} {url}")
         .quiet()
         .ignore_status()
@@ -131,7 +137,7 @@ fn fetch(sh: &Shell, pool: &str, downloads: &Path, name: &str, sha256: &str, pin
             "downloading {url} failed ({}): {}\nIs the archive reachable? EDGEBENCH_DEBIAN_MIRROR names another \
              (a mirror, or https://snapshot.debian.org/archive/debian/<date> for a version the archive dropped)",
             got.status,
-            said(&got).trim()
+            printed(&got).trim()
         );
     }
     let actual = sha256_file(&partial)?;
@@ -172,10 +178,6 @@ fn listed_files(dsc: &str) -> Result<Vec<(String, String)>> {
         bail!("it has no Checksums-Sha256 field");
     }
     Ok(files)
-}
-
-fn said(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 #[cfg(test)]

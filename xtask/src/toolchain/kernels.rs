@@ -291,12 +291,11 @@ fn build_one(sh: &Shell, zig: &Zig, target_dir: &Path, job: &Compile) -> Result<
     if !output.status.success() {
         let _ = fs::remove_file(&partial);
         bail!(
-            "compiling {} failed ({}), in {}:\n$ {shown}\n{}{}",
+            "compiling {} failed ({}), in {}:\n$ {shown}\n{}",
             job.what,
             output.status,
             job.dir.display(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            crate::toolchain::printed(&output)
         );
     }
     fs::rename(&partial, &out)?;

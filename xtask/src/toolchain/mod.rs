@@ -28,3 +28,9 @@ pub mod up_to_date;
 pub mod wheels;
 pub mod workload;
 pub mod zig;
+
+/// What a finished command printed, stdout then stderr, for an error that
+/// shows it.
+pub fn printed(output: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}

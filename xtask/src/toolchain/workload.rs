@@ -18,8 +18,8 @@ use xshell::Shell;
 use crate::toolchain::arch::Arch;
 use crate::toolchain::debian_source;
 use crate::toolchain::kernels::{self, Built, Compile};
-use crate::toolchain::up_to_date;
 use crate::toolchain::zig::Zig;
+use crate::toolchain::{printed, up_to_date};
 
 /// Flags of every workload compiled from sources, before the user's: the
 /// binaries are stripped, as the kernels are.
@@ -272,14 +272,13 @@ fn run_command(
     let command = zig.with_caches(xshell::cmd!(sh, "{program} {rest...}")).quiet().ignore_status();
     let shown = command.to_string();
     let output = command.output().with_context(|| format!("running workload `{name}`'s build command: {shown}"))?;
-    let said = || format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     if !output.status.success() {
         bail!(
             "the build command of workload `{name}` ({}) failed ({}), in {}:\n$ {shown}\n{}",
             flavour.kind_name(),
             output.status,
             workload.dir.display(),
-            said()
+            printed(&output)
         );
     }
     if !partial.is_file() {
@@ -287,7 +286,7 @@ fn run_command(
             "the build command of workload `{name}` ({}) succeeded but wrote no file at {{out}} ({}):\n$ {shown}\n{}",
             flavour.kind_name(),
             partial.display(),
-            said()
+            printed(&output)
         );
     }
     fs::rename(&partial, out)?;

@@ -222,7 +222,7 @@ impl Check<'_> {
                     self.relative_path(dir, file, rest)?;
                 }
                 _ => {
-                    self.check_fetched(file, false, fetch.is_some())?;
+                    self.check_fetched(file, fetch.is_some(), false)?;
                     self.relative_file(dir, file)?;
                 }
             }
@@ -230,7 +230,7 @@ impl Check<'_> {
         let flags = match &entry.flags {
             Some(flags) => flags
                 .iter()
-                .map(|f| self.check_fetched(f, fetch.is_some(), false).and_then(|_| self.argument(f)))
+                .map(|f| self.check_fetched(f, fetch.is_some(), true).and_then(|_| self.argument(f)))
                 .collect::<Result<_>>()?,
             None => DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
         };
@@ -288,10 +288,11 @@ impl Check<'_> {
         Ok(DebianSource { package: package.value.clone(), version: version.value.clone(), dsc_sha256, prepare })
     }
 
-    /// Refuses `{fetched}` in `text` unless `allowed`: it names the tree of
-    /// a fetched source package, in a flag or at the start of a source.
-    fn check_fetched(&self, text: &Spanned<String>, allowed: bool, fetching: bool) -> Result<()> {
-        if allowed || !text.value.contains(FETCHED) {
+    /// Refuses `{fetched}` in `text` (a flag, or a source that does not
+    /// start with it) unless it names the tree of a fetched source package,
+    /// which only a flag can.
+    fn check_fetched(&self, text: &Spanned<String>, fetching: bool, in_flag: bool) -> Result<()> {
+        if (fetching && in_flag) || !text.value.contains(FETCHED) {
             return Ok(());
         }
         let why = match fetching {

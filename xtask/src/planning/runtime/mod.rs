@@ -117,8 +117,7 @@ impl CellContext<'_> {
     }
 
     /// The program's own arguments (a workload's at this dataset; none
-    /// for a kernel): every runtime passes them to the program it runs.
-    /// The workload's arguments for a program that runs on the device
+    /// for a kernel) for a program that runs on the device
     /// itself (native code, a command): `{inputs}` is the work directory's
     /// copy of its input files.
     pub fn args(&self) -> Vec<String> {
